@@ -1,0 +1,48 @@
+"""Command line: ``python -m utils server start|stop|status`` and ``python -m utils lab``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from utils import tracking
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the course command line; return the exit code."""
+    parser = argparse.ArgumentParser(
+        prog="python -m utils", description="The MLOps course's local services."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    server = sub.add_parser("server", help="the course's local MLflow tracking server")
+    server.add_argument("action", choices=["start", "stop", "status"])
+    server.add_argument("--port", type=int, default=None, help="port to start on")
+
+    lab = sub.add_parser("lab", help="start the tracking server and JupyterLab (make lab)")
+    lab.add_argument("--port", type=int, default=None, help="JupyterLab's port (default 8888)")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "lab":
+            from utils import lab as lab_module
+
+            return lab_module.run(open_browser=not args.no_browser, port=args.port)
+        if args.action == "start":
+            print(tracking.start(port=args.port).message)
+        elif args.action == "stop":
+            stopped = tracking.stop()
+            print("Stopped the course server." if stopped else "No course server was running.")
+        else:
+            current = tracking.status()
+            print(current.message)
+            return 0 if current.running else 3
+    except (tracking.TrackingServerError, ValueError, TypeError, RuntimeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""``make lab``: the course's tracking server plus JupyterLab, started together, stopped by Ctrl-C.
+
+:func:`run` starts (or reuses) the course MLflow server, then JupyterLab rooted at the
+repository, bound to 127.0.0.1 with a token, opened at ``notebooks/00_start_here.ipynb``.
+It prints two lines, ``MLflow UI: <url>`` and ``JupyterLab: <url>``, and writes them to
+``lab.json`` in the state folder for scripts. Ctrl-C stops JupyterLab (and its kernels) and
+the tracking server if this call started it; a server it merely reused keeps running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from utils import tracking
+from utils.paths import repo_root, state_dir
+
+LAB_FILE = "lab.json"
+LAB_LOG = "jupyterlab.log"
+DEFAULT_LAB_PORT = 8888
+START_NOTEBOOK = "notebooks/00_start_here.ipynb"
+
+# Switch off everything in JupyterLab that reaches for the network: the news feed, the
+# update check, and the extension manager's PyPI listing.
+OFFLINE_FLAGS = [
+    "--LabApp.news_url=None",
+    "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    "--LabApp.extension_manager=readonly",
+]
+
+
+class LabError(RuntimeError):
+    """JupyterLab could not be started; the message says why and what to do."""
+
+
+def _running_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def lab_command(port: int, token: str, open_browser: bool = True) -> list[str]:
+    """The JupyterLab command line ``make lab`` runs (introduced in notebook 00)."""
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={repo_root()}",
+        f"--ServerApp.default_url=/lab/tree/{START_NOTEBOOK}",
+        f"--ServerApp.open_browser={open_browser}",
+        *OFFLINE_FLAGS,
+    ]
+    if _running_as_root():
+        command.append("--allow-root")
+    return command
+
+
+def read_lab_file(state: Path | None = None) -> dict[str, Any] | None:
+    """The contents of ``lab.json`` (URLs and PIDs of a running ``make lab``), or None."""
+    path = (state or state_dir()) / LAB_FILE
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _lab_answers(base: str, token: str) -> bool:
+    try:
+        code, _ = tracking._http_get(f"{base}/api/status?token={token}", timeout=2.0)
+    except (OSError, ValueError):
+        return False
+    return code == 200
+
+
+def _existing_lab(state: Path) -> dict[str, Any] | None:
+    info = read_lab_file(state)
+    if not info:
+        return None
+    pid = info.get("jupyter_pid")
+    if isinstance(pid, int) and tracking._pid_alive(pid):
+        if _lab_answers(info.get("jupyterlab_base", ""), info.get("token", "")):
+            return info
+    (state / LAB_FILE).unlink(missing_ok=True)  # stale: its JupyterLab is gone
+    return None
+
+
+def run(open_browser: bool = True, port: int | None = None, timeout: float = 120.0) -> int:
+    """Start the tracking server and JupyterLab; block until Ctrl-C; return an exit code.
+
+    Introduced in the README's quick start (``make lab``). ``port`` is JupyterLab's port
+    (default 8888, or a free one if 8888 is taken).
+    """
+    if port is not None:
+        tracking._check_port(port)
+    state = state_dir()
+    existing = _existing_lab(state)
+    if existing:
+        print(f"MLflow UI: {existing['mlflow_ui']}")
+        print(f"JupyterLab: {existing['jupyterlab']}")
+        print(f"(already running, pid {existing['jupyter_pid']}; stop it in its own terminal)")
+        return 0
+
+    if port is None:
+        port = DEFAULT_LAB_PORT if tracking._port_free(DEFAULT_LAB_PORT) else tracking._free_port()
+    elif not tracking._port_free(port):
+        raise LabError(
+            f"Port {port} on 127.0.0.1 is already in use{tracking._describe_port_owner(port)}."
+            " Choose another with `python -m utils lab --port N`, or stop that program."
+        )
+    server = tracking.start()
+    started_server = server.started
+    jupyter: subprocess.Popen[bytes] | None = None
+    stop_requested = False
+
+    def _request_stop(signum: int, frame: Any) -> None:  # noqa: ARG001
+        nonlocal stop_requested
+        stop_requested = True
+
+    old_handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in old_handlers:
+        signal.signal(sig, _request_stop)
+    try:
+        token = secrets.token_hex(24)
+        base = f"http://127.0.0.1:{port}"
+        env = dict(os.environ)
+        env.update(tracking._QUIET_ENV)
+        env["MLOPS_COURSE_STATE"] = str(state)
+        env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+        log_file = state / LAB_LOG
+        log_start = log_file.stat().st_size if log_file.exists() else 0
+        kwargs: dict[str, Any] = {}
+        if sys.platform == "win32":
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        else:
+            # Own session: Ctrl-C reaches only this process, which then stops JupyterLab
+            # cleanly (JupyterLab would otherwise stop to ask "Shutdown? (y/[n])").
+            kwargs["start_new_session"] = True
+        with open(log_file, "ab") as log:
+            jupyter = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+                lab_command(port, token, open_browser),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=repo_root(),
+                env=env,
+                **kwargs,
+            )
+        deadline = time.monotonic() + timeout
+        while not _lab_answers(base, token):
+            if jupyter.poll() is not None:
+                raise LabError(
+                    f"JupyterLab exited with code {jupyter.returncode} while starting. The end "
+                    f"of its log ({log_file}):\n{tracking._log_tail(log_file, log_start)}"
+                )
+            if time.monotonic() > deadline:
+                raise LabError(
+                    f"JupyterLab did not answer on {base} within {timeout:.0f} s. The end of "
+                    f"its log ({log_file}):\n{tracking._log_tail(log_file, log_start)}"
+                )
+            if stop_requested:
+                return 130
+            time.sleep(0.25)
+        info = {
+            "mlflow_ui": server.url,
+            "jupyterlab": f"{base}/lab/tree/{START_NOTEBOOK}?token={token}",
+            "jupyterlab_base": base,
+            "token": token,
+            "jupyter_pid": jupyter.pid,
+            "lab_pid": os.getpid(),
+            "mlflow_pid": server.pid,
+            "mlflow_started_by_lab": started_server,
+        }
+        (state / LAB_FILE).write_text(json.dumps(info, indent=2))
+        print(f"MLflow UI: {info['mlflow_ui']}", flush=True)
+        print(f"JupyterLab: {info['jupyterlab']}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        while not stop_requested:
+            if jupyter.poll() is not None:
+                print(
+                    f"JupyterLab stopped (exit code {jupyter.returncode}); see {log_file}.",
+                    flush=True,
+                )
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        if jupyter is not None and jupyter.poll() is None:
+            print("Stopping JupyterLab ...", flush=True)
+            tracking._terminate(jupyter.pid, timeout=20.0)
+        (state / LAB_FILE).unlink(missing_ok=True)
+        if started_server:
+            print("Stopping the MLflow server ...", flush=True)
+            tracking.stop()
+        for sig, handler in old_handlers.items():
+            signal.signal(sig, handler)

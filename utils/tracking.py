@@ -1,0 +1,692 @@
+"""The course's local MLflow tracking server, and how notebooks connect to it.
+
+Every notebook that logs calls :func:`connect` once (introduced in notebook 00):
+
+* if the environment variable ``MLFLOW_TRACKING_URI`` is set (a class server run by the
+  instructor, or the server a test session started), MLflow uses it as it is;
+* otherwise the course's own server is started, or reused when it already runs.
+
+The course server listens on 127.0.0.1 only. It keeps its runs in a SQLite database and its
+artifacts in a proxied artifact store, both in the course state folder (``.course/`` at the
+repository root, or the folder named by ``MLOPS_COURSE_STATE``). The folder also holds
+``server.json`` (PID, port, URL) and ``server.log``, so that every notebook, ``make lab`` and
+``python -m utils server ...`` share one server. Runs survive a restart: they live in the
+database, not in the process. A restart reuses the recorded port when it is free, so running
+kernels keep a valid URI.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from utils.paths import state_dir as _default_state_dir
+
+__all__ = [
+    "DEFAULT_PORT",
+    "ServerStatus",
+    "TrackingServerError",
+    "connect",
+    "experiment_name",
+    "is_course_server",
+    "log_sklearn_model",
+    "model_name",
+    "run_url",
+    "start",
+    "status",
+    "stop",
+    "ui_url",
+    "use_experiment",
+]
+
+#: The port the course server asks for first (5000, MLflow's default, is often taken on macOS).
+DEFAULT_PORT = 5050
+#: Environment variable that pins the course server to a port (an error if that port is taken).
+PORT_ENV = "MLOPS_COURSE_PORT"
+#: Seconds to wait for a cold server to answer ``/health`` before giving up.
+START_TIMEOUT = 120.0
+
+SERVER_FILE = "server.json"
+LOG_FILE = "server.log"
+LOCK_FILE = "server.lock"
+LAST_PORT_FILE = "server.last-port"
+
+# Client settings for the course server: a dead server gives an error within seconds,
+# instead of MLflow's default of several retries with exponential back-off (minutes).
+_CLIENT_RETRY_ENV = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+}
+# Nothing phones home; no "View run at ..." lines in notebook output.
+_QUIET_ENV = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+}
+_MANAGED_URI_ENV = "MLOPS_COURSE_SERVER_URI"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class TrackingServerError(RuntimeError):
+    """The course tracking server could not be started, reached or stopped.
+
+    The message says what went wrong and what to do about it.
+    """
+
+
+@dataclass
+class ServerStatus:
+    """What :func:`status` and :func:`start` know about the course server."""
+
+    running: bool
+    url: str | None
+    pid: int | None
+    port: int | None
+    state_dir: Path
+    log_file: Path
+    message: str
+    started: bool = field(default=False)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _state(state_dir: str | os.PathLike[str] | None) -> Path:
+    if state_dir is None:
+        return _default_state_dir()
+    path = Path(state_dir).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _port_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:``port`` and we may bind it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if sys.platform != "win32":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _check_port(port: Any) -> int:
+    if isinstance(port, bool) or not isinstance(port, int):
+        raise TypeError(f"port must be an int between 1024 and 65535, got {port!r}")
+    if not 1024 <= port <= 65535:
+        raise ValueError(
+            f"port must be between 1024 and 65535 (unprivileged ports), got {port}. "
+            "Pick a number such as 5050."
+        )
+    return port
+
+
+def _http_get(url: str, timeout: float = 2.0) -> tuple[int, str]:
+    """GET ``url`` directly (never through a proxy: the server is on loopback)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as err:
+        return err.code, ""
+
+
+def _healthy(url: str, timeout: float = 2.0) -> bool:
+    try:
+        code, body = _http_get(f"{url}/health", timeout=timeout)
+    except (OSError, ValueError):
+        return False
+    return code == 200 and body.strip().upper().startswith("OK")
+
+
+def _pid_alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def _is_course_server(pid: int, state: Path) -> bool:
+    """True when ``pid`` is an MLflow server serving this state folder (not a reused PID)."""
+    import psutil
+
+    try:
+        cmdline = " ".join(psutil.Process(pid).cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+    return "mlflow" in cmdline and "server" in cmdline and str(state) in cmdline
+
+
+def _describe_port_owner(port: int) -> str:
+    """Best effort: which program listens on ``port`` (empty string if unknown)."""
+    try:
+        import psutil
+
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN:
+                if conn.pid:
+                    proc = psutil.Process(conn.pid)
+                    return f" (pid {conn.pid}, {proc.name()})"
+    except Exception:  # noqa: BLE001 - only a hint for the message; never fail on it
+        return ""
+    return ""
+
+
+def _read_record(state: Path) -> dict[str, Any] | None:
+    path = state / SERVER_FILE
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text())
+        int(record["pid"]), int(record["port"]), str(record["url"])
+    except (ValueError, KeyError, TypeError):
+        return {"corrupt": True}
+    return record
+
+
+def _write_record(state: Path, record: dict[str, Any]) -> None:
+    tmp = state / (SERVER_FILE + ".tmp")
+    tmp.write_text(json.dumps(record, indent=2))
+    tmp.replace(state / SERVER_FILE)
+    # Remembered after a stop too, so that a restart can come back on the same port.
+    (state / LAST_PORT_FILE).write_text(str(record["port"]))
+
+
+def _last_port(state: Path) -> int | None:
+    try:
+        return int((state / LAST_PORT_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _remove_record(state: Path) -> None:
+    (state / SERVER_FILE).unlink(missing_ok=True)
+
+
+def _log_tail(log_file: Path, since: int = 0, lines: int = 25) -> str:
+    try:
+        with open(log_file, "rb") as fh:
+            fh.seek(since)
+            text = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return "(no log)"
+    tail = text.strip().splitlines()[-lines:]
+    return "\n".join("    " + line for line in tail) or "    (the log is empty)"
+
+
+def _server_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(_QUIET_ENV)
+    # Lean server: one worker and no job runner (about 11 s and 0.5 GiB instead of
+    # about 25 s and 1.9 GiB on two cores).
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+    # The server itself must not be pointed at another tracking server.
+    env.pop("MLFLOW_TRACKING_URI", None)
+    # Make sure the interpreter's own bin folder is on PATH (uvicorn, gunicorn live there).
+    bindir = str(Path(sys.executable).parent)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _server_command(state: Path, port: int) -> list[str]:
+    db = (state / "mlflow.db").as_posix()
+    artifacts = state / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    return [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--backend-store-uri",
+        f"sqlite:///{db}",
+        "--artifacts-destination",
+        str(artifacts),
+        "--workers",
+        "1",
+    ]
+
+
+def _lock(state: Path):  # noqa: ANN202 - a filelock.FileLock
+    from filelock import FileLock
+
+    return FileLock(str(state / LOCK_FILE), timeout=START_TIMEOUT + 60)
+
+
+def _status_unlocked(state: Path) -> ServerStatus:
+    log_file = state / LOG_FILE
+    record = _read_record(state)
+    if record is None:
+        return ServerStatus(
+            False, None, None, None, state, log_file, f"No course server is running ({state})."
+        )
+    if record.get("corrupt"):
+        return ServerStatus(
+            False,
+            None,
+            None,
+            None,
+            state,
+            log_file,
+            f"The server record {state / SERVER_FILE} is unreadable; it will be replaced.",
+        )
+    pid, port, url = int(record["pid"]), int(record["port"]), str(record["url"])
+    if not _pid_alive(pid) or not _is_course_server(pid, state):
+        return ServerStatus(
+            False,
+            None,
+            None,
+            port,
+            state,
+            log_file,
+            f"Stale record: the course server (pid {pid}, port {port}) is no longer running. "
+            "It will be restarted by connect() or `python -m utils server start`.",
+        )
+    if not _healthy(url):
+        return ServerStatus(
+            False,
+            url,
+            pid,
+            port,
+            state,
+            log_file,
+            f"The course server process (pid {pid}) exists but {url}/health does not answer "
+            f"(still starting, or stuck). Its log: {log_file}",
+        )
+    return ServerStatus(
+        True, url, pid, port, state, log_file, f"Course server running at {url} (pid {pid})."
+    )
+
+
+# --------------------------------------------------------------------------- server
+
+
+def status(state_dir: str | os.PathLike[str] | None = None) -> ServerStatus:
+    """Report whether the course server of ``state_dir`` runs and answers.
+
+    Introduced in notebook 00. ``state_dir`` defaults to the course state folder.
+    """
+    return _status_unlocked(_state(state_dir))
+
+
+def start(
+    port: int | None = None,
+    state_dir: str | os.PathLike[str] | None = None,
+    timeout: float = START_TIMEOUT,
+) -> ServerStatus:
+    """Start the course server, or reuse the one already running; return its status.
+
+    Introduced in notebook 00 (through :func:`connect`). The port is, in order: ``port``;
+    the environment variable ``MLOPS_COURSE_PORT``; the port recorded by the previous server
+    if it is free; :data:`DEFAULT_PORT` if free; else any free port. An explicitly requested
+    port that another program holds is an error, not a silent change.
+
+    Raises:
+        TrackingServerError: mlflow is missing, the requested port is taken, or the server
+            exited or did not answer during start (the message shows the end of its log).
+    """
+    if port is None and os.environ.get(PORT_ENV):
+        raw = os.environ[PORT_ENV]
+        try:
+            port = int(raw)
+        except ValueError:
+            raise ValueError(
+                f"{PORT_ENV}={raw!r} is not a port number; set it to e.g. 5050 or unset it."
+            ) from None
+    if port is not None:
+        _check_port(port)
+    if not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if importlib.util.find_spec("mlflow") is None:
+        raise TrackingServerError(
+            f"mlflow is not installed in this Python ({sys.executable}). Run `make lab` from "
+            "the repository root (it installs everything into .venv), and pick the kernel "
+            "'Python 3 (ipykernel)' of that environment."
+        )
+    state = _state(state_dir)
+    with _lock(state):
+        current = _status_unlocked(state)
+        if current.running:
+            if port is not None and port != current.port:
+                raise TrackingServerError(
+                    f"The course server already runs at {current.url}, not on port {port}. "
+                    "Stop it first (`python -m utils server stop`) to move it."
+                )
+            current.message = f"Reusing the course server at {current.url} (pid {current.pid})."
+            return current
+        if current.pid is not None:
+            # The process exists but does not answer: wait for it a little, then replace it.
+            deadline = time.monotonic() + min(timeout, 30.0)
+            while time.monotonic() < deadline and _pid_alive(current.pid):
+                if _healthy(current.url or ""):
+                    return _status_unlocked(state)
+                time.sleep(0.5)
+            _terminate(current.pid)
+        _remove_record(state)
+        recorded = current.port if current.port is not None else _last_port(state)
+        return _spawn(state, _choose_port(port, recorded), timeout)
+
+
+def _choose_port(requested: int | None, recorded: int | None) -> int:
+    if requested is not None:
+        if not _port_free(requested):
+            raise TrackingServerError(
+                f"Port {requested} on 127.0.0.1 is already in use by another program"
+                f"{_describe_port_owner(requested)}. Stop that program, or choose another "
+                f"port (e.g. `python -m utils server start --port {requested + 1}`, or unset "
+                f"{PORT_ENV} to let the course pick a free one)."
+            )
+        return requested
+    for candidate in (recorded, DEFAULT_PORT):
+        if candidate is not None and _port_free(candidate):
+            return candidate
+    return _free_port()
+
+
+def _spawn(state: Path, port: int, timeout: float) -> ServerStatus:
+    log_file = state / LOG_FILE
+    url = f"http://127.0.0.1:{port}"
+    log_start = log_file.stat().st_size if log_file.exists() else 0
+    command = _server_command(state, port)
+    with open(log_file, "ab") as log:
+        log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {url}\n".encode())
+        log.flush()
+        kwargs: dict[str, Any] = {}
+        if sys.platform == "win32":
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        else:
+            # Own session: Ctrl-C in a terminal or an interrupted kernel does not kill it.
+            kwargs["start_new_session"] = True
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=state,
+            env=_server_env(),
+            **kwargs,
+        )
+    _write_record(
+        state,
+        {
+            "pid": proc.pid,
+            "port": port,
+            "url": url,
+            "started_at": time.time(),
+            "python": sys.executable,
+            "command": command,
+        },
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        code = proc.poll()
+        if code is not None:
+            _remove_record(state)
+            raise TrackingServerError(
+                f"The MLflow server exited with code {code} while starting on {url}. "
+                f"The end of its log ({log_file}):\n{_log_tail(log_file, log_start)}\n"
+                "If the port was taken meanwhile, just run it again; otherwise see the FAQ in "
+                "README.md."
+            )
+        if _healthy(url, timeout=1.0):
+            return ServerStatus(
+                True,
+                url,
+                proc.pid,
+                port,
+                state,
+                log_file,
+                f"Started the course server at {url} (pid {proc.pid}).",
+                started=True,
+            )
+        time.sleep(0.25)
+    _terminate(proc.pid)
+    _remove_record(state)
+    raise TrackingServerError(
+        f"The MLflow server did not answer {url}/health within {timeout:.0f} s and was "
+        f"stopped. The end of its log ({log_file}):\n{_log_tail(log_file, log_start)}"
+    )
+
+
+def _terminate(pid: int, timeout: float = 15.0) -> None:
+    """Stop process ``pid`` and its children: SIGTERM first, SIGKILL after ``timeout``."""
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        children = parent.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return
+    procs = [parent, *children]
+    for proc in procs:
+        try:
+            if proc is parent and sys.platform != "win32":
+                proc.send_signal(signal.SIGTERM)
+            else:
+                proc.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+
+
+def stop(state_dir: str | os.PathLike[str] | None = None) -> bool:
+    """Stop the course server of ``state_dir``; return True if one was running.
+
+    Introduced in notebook 00. Runs and artifacts stay in the state folder: the next start
+    finds them again. A stale record (a server that died) is cleaned up.
+    """
+    state = _state(state_dir)
+    with _lock(state):
+        record = _read_record(state)
+        if record is None:
+            return False
+        stopped = False
+        if not record.get("corrupt"):
+            pid = int(record["pid"])
+            if _pid_alive(pid) and _is_course_server(pid, state):
+                _terminate(pid)
+                stopped = True
+        _remove_record(state)
+        return stopped
+
+
+# --------------------------------------------------------------------------- client
+
+
+def _configure_client_logging() -> None:
+    for name, value in _QUIET_ENV.items():
+        os.environ.setdefault(name, value)
+    no_proxy = os.environ.get("NO_PROXY", os.environ.get("no_proxy", ""))
+    hosts = [h for h in no_proxy.split(",") if h]
+    for host in ("127.0.0.1", "localhost"):
+        if host not in hosts:
+            hosts.append(host)
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = ",".join(hosts)
+    # MLflow's INFO lines (e.g. about creating experiments) are noise in a notebook.
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+
+
+def connect(quiet: bool = False) -> str:
+    """Point MLflow at the right tracking server and return its URI.
+
+    Introduced in notebook 00; every notebook that logs calls it once. If
+    ``MLFLOW_TRACKING_URI`` is set, that server is used (a class server, or the server of
+    a test session). Otherwise the course server is started or reused (:func:`start`).
+    Prints one line saying which server is used, unless ``quiet``.
+    """
+    try:
+        import mlflow
+    except ImportError:
+        raise TrackingServerError(
+            f"mlflow is not installed in this Python ({sys.executable}). Run `make lab` from "
+            "the repository root, and use the kernel 'Python 3 (ipykernel)' it starts."
+        ) from None
+    _configure_client_logging()
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+    # mlflow.set_tracking_uri() exports MLFLOW_TRACKING_URI; a URI that we set ourselves for
+    # the course server is not a class server, so a dead course server gets restarted.
+    if uri and uri != os.environ.get(_MANAGED_URI_ENV):
+        if uri.startswith(("http://", "https://")) and not _healthy(uri.rstrip("/"), 5.0):
+            raise TrackingServerError(
+                f"MLFLOW_TRACKING_URI is set to {uri}, but no MLflow server answers there. "
+                "Check the address (ask your instructor for a class server), or unset "
+                "MLFLOW_TRACKING_URI to use the course's own local server."
+            )
+        mlflow.set_tracking_uri(uri)
+        if not quiet:
+            print(f"MLflow tracking server: {uri} (from MLFLOW_TRACKING_URI)")
+        return uri
+    for name, value in _CLIENT_RETRY_ENV.items():
+        os.environ.setdefault(name, value)
+    server = start()
+    assert server.url is not None
+    mlflow.set_tracking_uri(server.url)
+    os.environ[_MANAGED_URI_ENV] = server.url
+    if not quiet:
+        how = "started" if server.started else "reused"
+        print(f"MLflow tracking server: {server.url} ({how}; UI at the same address)")
+    return server.url
+
+
+def ui_url() -> str:
+    """The address of the MLflow UI for the server :func:`connect` chose (notebook 00)."""
+    import mlflow
+
+    uri = mlflow.get_tracking_uri()
+    if not uri.startswith(("http://", "https://")):
+        raise TrackingServerError(
+            f"MLflow is not using a tracking server but {uri!r}; call tracking.connect() first."
+        )
+    return uri.rstrip("/")
+
+
+def _user_prefix() -> str:
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME", "").strip()
+    if not user:
+        return ""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", user).strip("-.")
+    return f"{slug}-" if slug else ""
+
+
+def _check_topic(topic: Any, what: str) -> str:
+    if not isinstance(topic, str):
+        raise TypeError(f"{what} must be a string such as '05-experiment-tracking', got {topic!r}")
+    if not _NAME_RE.match(topic):
+        raise ValueError(
+            f"{what} {topic!r} is not a valid name: use letters, digits, '-', '_' and '.', "
+            "starting with a letter or digit, e.g. '05-experiment-tracking'."
+        )
+    return topic
+
+
+def experiment_name(topic: str) -> str:
+    """Name of the experiment for ``topic`` (e.g. ``"05-experiment-tracking"``).
+
+    Introduced in notebook 00. On a class server (``MLFLOW_TRACKING_USERNAME`` set), the name
+    is prefixed by the student's user name, so students never write into each other's
+    experiments: ``"alice-05-experiment-tracking"``.
+    """
+    return _user_prefix() + _check_topic(topic, "topic")
+
+
+def model_name(topic: str) -> str:
+    """Name of a registered model, prefixed like :func:`experiment_name` (notebook 06)."""
+    return _user_prefix() + _check_topic(topic, "model name")
+
+
+def use_experiment(topic: str) -> str:
+    """Make ``experiment_name(topic)`` the active MLflow experiment; return its ID.
+
+    Introduced in notebook 00. Creates the experiment if it does not exist yet.
+    """
+    import mlflow
+
+    experiment = mlflow.set_experiment(experiment_name(topic))
+    return str(experiment.experiment_id)
+
+
+def log_sklearn_model(
+    model: Any,
+    name: str = "model",
+    input_example: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """Log a fitted scikit-learn model to the active run; return MLflow's ``ModelInfo``.
+
+    Introduced in notebook 01. It pins ``scikit-learn==<installed version>`` as the model's
+    requirement, which skips MLflow's pip-requirement inference (10-15 s a call otherwise).
+    Extra keyword arguments go to ``mlflow.sklearn.log_model``.
+    """
+    import mlflow.sklearn
+    import sklearn
+
+    if not hasattr(model, "predict"):
+        raise TypeError(
+            f"log_sklearn_model needs a fitted scikit-learn estimator or Pipeline, got "
+            f"{type(model).__name__}."
+        )
+    _check_topic(name, "model artifact name")
+    kwargs.setdefault("pip_requirements", [f"scikit-learn=={sklearn.__version__}"])
+    with warnings.catch_warnings():
+        # MLflow hints that integer columns cannot hold missing values; the course's
+        # schemas are checked elsewhere (notebook 04), so the hint is noise here.
+        warnings.filterwarnings("ignore", message=".*Inferred schema contains integer column")
+        return mlflow.sklearn.log_model(model, name=name, input_example=input_example, **kwargs)
+
+
+def is_course_server() -> bool:
+    """True when MLflow points at the course's own local server, not a class server.
+
+    Introduced in notebook 00.
+    """
+    import mlflow
+
+    managed = os.environ.get(_MANAGED_URI_ENV)
+    return bool(managed) and mlflow.get_tracking_uri().rstrip("/") == managed.rstrip("/")
+
+
+def run_url(run_id: str) -> str:
+    """The address of a run's page in the MLflow UI (introduced in notebook 00)."""
+    import mlflow
+
+    if not isinstance(run_id, str) or not run_id:
+        raise TypeError(f"run_id must be a run's ID string, got {run_id!r}")
+    run = mlflow.get_run(run_id)
+    return f"{ui_url()}/#/experiments/{run.info.experiment_id}/runs/{run_id}"
