@@ -1,0 +1,348 @@
+"""Tests of utils.checks: every exercise check says "not attempted", gives a hint, and passes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from utils import checks, datasets
+
+# ---------------------------------------------------------------------------------------------
+# The framework
+# ---------------------------------------------------------------------------------------------
+
+
+def test_every_exercise_is_listed_with_its_notebook() -> None:
+    ids = [e.id for e in checks.exercises()]
+    assert ids == ["00.1", "00.2", "01.1", "01.2", "01.3"]
+    assert [e.id for e in checks.exercises("01_linear_coursework")] == ["01.1", "01.2", "01.3"]
+    assert [e.id for e in checks.exercises("00")] == ["00.1", "00.2"]
+    assert checks.exercises("99") == []
+
+
+@pytest.mark.parametrize("exercise", [e.id for e in checks.exercises()])
+@pytest.mark.parametrize("placeholder", [..., None])
+def test_placeholder_is_not_attempted_for_every_exercise(
+    exercise: str, placeholder: object
+) -> None:
+    (info,) = [e for e in checks.exercises() if e.id == exercise]
+    context = {name: object() for name in info.needs}  # not looked at for a placeholder
+    result = checks.check(exercise, placeholder, **context)
+    assert result.status == "not attempted"
+    assert not result.passed
+    assert "..." in result.message
+
+
+def test_result_displays_as_one_line_and_as_html() -> None:
+    result = checks.check("00.1", ...)
+    text = repr(result)
+    assert "\n" not in text
+    assert text.startswith("\u2026 Exercise 00.1 (The four properties of MLOps): not attempted.")
+    assert str(result).startswith("Exercise 00.1")
+    html = result._repr_html_()
+    assert "<b>Exercise 00.1</b>" in html
+    assert "not attempted" in html
+
+
+def test_html_escapes_the_message() -> None:
+    result = checks.CheckResult("x", "<t>", "incorrect", "a < b & c")
+    html = result._repr_html_()
+    assert "&lt;t&gt;" in html and "a &lt; b &amp; c" in html
+
+
+def test_unknown_exercise_is_a_clear_value_error() -> None:
+    with pytest.raises(ValueError, match=r"No exercise '9.9'. Known exercises: 00.1, 00.2"):
+        checks.check("9.9", 1)
+
+
+def test_exercise_id_must_be_a_string() -> None:
+    with pytest.raises(TypeError, match="exercise_id must be a string"):
+        checks.check(1.1, 1)  # type: ignore[arg-type]
+
+
+def test_missing_or_unexpected_context_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match=r"needs the keyword arguments \['y_true', 'y_pred'\]"):
+        checks.check("01.2", 0.9, y_true=[0, 1])
+    with pytest.raises(TypeError, match=r"unexpected \['run_id'\]"):
+        checks.check("01.1", 0.3, run_id="abc")
+
+
+def test_register_adds_a_check_that_check_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checks, "_REGISTRY", dict(checks._REGISTRY))
+
+    @checks.register("99.1", "99_test", "Double it", needs=("x",))
+    def _double(answer: object, *, x: int) -> tuple[checks.Status, str]:
+        return (checks.CORRECT, "yes") if answer == 2 * x else (checks.INCORRECT, "double x")
+
+    assert checks.check("99.1", 6, x=3).passed
+    assert checks.check("99.1", 5, x=3).message == "double x"
+    assert checks.check("99.1", ..., x=3).status == "not attempted"
+    assert [e.id for e in checks.exercises("99")] == ["99.1"]
+
+
+def test_register_rejects_bad_and_duplicate_ids() -> None:
+    with pytest.raises(ValueError, match="look like '01.2'"):
+        checks.register("1.1", "01_x", "t")
+    with pytest.raises(ValueError, match="registered already"):
+        checks.register("01.1", "01_linear_coursework", "again")
+
+
+def test_is_placeholder() -> None:
+    assert checks.is_placeholder(...)
+    assert checks.is_placeholder(None)
+    assert not checks.is_placeholder(0)
+    assert not checks.is_placeholder([])
+
+
+# ---------------------------------------------------------------------------------------------
+# 00.1: the four properties
+# ---------------------------------------------------------------------------------------------
+
+
+def test_00_1_correct_in_any_order_and_case() -> None:
+    result = checks.check("00.1", ["Testable", "reproducible", "maintainable ", "trackable"])
+    assert result.passed and result.status == "correct"
+
+
+def test_00_1_accepts_noun_forms_and_a_set() -> None:
+    answer = {"reproducibility", "tracking", "testing", "maintainability"}
+    assert checks.check("00.1", answer).passed
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        ("reproducible, trackable", "You gave one string"),
+        (42, "not a int"),
+        ({"reproducible": 1}, "not a dict"),
+        (["reproducible", 2], "word in quotes"),
+        (
+            ["reproducible", "trackable", "testable", "scalable"],
+            "Not in the definition: 'scalable'",
+        ),
+        (["reproducible", "trackable"], "2 of the 4 properties are right"),
+    ],
+)
+def test_00_1_wrong_answers_get_a_hint(answer: object, hint: str) -> None:
+    result = checks.check("00.1", answer)
+    assert result.status == "incorrect" and not result.passed
+    assert hint in result.message
+
+
+# ---------------------------------------------------------------------------------------------
+# 00.2: read a run's parameters back (a real MLflow store in a temporary SQLite file)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def logged_run(tmp_path_factory: pytest.TempPathFactory):
+    """A run with two parameters and a metric, in a fresh SQLite store that MLflow points at.
+
+    Module-scoped: creating an MLflow database takes seconds, and the checks only read it.
+    """
+    mlflow = pytest.importorskip("mlflow")
+    tmp_path = tmp_path_factory.mktemp("mlflow")
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        experiment = mlflow.create_experiment("checks-test", str(tmp_path / "artifacts"))
+        with mlflow.start_run(experiment_id=experiment) as run:
+            mlflow.log_params({"greeting": "hello", "answer": 42})
+            mlflow.log_metric("score", 0.5)
+        yield mlflow.get_run(run.info.run_id)
+    finally:
+        mlflow.set_tracking_uri(previous)
+
+
+def test_00_2_params_read_from_the_server_are_correct(logged_run) -> None:
+    import mlflow
+
+    run_id = logged_run.info.run_id
+    result = checks.check("00.2", mlflow.get_run(run_id).data.params, run_id=run_id)
+    assert result.passed
+    assert "string" in result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        ("run", "That is the whole run"),
+        ("data", "Its parameters are in .params"),
+        ("greeting", "Your answer is a str"),
+        ({"score": 0.5}, "Those are the run's metrics"),
+        ({"greeting": "hello", "answer": 42}, "stores every parameter as a string"),
+        ({"greeting": "hello"}, "The parameter names differ"),
+        ({"greeting": "hi", "answer": "42"}, "some values differ"),
+    ],
+)
+def test_00_2_wrong_answers_get_specific_hints(logged_run, answer: object, hint: str) -> None:
+    if answer == "run":
+        answer = logged_run
+    elif answer == "data":
+        answer = logged_run.data
+    result = checks.check("00.2", answer, run_id=logged_run.info.run_id)
+    assert result.status == "incorrect"
+    assert hint in result.message
+
+
+# ---------------------------------------------------------------------------------------------
+# 01.1: the share of malignant tumours
+# ---------------------------------------------------------------------------------------------
+
+
+def test_malignant_label_agrees_with_the_dataset_description() -> None:
+    assert checks.malignant_label() == 0
+    assert "0 = malignant" in datasets.describe_builtin("breast_cancer")["target"]
+
+
+@pytest.fixture(scope="module")
+def breast_cancer_labels():
+    _, y = datasets.load_builtin("breast_cancer")
+    return y
+
+
+def test_01_1_correct_exact_and_rounded(breast_cancer_labels) -> None:
+    y = breast_cancer_labels
+    share = float((y == 0).mean())
+    assert checks.check("01.1", share).passed
+    assert checks.check("01.1", round(share, 2)).passed
+    assert checks.check("01.1", np.float64(share)).passed
+    result = checks.check("01.1", share)
+    assert f"{int((y == 0).sum())} of {len(y)}" in result.message
+
+
+def test_01_1_wrong_answers_get_specific_hints(breast_cancer_labels) -> None:
+    y = breast_cancer_labels
+    share = float((y == 0).mean())
+    n_malignant = int((y == 0).sum())
+    cases = [
+        (1 - share, "share of benign tumours"),
+        (100 * share, "not a percentage"),
+        (n_malignant, "count of tumours"),
+        (len(y) - n_malignant, "count of tumours"),
+        ("0.37", "Your answer is a str"),
+        (True, "Your answer is a bool"),
+        (float("nan"), "single number"),
+        (-0.5, "between 0 and 1"),
+        (0.5, "Count the malignant labels"),
+    ]
+    for answer, hint in cases:
+        result = checks.check("01.1", answer)
+        assert result.status == "incorrect", answer
+        assert hint in result.message, (answer, result.message)
+
+
+# ---------------------------------------------------------------------------------------------
+# 01.2: recall on malignant tumours (pos_label)
+# ---------------------------------------------------------------------------------------------
+
+# Ten test tumours; 0 = malignant. Of 4 malignant the model finds 3 (recall 0.75); it calls
+# 5 tumours malignant, 3 rightly (precision 0.6); of 6 benign it keeps 4 (benign recall 2/3);
+# 7 of 10 right (accuracy 0.7).
+Y_TRUE = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
+Y_PRED = np.array([0, 0, 0, 1, 0, 0, 1, 1, 1, 1])
+
+
+def test_01_2_correct() -> None:
+    result = checks.check("01.2", 0.75, y_true=Y_TRUE, y_pred=Y_PRED)
+    assert result.passed
+    assert "75.0%" in result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (2 / 3, "recall of the benign class"),
+        (0.6, "That is precision"),
+        (0.7, "That is accuracy"),
+        (75.0, "not a percentage"),
+        ([0.75], "Your answer is a list"),
+        (0.9, "pos_label"),
+    ],
+)
+def test_01_2_wrong_answers_get_specific_hints(answer: object, hint: str) -> None:
+    result = checks.check("01.2", answer, y_true=Y_TRUE, y_pred=Y_PRED)
+    assert result.status == "incorrect"
+    assert hint in result.message
+
+
+def test_01_2_rejects_labels_that_are_not_the_breast_cancer_coding() -> None:
+    with pytest.raises(ValueError, match="labels 0 and 1"):
+        checks.check("01.2", 0.5, y_true=[0, 2], y_pred=[0, 1])
+
+
+# ---------------------------------------------------------------------------------------------
+# 01.3: a reproducible run (the answer is a function of the seed)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_01_3_correct_for_a_seeded_function() -> None:
+    def score(seed: int) -> float:
+        return float(np.random.default_rng(seed).uniform(0.9, 1.0))
+
+    result = checks.check("01.3", score)
+    assert result.passed
+
+
+def test_01_3_the_template_function_is_not_attempted() -> None:
+    def train_and_score(seed: int) -> float:
+        return ...  # type: ignore[return-value] -- the exercise's template
+
+    result = checks.check("01.3", train_and_score)
+    assert result.status == "not attempted"
+    assert "still returns ..." in result.message
+
+
+def test_01_3_unseeded_randomness_is_caught() -> None:
+    rng = np.random.default_rng(0)
+
+    def score(seed: int) -> float:
+        return float(rng.uniform(0.9, 1.0))  # ignores the seed: a new number every call
+
+    result = checks.check("01.3", score)
+    assert result.status == "incorrect"
+    assert "Two calls with seed=0 gave" in result.message
+    assert "random_state=seed" in result.message
+
+
+def test_01_3_a_function_that_ignores_its_seed_is_caught() -> None:
+    result = checks.check("01.3", lambda seed: 0.95)
+    assert result.status == "incorrect"
+    assert "Every seed gave 0.9500: your function ignores its seed" in result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (0.95, "Give the function itself"),
+        (lambda seed: None, "returns None"),
+        (lambda seed: "0.9", "returns a str"),
+        (lambda seed: 95.0, "between 0 and 1"),
+        (lambda: 0.9, "raised TypeError"),
+        (lambda seed: 1 / 0, "raised ZeroDivisionError: division by zero"),
+    ],
+)
+def test_01_3_wrong_answers_get_specific_hints(answer: object, hint: str) -> None:
+    result = checks.check("01.3", answer)
+    assert result.status == "incorrect"
+    assert hint in result.message
+
+
+# ---------------------------------------------------------------------------------------------
+# The environment self-check
+# ---------------------------------------------------------------------------------------------
+
+
+def test_package_report_lists_the_course_requirements() -> None:
+    report = checks.package_report()
+    names = {row.package for row in report}
+    assert {"mlflow", "scikit-learn", "pandas", "numpy", "ipywidgets"} <= names
+    assert "pytest" not in names  # extras are left out
+    assert all(row.ok and row.installed for row in report)
+    sklearn_row = next(row for row in report if row.package == "scikit-learn")
+    assert sklearn_row.required.startswith(">=")
+
+
+def test_package_report_of_an_unknown_distribution_says_how_to_fix() -> None:
+    with pytest.raises(ValueError, match="pip install -e ."):
+        checks.package_report("no-such-course-package")
