@@ -1,0 +1,183 @@
+"""Project hygiene: dependencies agree, the lock is complete, notebooks are committed clean."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+try:
+    import tomllib
+except ImportError:  # pragma: no cover - Python 3.11 has tomllib
+    import tomli as tomllib  # type: ignore[no-redef]
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+PLATFORMS = {
+    "linux": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"},
+    "macos": {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix"},
+    "windows": {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt"},
+}
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def _direct_requirements() -> list[Requirement]:
+    project = _pyproject()["project"]
+    reqs = [Requirement(r) for r in project["dependencies"]]
+    reqs += [Requirement(r) for r in project["optional-dependencies"]["dev"]]
+    return reqs
+
+
+def _lock() -> list[tuple[str, Version, Marker | None]]:
+    pins = []
+    for raw in (ROOT / "requirements.lock").read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        req = Requirement(line)
+        spec = list(req.specifier)
+        assert len(spec) == 1 and spec[0].operator == "==", f"not an exact pin: {raw!r}"
+        pins.append((canonicalize_name(req.name), Version(spec[0].version), req.marker))
+    return pins
+
+
+def test_pyproject_has_lower_bounds_only() -> None:
+    assert _pyproject()["project"]["requires-python"] == ">=3.11"
+    for req in _direct_requirements():
+        ops = {s.operator for s in req.specifier}
+        assert ops == {">="}, f"{req}: pyproject.toml takes lower bounds only (>=)"
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+@pytest.mark.parametrize("python", ["3.11.0", "3.11.9", "3.12.4", "3.13.1"])
+def test_lock_pins_every_dependency_within_its_bounds(platform: str, python: str) -> None:
+    short = ".".join(python.split(".")[:2])
+    env = {**PLATFORMS[platform], "python_version": short, "python_full_version": python}
+    active = {}
+    for name, version, marker in _lock():
+        if marker is None or marker.evaluate(env):
+            assert name not in active, f"{name} pinned twice for {platform}/{python}"
+            active[name] = version
+    for req in _direct_requirements():
+        name = canonicalize_name(req.name)
+        assert name in active, f"{req.name} is missing from requirements.lock ({platform})"
+        assert req.specifier.contains(active[name], prereleases=True), (
+            f"requirements.lock pins {name}=={active[name]}, outside pyproject's {req.specifier}"
+        )
+
+
+def test_lock_pins_the_installed_versions() -> None:
+    from importlib.metadata import version
+
+    from packaging.markers import default_environment
+
+    env = default_environment()
+    for name, pinned, marker in _lock():
+        if marker is None or marker.evaluate(env):
+            assert Version(version(name)) == pinned, f"{name}: installed {version(name)}"
+
+
+def test_environment_yml_agrees_with_pyproject() -> None:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda, pip = {}, []
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            pip += dep["pip"]
+            continue
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)\s*(.*)", dep)
+        assert match, dep
+        conda[canonicalize_name(match[1])] = match[2].replace(" ", "")
+    assert conda.pop("python") == ">=3.11"
+    conda.pop("pip", None)
+    wanted = {canonicalize_name(r.name): str(r.specifier) for r in _direct_requirements()}
+    assert conda == wanted, "environment.yml and pyproject.toml list different dependencies"
+    assert pip == ["-e .[dev]"], "environment.yml installs the course package with pip"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_committed_clean(path: Path) -> None:
+    nb = json.loads(path.read_text())
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name)
+    assert nb["metadata"]["kernelspec"]["display_name"] == "Python 3 (ipykernel)"
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs") == [], f"{path.name}: a cell has stored outputs"
+            assert cell.get("execution_count") is None, f"{path.name}: execution counts"
+        if "solution" in cell.get("metadata", {}).get("tags", []):
+            assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True
+
+
+def test_notebook_numbers_are_a_sequence() -> None:
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers == list(range(len(numbers))), numbers
+
+
+def test_readme_course_map_lists_every_notebook() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for path in NOTEBOOKS:
+        assert f"notebooks/{path.name}" in readme, f"README's course map misses {path.name}"
+
+
+def _project_files() -> list[Path]:
+    skip = {".venv", ".git", "node_modules", "_build", ".course", "__pycache__"}
+    return [
+        p
+        for p in ROOT.rglob("*")
+        if p.is_file()
+        and not skip.intersection(p.relative_to(ROOT).parts)
+        and p.suffix in {".py", ".ipynb", ".md", ".toml", ".yml", ".yaml", ".cfg", ""}
+    ]
+
+
+def test_nothing_reads_outside_the_repository() -> None:
+    pattern = re.compile("|".join([r"\.\./" + "shared", "/work/" + "shared"]))
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in _project_files()
+        if pattern.search(p.read_text("utf-8", errors="replace"))
+    ]
+    assert offenders == []
+
+
+def test_public_utils_functions_have_docstrings_and_type_hints() -> None:
+    problems = []
+    for path in sorted((ROOT / "utils").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+                if not ast.get_docstring(node):
+                    problems.append(f"{path.name}:{node.name} has no docstring")
+                if isinstance(node, ast.FunctionDef):
+                    args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+                    if node.returns is None or any(a.annotation is None for a in args):
+                        problems.append(f"{path.name}:{node.name} lacks type hints")
+    assert problems == []
+
+
+def test_importing_utils_has_no_side_effects() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, utils, utils.tracking, utils.datasets, utils.training, utils.checks;"
+        "heavy = {'mlflow', 'sklearn', 'matplotlib'} & set(sys.modules);"
+        "print(sorted(heavy))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    # Importing the course modules may import scikit-learn for training, but never starts
+    # servers or imports MLflow (2-6 s) until a function needs it.
+    assert "mlflow" not in out.stdout
