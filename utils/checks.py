@@ -141,6 +141,17 @@ def register(
     return decorate
 
 
+def _load_notebook_checks(number: str) -> None:
+    """Import ``utils.exercises.nbNN``, where notebooks from 02 on register their checks."""
+    import importlib
+
+    try:
+        importlib.import_module(f"utils.exercises.nb{number}")
+    except ModuleNotFoundError as err:
+        if err.name != f"utils.exercises.nb{number}":
+            raise
+
+
 def is_placeholder(answer: object) -> bool:
     """Return True if ``answer`` is still the exercise's placeholder (``...`` or ``None``).
 
@@ -156,6 +167,8 @@ def exercises(notebook: str | None = None) -> list[Exercise]:
         notebook: a notebook's file stem (``"01_linear_coursework"``) or its number (``"01"``);
             ``None`` lists all exercises.
     """
+    if notebook is not None and re.match(r"^\d{2}", notebook):
+        _load_notebook_checks(notebook[:2])
     found = list(_REGISTRY.values())
     if notebook is not None:
         found = [e for e in found if e.notebook == notebook or e.id.split(".")[0] == notebook]
@@ -184,6 +197,9 @@ def check(exercise_id: str, answer: object = Ellipsis, /, **context: Any) -> Che
     if not isinstance(exercise_id, str):
         raise TypeError(f"exercise_id must be a string such as '01.1', got {exercise_id!r}.")
     exercise = _REGISTRY.get(exercise_id)
+    if exercise is None and _ID_RE.match(exercise_id):
+        _load_notebook_checks(exercise_id[:2])
+        exercise = _REGISTRY.get(exercise_id)
     if exercise is None:
         known = ", ".join(e.id for e in exercises())
         raise ValueError(f"No exercise {exercise_id!r}. Known exercises: {known}.")
