@@ -668,6 +668,8 @@ def log_sklearn_model(
         # MLflow hints that integer columns cannot hold missing values; the course's
         # schemas are checked elsewhere (notebook 04), so the hint is noise here.
         warnings.filterwarnings("ignore", message=".*Inferred schema contains integer column")
+        # MLflow 3.17 compares columns with a range, which pandas 3 deprecates: not ours.
+        warnings.filterwarnings("ignore", message="Operation with range is deprecated")
         return mlflow.sklearn.log_model(model, name=name, input_example=input_example, **kwargs)
 
 
