@@ -8,11 +8,12 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed-from-lock
 PYTEST_WORKERS ?= 2
 
-.PHONY: lab test lint bench clean lock help
+.PHONY: lab test lint slides bench clean lock help
 
 help:
 	@echo "make lab    set up .venv if needed, start the tracking server and JupyterLab"
 	@echo "make test   set up .venv if needed, lint, run unit tests and every notebook (nbval)"
+	@echo "make slides build every deck to offline HTML and PDF in slides/_build/"
 	@echo "make bench  time and measure every notebook and the tracking server"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (needs the network)"
 	@echo "make clean  remove the course state folder and build outputs (never notebooks)"
@@ -38,6 +39,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval-lax tests notebooks
 
+slides: $(STAMP)
+	$(BIN)/python slides/build.py
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
@@ -48,5 +52,5 @@ lock: $(STAMP)
 
 clean:
 	-@test -x $(BIN)/python && $(BIN)/python -m utils server stop || true
-	rm -rf .course _build .pytest_cache .ruff_cache
+	rm -rf .course _build slides/_build .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -not -path "./$(VENV)/*" -prune -exec rm -rf {} +

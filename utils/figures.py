@@ -563,7 +563,7 @@ def ml_code_box(shares: Mapping[str, float] | None = None, *, source: str | None
         0.02,
         0.035,
         f"After Sculley et al., Hidden Technical Debt in ML Systems (NeurIPS 2015), Fig. 1. {note}",
-        fontsize=9,
+        fontsize=10,
         color=_MUTED,
         wrap=True,
     )
@@ -829,13 +829,13 @@ def four_c_radar(
     if illustrative:
         title += "\n(illustrative scores, not measurements)"
     fig.suptitle(title, fontsize=14, fontweight="bold", y=0.98)
-    ax = fig.add_axes((0.2, 0.13, 0.5, 0.64), projection="polar")
+    ax = fig.add_axes((0.23, 0.13, 0.47, 0.64), projection="polar")
     ax.tick_params(axis="x", pad=12)
     ax.set_theta_offset(math.pi / 2)
     ax.set_theta_direction(-1)
     angles = [2 * math.pi * i / len(FOUR_CS) for i in range(len(FOUR_CS))]
     ax.set_xticks(angles)
-    ax.set_xticklabels(FOUR_CS, fontsize=12)
+    ax.set_xticklabels(FOUR_CS, fontsize=14)
     for label, angle in zip(ax.get_xticklabels(), angles, strict=True):
         side = math.sin(angle)  # > 0: right of the circle (the axis runs clockwise from the top)
         label.set_horizontalalignment(
@@ -844,7 +844,7 @@ def four_c_radar(
     ax.set_ylim(0, scale)
     ax.set_yticks([scale * f for f in (0.2, 0.4, 0.6, 0.8, 1.0)])
     ax.set_yticklabels(
-        [f"{scale * f:g}" for f in (0.2, 0.4, 0.6, 0.8, 1.0)], fontsize=8, color=_MUTED
+        [f"{scale * f:g}" for f in (0.2, 0.4, 0.6, 0.8, 1.0)], fontsize=10, color=_MUTED
     )
     ax.set_rlabel_position(45)
     colours = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9"]
@@ -856,13 +856,13 @@ def four_c_radar(
         )
         line.set_gid(f"tool:{tool}")
         ax.fill(angles + angles[:1], values + values[:1], color=colour, alpha=0.15)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.08, 1.05), fontsize=11, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.1, 1.05), fontsize=13, frameon=False)
     fig.text(
         0.5,
         0.015,
         f"0 = worst, {scale:g} = best for the team on each criterion",
         ha="center",
-        fontsize=9,
+        fontsize=11,
         color=_MUTED,
     )
     return fig
