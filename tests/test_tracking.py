@@ -278,6 +278,24 @@ def test_log_sklearn_model_round_trip_is_fast_and_exact() -> None:
     assert elapsed < 60  # not a benchmark: only that pip inference (minutes offline) is skipped
 
 
+@pytest.mark.parametrize("kind", ["random_forest", "hist_gradient_boosting"])
+def test_log_sklearn_model_handles_tree_models(kind: str) -> None:
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+
+    tracking.connect(quiet=True)
+    tracking.use_experiment("00-test-log-model")
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    if kind == "random_forest":
+        model = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    else:
+        model = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(X, y)
+    with mlflow.start_run():
+        info = tracking.log_sklearn_model(model, input_example=X.head(2))
+    loaded = mlflow.sklearn.load_model(info.model_uri)
+    assert (loaded.predict_proba(X) == model.predict_proba(X)).all()
+
+
 def test_log_sklearn_model_rejects_non_models() -> None:
     with pytest.raises(TypeError, match="fitted scikit-learn estimator"):
         tracking.log_sklearn_model(object())
@@ -320,3 +338,28 @@ def test_command_line_start_status_stop(tmp_path: Path) -> None:
     assert not tracking.status(tmp_path).running
     bad = cli("server", "start", "--port", "80")
     assert bad.returncode == 2 and "port must be between 1024 and 65535" in bad.stderr
+
+
+def test_a_port_taken_while_starting_moves_to_another(tmp_path: Path) -> None:
+    # Another course server (another state folder) already answers /health on the port
+    # this one is told to try: the new server must not mistake it for itself.
+    other = tracking.start(state_dir=tmp_path / "other")
+    try:
+        state = tmp_path / "mine"
+        state.mkdir()
+        (state / tracking.LAST_PORT_FILE).write_text(str(other.port))
+        with socket.socket() as probe:  # the race: the port looked free a moment earlier
+            assert probe.connect_ex(("127.0.0.1", other.port or 0)) == 0
+        original = tracking._port_free
+        tracking._port_free = lambda port: True if port == other.port else original(port)
+        try:
+            mine = tracking.start(state_dir=state)
+        finally:
+            tracking._port_free = original
+        try:
+            assert mine.started and mine.port != other.port
+            assert mine.pid != other.pid and tracking._healthy(mine.url or "")
+        finally:
+            tracking.stop(state_dir=state)
+    finally:
+        tracking.stop(state_dir=tmp_path / "other")

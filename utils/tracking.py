@@ -395,7 +395,20 @@ def start(
             _terminate(current.pid)
         _remove_record(state)
         recorded = current.port if current.port is not None else _last_port(state)
-        return _spawn(state, _choose_port(port, recorded), timeout)
+        for attempt in range(3):
+            chosen = _choose_port(port, recorded if attempt == 0 else None)
+            try:
+                return _spawn(state, chosen, timeout)
+            except _PortTakenDuringStart:
+                if port is not None:
+                    raise TrackingServerError(
+                        f"Port {port} on 127.0.0.1 was taken by another program while the "
+                        "server started. Choose another port, or unset the explicit port."
+                    ) from None
+        raise TrackingServerError(
+            "Three ports in a row were taken by other programs while the server started. "
+            "Try again, or pin a free port with `python -m utils server start --port N`."
+        )
 
 
 def _choose_port(requested: int | None, recorded: int | None) -> int:
@@ -412,6 +425,39 @@ def _choose_port(requested: int | None, recorded: int | None) -> int:
         if candidate is not None and _port_free(candidate):
             return candidate
     return _free_port()
+
+
+class _PortTakenDuringStart(Exception):
+    """Another program bound the port between our check and the server's bind."""
+
+
+def _listener_pids(port: int) -> set[int] | None:
+    """PIDs listening on 127.0.0.1:``port``, or None where the system does not tell us."""
+    try:
+        import psutil
+
+        return {
+            c.pid
+            for c in psutil.net_connections(kind="tcp")
+            if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid
+        }
+    except Exception:  # noqa: BLE001 - e.g. AccessDenied on macOS without root
+        return None
+
+
+def _serves_port(pid: int, port: int) -> bool:
+    """True unless we can see that ``port`` is served by a process outside ``pid``'s tree."""
+    import psutil
+
+    listeners = _listener_pids(port)
+    if not listeners:
+        return True  # unknown: trust the health check
+    try:
+        proc = psutil.Process(pid)
+        tree = {pid, *(child.pid for child in proc.children(recursive=True))}
+    except psutil.NoSuchProcess:
+        return False
+    return bool(listeners & tree)
 
 
 def _spawn(state: Path, port: int, timeout: float) -> ServerStatus:
@@ -453,13 +499,15 @@ def _spawn(state: Path, port: int, timeout: float) -> ServerStatus:
         code = proc.poll()
         if code is not None:
             _remove_record(state)
+            if "address already in use" in _log_tail(log_file, log_start).lower():
+                raise _PortTakenDuringStart(port)
             raise TrackingServerError(
                 f"The MLflow server exited with code {code} while starting on {url}. "
                 f"The end of its log ({log_file}):\n{_log_tail(log_file, log_start)}\n"
                 "If the port was taken meanwhile, just run it again; otherwise see the FAQ in "
                 "README.md."
             )
-        if _healthy(url, timeout=1.0):
+        if _healthy(url, timeout=1.0) and proc.poll() is None and _serves_port(proc.pid, port):
             return ServerStatus(
                 True,
                 url,
@@ -664,6 +712,13 @@ def log_sklearn_model(
         )
     _check_topic(name, "model artifact name")
     kwargs.setdefault("pip_requirements", [f"scikit-learn=={sklearn.__version__}"])
+    if kwargs.get("serialization_format", "skops") == "skops":
+        # MLflow saves with skops, which loads only types it is told to trust. This model was
+        # trained right here, so its own types (e.g. the trees of a random forest) are trusted.
+        import skops.io
+
+        untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+        kwargs.setdefault("skops_trusted_types", untrusted or None)
     with warnings.catch_warnings():
         # MLflow hints that integer columns cannot hold missing values; the course's
         # schemas are checked elsewhere (notebook 04), so the hint is noise here.
