@@ -167,7 +167,15 @@ def exercises(notebook: str | None = None) -> list[Exercise]:
         notebook: a notebook's file stem (``"01_linear_coursework"``) or its number (``"01"``);
             ``None`` lists all exercises.
     """
-    if notebook is not None and re.match(r"^\d{2}", notebook):
+    if notebook is None:
+        import pkgutil
+
+        import utils.exercises
+
+        for module in pkgutil.iter_modules(utils.exercises.__path__):
+            if re.fullmatch(r"nb\d{2}", module.name):
+                _load_notebook_checks(module.name[2:])
+    elif re.match(r"^\d{2}", notebook):
         _load_notebook_checks(notebook[:2])
     found = list(_REGISTRY.values())
     if notebook is not None:
