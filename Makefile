@@ -8,12 +8,13 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed-from-lock
 PYTEST_WORKERS ?= 2
 
-.PHONY: lab test lint slides bench clean lock help
+.PHONY: lab test lint slides e2e screenshots bench clean lock help
 
 help:
 	@echo "make lab    set up .venv if needed, start the tracking server and JupyterLab"
 	@echo "make test   set up .venv if needed, lint, run unit tests and every notebook (nbval)"
 	@echo "make slides build every deck to offline HTML and PDF in slides/_build/"
+	@echo "make e2e    walk the student's journey in headless Chromium (part of make test)"
 	@echo "make bench  time and measure every notebook and the tracking server"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (needs the network)"
 	@echo "make clean  remove the course state folder and build outputs (never notebooks)"
@@ -41,6 +42,13 @@ test: lint
 
 slides: $(STAMP)
 	$(BIN)/python slides/build.py
+
+e2e: $(STAMP)
+	$(BIN)/pytest tests/test_e2e.py
+
+# Retake the README's two screenshots (docs/screenshots/) from a passing journey.
+screenshots: $(STAMP)
+	MLOPS_E2E_UPDATE_DOCS=1 $(BIN)/pytest tests/test_e2e.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

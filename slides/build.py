@@ -136,7 +136,21 @@ def _required_packages() -> list[str]:
 
 
 def ensure_node_modules() -> None:
-    """Install slides/node_modules from package-lock.json with ``npm ci`` when needed."""
+    """Install slides/node_modules from package-lock.json with ``npm ci`` when needed.
+
+    One install at a time: parallel test workers (slides, browser journey) share the folder,
+    and ``npm ci`` replaces it. The lock file is the one ``tests/test_e2e.py`` takes too.
+    """
+    import hashlib
+
+    from filelock import FileLock
+
+    key = hashlib.sha256(str(SLIDES_DIR).encode()).hexdigest()[:12]
+    with FileLock(str(Path(tempfile.gettempdir()) / f"mlops-course-npm-{key}.filelock")):
+        _ensure_node_modules_unlocked()
+
+
+def _ensure_node_modules_unlocked() -> None:
     lock = SLIDES_DIR / "package-lock.json"
     stamp = NODE_MODULES / ".package-lock.json"
     missing = [src for src in _required_packages() if not (NODE_MODULES / src).exists()]

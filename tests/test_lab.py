@@ -67,6 +67,10 @@ def test_lab_starts_server_and_jupyterlab_offline_and_ctrl_c_stops_both(tmp_path
         assert '"news": {"disabled": true}' in page.replace("\n", " ") or (
             '"disabled": true' in page and "news" in page
         )
+        # The announcements plugin, which asks to fetch Jupyter news, is switched off.
+        for plugin in lab.DISABLED_PLUGINS:
+            assert plugin in page
+        assert "disabledExtensions" in page
         code, _ = tracking._http_get(f"{info['jupyterlab_base']}/api/contents", timeout=10)
         assert code == 403
         code, body = tracking._http_get(

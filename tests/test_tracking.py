@@ -217,7 +217,10 @@ def test_connect_starts_the_course_server_and_a_dead_one_fails_fast(
     uri = tracking.connect()
     try:
         out = capsys.readouterr().out
-        assert out.strip() == f"MLflow tracking server: {uri} (started; UI at the same address)"
+        assert out.strip().splitlines() == [
+            "Starting the course's MLflow server (about 10-30 s the first time) ...",
+            f"MLflow tracking server: {uri} (started; UI at the same address)",
+        ]
         assert (local_env / tracking.SERVER_FILE).exists()
         assert tracking.connect() == uri
         assert "(reused;" in capsys.readouterr().out

@@ -65,6 +65,20 @@ def lab_command(port: int, token: str, open_browser: bool = True) -> list[str]:
     return command
 
 
+#: JupyterLab plugins switched off for an offline course: the announcements plugin asks
+#: whether to fetch Jupyter news from the internet, even with the news feed set to None.
+DISABLED_PLUGINS = ["@jupyterlab/apputils-extension:announcements"]
+
+
+def _offline_lab_config(state: Path) -> Path:
+    """Write a Jupyter config folder whose page config disables :data:`DISABLED_PLUGINS`."""
+    folder = state / "jupyter-config"
+    (folder / "labconfig").mkdir(parents=True, exist_ok=True)
+    page_config = {"disabledExtensions": dict.fromkeys(DISABLED_PLUGINS, True)}
+    (folder / "labconfig" / "page_config.json").write_text(json.dumps(page_config, indent=2))
+    return folder
+
+
 def read_lab_file(state: Path | None = None) -> dict[str, Any] | None:
     """The contents of ``lab.json`` (URLs and PIDs of a running ``make lab``), or None."""
     path = (state or state_dir()) / LAB_FILE
@@ -136,6 +150,9 @@ def run(open_browser: bool = True, port: int | None = None, timeout: float = 120
         env.update(tracking._QUIET_ENV)
         env["MLOPS_COURSE_STATE"] = str(state)
         env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+        env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+            p for p in (str(_offline_lab_config(state)), env.get("JUPYTER_CONFIG_PATH")) if p
+        )
         log_file = state / LAB_LOG
         log_start = log_file.stat().st_size if log_file.exists() else 0
         kwargs: dict[str, Any] = {}

@@ -58,7 +58,7 @@ DEFAULT_PORT = 5050
 #: Environment variable that pins the course server to a port (an error if that port is taken).
 PORT_ENV = "MLOPS_COURSE_PORT"
 #: Seconds to wait for a cold server to answer ``/health`` before giving up.
-START_TIMEOUT = 120.0
+START_TIMEOUT = 240.0
 
 SERVER_FILE = "server.json"
 LOG_FILE = "server.log"
@@ -623,6 +623,8 @@ def connect(quiet: bool = False) -> str:
         return uri
     for name, value in _CLIENT_RETRY_ENV.items():
         os.environ.setdefault(name, value)
+    if not quiet and not status().running:
+        print("Starting the course's MLflow server (about 10-30 s the first time) ...", flush=True)
     server = start()
     assert server.url is not None
     mlflow.set_tracking_uri(server.url)
