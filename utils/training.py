@@ -1,9 +1,9 @@
 """Train and evaluate churn models reproducibly: one config in, one pipeline and its metrics out.
 
-Notebook 03 (from DevOps to MLOps) turns notebook code into these tested functions; notebook 05
-(experiment tracking) logs :meth:`TrainConfig.as_params` and :attr:`TrainResult.metrics` to
-MLflow; later notebooks (registry, testing, continuous delivery, monitoring, full cycle) reuse
-:func:`train` and :func:`evaluate`.
+Notebook 03 (from DevOps to MLOps) shows why training code belongs in tested functions like
+these; notebook 05 (experiment tracking) logs :meth:`TrainConfig.as_params` and
+:attr:`TrainResult.metrics` to MLflow; later notebooks (registry, testing, continuous
+delivery, monitoring, full cycle) reuse :func:`train` and :func:`evaluate`.
 
 Everything random takes its seed from :class:`TrainConfig`, so the same config and data give
 identical metrics, bit for bit.
@@ -90,7 +90,7 @@ def _check_names(value: object, name: str) -> tuple[str, ...]:
 class TrainConfig:
     """Everything that decides a training run, in one immutable, loggable object.
 
-    Introduced in notebook 03 (from DevOps to MLOps); logged to MLflow in notebook 05.
+    Introduced in notebook 05 (experiment tracking), which logs it to MLflow.
 
     Attributes:
         model: one of :data:`MODELS`: ``"dummy"`` (predicts the base rate, a baseline),
@@ -236,7 +236,7 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """What :func:`train` returns. Introduced in notebook 03; logged in notebook 05.
+    """What :func:`train` returns. Introduced and logged in notebook 05 (experiment tracking).
 
     Attributes:
         pipeline: the fitted scikit-learn Pipeline (preprocessing + estimator).
@@ -279,7 +279,7 @@ def build_pipeline(
     """Build the (unfitted) model pipeline: scale numeric columns, one-hot encode categorical
     ones (unknown categories at prediction time are ignored), then the estimator.
 
-    Introduced in notebook 03 (from DevOps to MLOps).
+    Introduced in notebook 05 (experiment tracking).
 
     Args:
         config: chooses the estimator, its hyperparameters and ``random_state=config.seed``.
@@ -323,8 +323,8 @@ def split(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split rows at random into a training and a test frame, stratified by the target.
 
-    Introduced in notebook 01 (linear coursework) as a plain split, made reproducible in
-    notebook 03. ``config.seed`` fixes which rows land where; ``config.test_size`` is the
+    Notebook 01 (linear coursework) splits by hand; this is the seeded, tested version that
+    notebook 05 uses. ``config.seed`` fixes which rows land where; ``config.test_size`` is the
     test share. Both frames keep all columns and the original index labels.
 
     Raises:
@@ -401,7 +401,7 @@ def evaluate(
 ) -> dict[str, float]:
     """Score a fitted binary classifier: quality metrics, confusion counts and business cost.
 
-    Introduced in notebook 03; the business metrics are explained in notebook 04 (data phase).
+    Introduced in notebook 05; the business metrics are explained in notebook 04 (data phase).
 
     A row is predicted positive (churner) when the model's probability for the positive class
     (the larger label, e.g. 1) is at least ``threshold``.
@@ -491,7 +491,7 @@ def train(
 ) -> TrainResult:
     """Split, fit and evaluate in one call: the reproducible unit of a training run.
 
-    Introduced in notebook 03 (from DevOps to MLOps); its result is logged in notebook 05.
+    Introduced in notebook 05 (experiment tracking), which logs its result.
 
     Args:
         config: model, hyperparameters, seed, test share and feature columns.
