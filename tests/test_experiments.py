@@ -1,0 +1,500 @@
+"""utils.experiments: code versions, logging a training run with everything, sweeps, queries.
+
+The logging tests use the test session's tracking server (see conftest.py) through
+``tracking.connect()``, as the notebooks do.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import mlflow
+import mlflow.sklearn
+import pandas as pd
+import pytest
+
+from utils import datasets, experiments, tracking, training
+from utils.paths import repo_root
+
+TOPIC = "05-test-experiments"
+
+
+@pytest.fixture(scope="module")
+def churn() -> pd.DataFrame:
+    return datasets.make_churn(n_per_period=100, periods=4, seed=3)
+
+
+@pytest.fixture(scope="module")
+def result(churn: pd.DataFrame) -> training.TrainResult:
+    return training.train(training.TrainConfig("logistic_regression", {"C": 0.5}, seed=7), churn)
+
+
+@pytest.fixture(scope="module")
+def experiment_id() -> str:
+    tracking.connect(quiet=True)
+    return tracking.use_experiment(TOPIC)
+
+
+@pytest.fixture(autouse=True)
+def _active_experiment(request: pytest.FixtureRequest) -> None:
+    # Tests that log need the experiment active even when another module changed it.
+    if "experiment_id" in request.fixturenames:
+        mlflow.set_experiment(tracking.experiment_name(TOPIC))
+
+
+# --------------------------------------------------------------------------- code version
+
+
+def test_execution_ids_are_short_hex_and_new_each_time() -> None:
+    ids = {experiments.new_execution_id() for _ in range(50)}
+    assert len(ids) == 50
+    assert all(re.fullmatch(r"[0-9a-f]{12}", i) for i in ids)
+
+
+def _write_module(folder: Path, name: str, text: str, newline: str = "\n") -> None:
+    (folder / f"{name}.py").write_bytes(text.replace("\n", newline).encode())
+
+
+def test_source_hash_follows_the_source_and_ignores_line_endings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    _write_module(tmp_path, "nb05_hash_a", "X = 1\nY = 2\n")
+    first = experiments.source_hash(["nb05_hash_a"])
+    assert re.fullmatch(r"[0-9a-f]{16}", first)
+    assert experiments.source_hash(["nb05_hash_a"]) == first
+    _write_module(tmp_path, "nb05_hash_a", "X = 1\nY = 2\n", newline="\r\n")
+    assert experiments.source_hash(["nb05_hash_a"]) == first  # a Windows checkout
+    _write_module(tmp_path, "nb05_hash_a", "X = 1\nY = 3\n")
+    assert experiments.source_hash(["nb05_hash_a"]) != first  # one character changed
+
+
+def test_source_hash_of_the_course_code_is_stable_and_order_free() -> None:
+    default = experiments.source_hash()
+    assert default == experiments.source_hash(["utils.training", "utils.datasets"])
+    assert default != experiments.source_hash(["utils.training"])
+
+
+@pytest.mark.parametrize(
+    ("modules", "error", "match"),
+    [
+        ("utils.training", TypeError, "list of module names"),
+        ([], TypeError, "non-empty list"),
+        ([3], TypeError, "must be strings"),
+        (["no_such_module_nb05"], ValueError, "Cannot find the Python source"),
+    ],
+)
+def test_source_hash_rejects_bad_module_lists(modules: object, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        experiments.source_hash(modules)  # type: ignore[arg-type]
+
+
+def _git_head() -> str | None:
+    git = shutil.which("git")
+    if git is None:
+        return None
+    done = subprocess.run(
+        [git, "rev-parse", "HEAD"], cwd=repo_root(), capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def test_git_commit_is_the_checkout_or_none(tmp_path: Path) -> None:
+    assert experiments.git_commit() == _git_head()
+    assert experiments.git_commit(tmp_path) is None  # not a repository
+
+
+def test_code_version_works_without_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import utils
+
+    with_git = experiments.code_version()
+    assert with_git["code.utils_version"] == utils.__version__
+    assert with_git["code.source_sha256"] == experiments.source_hash()
+    assert with_git.get("code.git_commit") == _git_head()
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git on PATH
+    without = experiments.code_version()
+    assert "code.git_commit" not in without
+    assert without == {k: v for k, v in with_git.items() if k != "code.git_commit"}
+
+
+# --------------------------------------------------------------------------- configs
+
+
+def test_grid_builds_every_combination() -> None:
+    configs = experiments.grid("random_forest", seed=3, n_estimators=[10, 20], max_depth=[2, 4])
+    assert len(configs) == 4
+    assert {(c.params["n_estimators"], c.params["max_depth"]) for c in configs} == {
+        (10, 2),
+        (10, 4),
+        (20, 2),
+        (20, 4),
+    }
+    assert all(c.seed == 3 and c.model == "random_forest" for c in configs)
+    assert experiments.grid("dummy") == [training.TrainConfig("dummy")]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"C": 0.1}, TypeError, "must be a list of values"),
+        ({"C": "0.1"}, TypeError, "must be a list of values"),
+        ({"C": []}, ValueError, "empty list"),
+        ({"bogus": [1]}, ValueError, "Unknown hyperparameter"),
+    ],
+)
+def test_grid_rejects_bad_value_lists(kwargs: dict, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        experiments.grid("logistic_regression", **kwargs)
+
+
+def test_config_label_names_model_and_chosen_params_only() -> None:
+    config = training.TrainConfig("random_forest", {"n_estimators": 50, "max_depth": 8}, seed=9)
+    assert experiments.config_label(config) == "random_forest max_depth=8 n_estimators=50"
+    assert experiments.config_label(training.TrainConfig()) == "logistic_regression"
+    with pytest.raises(TypeError, match="TrainConfig"):
+        experiments.config_label({"model": "dummy"})  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- figure, inputs
+
+
+def test_confusion_matrix_figure_shows_the_counts(result: training.TrainResult) -> None:
+    fig = experiments.confusion_matrix_figure(result.metrics)
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    m = result.metrics
+    expected = [m["tn"], m["fp"], m["fn"], m["tp"]]
+    assert [int(t.split("\n")[0]) for t in texts] == [int(v) for v in expected]
+    assert f"{int(m['n'])} customers" in ax.get_title()
+    assert ax.get_xlabel().startswith("predicted") and ax.get_ylabel().startswith("actual")
+    custom = experiments.confusion_matrix_figure(result.metrics, title="My title")
+    assert custom.axes[0].get_title() == "My title"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"tp": 1, "fp": 2, "fn": 3},
+        {"tp": 1, "fp": 2, "fn": 3, "tn": -1},
+        {"tp": 1.5, "fp": 2, "fn": 3, "tn": 4},
+    ],
+)
+def test_confusion_matrix_figure_rejects_bad_counts(bad: dict) -> None:
+    with pytest.raises(ValueError, match="must be a count"):
+        experiments.confusion_matrix_figure(bad)
+
+
+def test_as_model_input_turns_categories_into_strings(
+    churn: pd.DataFrame, result: training.TrainResult
+) -> None:
+    features = churn[list(result.config.features)]
+    plain = experiments.as_model_input(features)
+    assert all(not isinstance(t, pd.CategoricalDtype) for t in plain.dtypes)
+    assert plain["contract"].tolist() == features["contract"].astype(str).tolist()
+    assert isinstance(features["contract"].dtype, pd.CategoricalDtype)  # the input is unchanged
+    proba = result.pipeline.predict_proba(features)
+    assert (result.pipeline.predict_proba(plain) == proba).all()
+    with pytest.raises(TypeError, match="DataFrame"):
+        experiments.as_model_input([1, 2])  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- logging
+
+
+def test_log_training_run_logs_everything_and_reads_back_exactly(
+    experiment_id: str, result: training.TrainResult
+) -> None:
+    execution = experiments.new_execution_id()
+    logged = experiments.log_training_run(
+        result,
+        run_name="everything",
+        params={"data.seed": 3},
+        tags={experiments.EXECUTION_TAG: execution},
+    )
+    assert logged.experiment_id == experiment_id and logged.model_uri is None
+    run = mlflow.get_run(logged.run_id)
+    assert run.info.status == "FINISHED" and run.info.run_name == "everything"
+    params = run.data.params
+    expected = {k: str(v) for k, v in result.config.as_params().items()}
+    assert {k: params[k] for k in expected} == expected
+    assert params["data.seed"] == "3" and params["n_test"] == str(result.n_test)
+    metrics = run.data.metrics
+    assert {k: metrics[k] for k in result.metrics} == result.metrics
+    assert {k: metrics[f"train_{k}"] for k in result.train_metrics} == result.train_metrics
+    assert metrics["fit_seconds"] == result.fit_seconds
+    assert logged.metrics == metrics
+    tags = run.data.tags
+    assert tags["data.fingerprint"] == result.data_fingerprint
+    assert tags["data.train_fingerprint"] == result.train_fingerprint
+    assert tags["code.source_sha256"] == experiments.source_hash()
+    assert tags[experiments.EXECUTION_TAG] == execution
+    files = sorted(f.path for f in mlflow.MlflowClient().list_artifacts(logged.run_id))
+    assert files == ["config.json", "confusion_matrix.png"]
+    assert experiments.config_from_run(logged.run_id) == result.config
+    assert experiments.run_metrics(logged.run_id) == metrics
+
+
+def test_log_training_run_with_model_round_trips(
+    experiment_id: str, churn: pd.DataFrame, result: training.TrainResult
+) -> None:
+    features = churn[list(result.config.features)]
+    logged = experiments.log_training_run(
+        result, confusion_matrix=False, log_model=True, input_example=features.head(3)
+    )
+    assert logged.run_name == experiments.config_label(result.config)
+    assert logged.model_uri is not None and logged.model_uri.startswith("models:/")
+    files = {f.path for f in mlflow.MlflowClient().list_artifacts(logged.run_id)}
+    assert "confusion_matrix.png" not in files
+    reloaded = mlflow.sklearn.load_model(logged.model_uri)
+    assert (reloaded.predict_proba(features) == result.pipeline.predict_proba(features)).all()
+    # The signature holds strings, so the generic (pyfunc) flavour takes plain input.
+    pyfunc = mlflow.pyfunc.load_model(logged.model_uri)
+    plain = experiments.as_model_input(features)
+    assert (pyfunc.predict(plain) == result.pipeline.predict(features)).all()
+
+
+def test_the_same_config_logged_twice_has_identical_metrics(
+    experiment_id: str, churn: pd.DataFrame, result: training.TrainResult
+) -> None:
+    again = training.train(result.config, churn)
+    first = experiments.log_training_run(result, confusion_matrix=False)
+    second = experiments.log_training_run(again, confusion_matrix=False)
+    a, b = experiments.run_metrics(first.run_id), experiments.run_metrics(second.run_id)
+    assert experiments.metric_differences(a, b) == {}
+    other_seed = training.train(
+        training.TrainConfig("logistic_regression", {"C": 0.5}, seed=8), churn
+    )
+    assert "roc_auc" in experiments.metric_differences(a, other_seed.metrics)
+
+
+def test_log_training_run_rejects_bad_input(
+    experiment_id: str, result: training.TrainResult
+) -> None:
+    with pytest.raises(TypeError, match="TrainResult"):
+        experiments.log_training_run(result.metrics)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="logged from the config"):
+        experiments.log_training_run(result, params={"seed": 1})
+    with pytest.raises(ValueError, match="set automatically"):
+        experiments.log_training_run(result, tags={"data.fingerprint": "x"})
+    with pytest.raises(ValueError, match="log_model=True"):
+        experiments.log_training_run(result, input_example=pd.DataFrame({"a": [1]}))
+    with pytest.raises(TypeError, match="params must be a dict"):
+        experiments.log_training_run(result, params=[("a", 1)])  # type: ignore[arg-type]
+    assert mlflow.active_run() is None  # nothing was left open
+
+
+def test_config_from_run_needs_a_config_artifact(experiment_id: str) -> None:
+    with mlflow.start_run() as run:
+        mlflow.log_param("model", "logistic_regression")
+    with pytest.raises(ValueError, match="no config.json"):
+        experiments.config_from_run(run.info.run_id)
+    with pytest.raises(TypeError, match="run_id"):
+        experiments.config_from_run("")
+
+
+# --------------------------------------------------------------------------- sweeps, queries
+
+
+@pytest.fixture(scope="module")
+def sweep(churn: pd.DataFrame) -> tuple[experiments.SweepResult, str, list]:
+    tracking.connect(quiet=True)
+    tracking.use_experiment(TOPIC)
+    execution = experiments.new_execution_id()
+    configs = experiments.grid("logistic_regression", C=[0.1, 1.0]) + experiments.grid(
+        "random_forest", n_estimators=[10], max_depth=[2, 4]
+    )
+    result = experiments.run_sweep(
+        configs,
+        churn,
+        run_name="test-sweep",
+        params={"data.seed": 3},
+        tags={experiments.EXECUTION_TAG: execution},
+        progress=False,
+    )
+    return result, execution, configs
+
+
+def test_run_sweep_logs_a_parent_with_one_child_per_config(
+    sweep: tuple, churn: pd.DataFrame
+) -> None:
+    result, execution, configs = sweep
+    assert len(result.runs) == len(result.results) == len(configs) and result.seconds > 0
+    parent = mlflow.get_run(result.parent_run_id)
+    assert parent.info.run_name == "test-sweep" and parent.info.status == "FINISHED"
+    assert parent.data.params["n_configs"] == str(len(configs))
+    assert parent.data.tags["data.fingerprint"] == datasets.fingerprint(churn)
+    children = experiments.find_runs(parent_run_id=result.parent_run_id)
+    assert sorted(children["run_id"]) == sorted(r.run_id for r in result.runs)
+    assert sorted(children["tags.mlflow.runName"]) == sorted(
+        experiments.config_label(c) for c in configs
+    )
+    assert (children["params.data.seed"] == "3").all()
+    assert (children[f"tags.{experiments.EXECUTION_TAG}"] == execution).all()
+    for logged, trained in zip(result.runs, result.results, strict=True):
+        assert {k: logged.metrics[k] for k in trained.metrics} == trained.metrics
+
+
+def test_run_sweep_prints_progress_outside_notebooks(
+    churn: pd.DataFrame, experiment_id: str, capsys: pytest.CaptureFixture
+) -> None:
+    configs = experiments.grid("dummy", seed=1) + experiments.grid("dummy", seed=2)
+    experiments.run_sweep(configs, churn, run_name="tiny", child_names=["a", "b"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("tiny: 1/2 · a: ROC AUC ")
+    assert lines[1].startswith("tiny: 2/2 · b: ROC AUC ")
+    assert re.match(r"tiny: 2 runs logged under 'tiny' \(\d+\.\d s\)", lines[2])
+
+
+def test_run_sweep_rejects_bad_input(churn: pd.DataFrame, experiment_id: str) -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        experiments.run_sweep([], churn)
+    with pytest.raises(TypeError, match="TrainConfig"):
+        experiments.run_sweep([{"model": "dummy"}], churn)  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="child_names has 1 names for 2 configs"):
+        experiments.run_sweep(experiments.grid("dummy") * 2, churn, child_names=["x"])
+    assert mlflow.active_run() is None
+
+
+def test_find_runs_filters_and_orders(sweep: tuple) -> None:
+    result, execution, configs = sweep
+    mine = experiments.find_runs(execution_id=execution)
+    assert len(mine) == len(configs) + 1  # the parent and its children
+    ordered = experiments.find_runs(
+        parent_run_id=result.parent_run_id, order_by=["metrics.roc_auc DESC"]
+    )
+    assert list(ordered["metrics.roc_auc"]) == sorted(ordered["metrics.roc_auc"], reverse=True)
+    forests = experiments.find_runs(
+        execution_id=execution, filter_string="params.model = 'random_forest'"
+    )
+    assert len(forests) == 2 and set(forests["params.model"]) == {"random_forest"}
+    named = experiments.find_runs(execution_id=execution, run_name="test-sweep")
+    assert list(named["run_id"]) == [result.parent_run_id]
+    other = experiments.find_runs(experiment_ids=["0"], execution_id=execution)
+    assert other.empty
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"parent_run_id": "x' or '1'='1"}, "parent_run_id must be an ID"),
+        ({"execution_id": ""}, "execution_id must be an ID"),
+        ({"run_name": "it's"}, "without quotes"),
+    ],
+)
+def test_find_runs_rejects_unsafe_values(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        experiments.find_runs(**kwargs)
+
+
+def test_metric_differences_is_exact_and_nan_aware() -> None:
+    logged = {"a": 0.1, "b": math.nan, "fit_seconds": 1.0, "c": 2.0}
+    assert experiments.metric_differences(logged, dict(logged, fit_seconds=9.0)) == {}
+    assert experiments.metric_differences(logged, dict(logged, a=0.10000000000000002)) == {
+        "a": (0.1, 0.10000000000000002)
+    }
+    assert experiments.metric_differences(logged, {"a": 0.1, "b": math.nan}) == {"c": (2.0, None)}
+    nan_vs_number = experiments.metric_differences(logged, dict(logged, b=0.5))
+    assert list(nan_vs_number) == ["b"] and math.isnan(nan_vs_number["b"][0])
+    assert experiments.metric_differences(logged, dict(logged, a=0.2), ignore=("a",)) == {}
+    assert experiments.metric_differences(logged, dict(logged, fit_seconds=2.0), ignore=()) == {
+        "fit_seconds": (1.0, 2.0)
+    }
+    assert experiments.metric_differences({"x": 1.0}, {"x": 1.0, "extra": 5.0}) == {}
+    with pytest.raises(TypeError, match="dict of metrics"):
+        experiments.metric_differences([1.0], {})  # type: ignore[arg-type]
+
+
+def test_progress_counts_and_reports(capsys: pytest.CaptureFixture) -> None:
+    bar = experiments.Progress(2, "demo", widget=False)
+    bar.step("first")
+    bar.step()
+    bar.step("one too many")  # stays at the total
+    bar.done("finished")
+    out = capsys.readouterr().out.splitlines()
+    assert out[:3] == ["demo: 1/2 · first", "demo: 2/2", "demo: 2/2 · one too many"]
+    assert re.fullmatch(r"demo: finished \(\d+\.\d s\)", out[3])
+    assert bar.count == 2 and bar.text.startswith("finished")
+    with pytest.raises(ValueError, match="total"):
+        experiments.Progress(-1)
+
+
+def test_progress_can_be_a_widget_bar() -> None:
+    bar = experiments.Progress(3, "w", widget=True)
+    bar.step("x")
+    assert type(bar._bar).__name__ == "IntProgress"
+    assert (bar._bar.value, bar._bar.max, bar._label.value) == (1, 3, "1/3 · x")
+    bar.done("ok")
+    assert bar._bar.value == 3 and bar._bar.bar_style == "success"
+    assert experiments.Progress(2)._bar is None  # outside a notebook kernel: plain lines
+
+
+# --------------------------------------------------------------------------- comparison figures
+
+
+@pytest.fixture(scope="module")
+def local_results(churn: pd.DataFrame) -> list[training.TrainResult]:
+    configs = experiments.grid("logistic_regression", C=[0.1, 1.0]) + experiments.grid(
+        "random_forest", n_estimators=[10], max_depth=[3]
+    )
+    return [training.train(c, churn) for c in configs]
+
+
+def test_runs_frame_has_the_shape_of_search_runs(
+    local_results: list[training.TrainResult],
+) -> None:
+    frame = experiments.runs_frame(local_results)
+    assert list(frame["tags.mlflow.runName"]) == [
+        experiments.config_label(r.config) for r in local_results
+    ]
+    assert list(frame["params.model"]) == [r.config.model for r in local_results]
+    assert list(frame["metrics.roc_auc"]) == [r.metrics["roc_auc"] for r in local_results]
+    assert list(frame["metrics.train_roc_auc"]) == [
+        r.train_metrics["roc_auc"] for r in local_results
+    ]
+    named = experiments.runs_frame(local_results[:1], names=["only"])
+    assert list(named["tags.mlflow.runName"]) == ["only"]
+    with pytest.raises(ValueError, match="1 names for 3 results"):
+        experiments.runs_frame(local_results, names=["x"])
+    with pytest.raises(TypeError, match="TrainResult"):
+        experiments.runs_frame([local_results[0].metrics])  # type: ignore[list-item]
+
+
+def test_sweep_figure_sorts_runs_best_on_top(local_results: list[training.TrainResult]) -> None:
+    frame = experiments.runs_frame(local_results)
+    fig = experiments.sweep_figure(frame, title="Three runs")
+    ax_auc, ax_cost = fig.axes
+    best_first = frame.sort_values("metrics.roc_auc", ascending=False)["tags.mlflow.runName"]
+    # matplotlib puts the first category at the bottom: the last label is the best run
+    assert [t.get_text() for t in ax_auc.get_yticklabels()][::-1] == list(best_first)
+    assert fig.get_suptitle() == "Three runs"
+    assert "ROC AUC" in ax_auc.get_xlabel() and "EUR" in ax_cost.get_xlabel()
+    assert ax_auc.get_title() and ax_cost.get_title()
+
+
+def test_sweep_figure_says_what_is_missing(local_results: list[training.TrainResult]) -> None:
+    frame = experiments.runs_frame(local_results)
+    with pytest.raises(ValueError, match="metrics.train_roc_auc"):
+        experiments.sweep_figure(frame.drop(columns=["metrics.train_roc_auc"]))
+    with pytest.raises(ValueError, match="runs is empty"):
+        experiments.sweep_figure(frame.iloc[0:0])
+    with pytest.raises(TypeError, match="DataFrame"):
+        experiments.sweep_figure(frame.to_dict())  # type: ignore[arg-type]
+
+
+def test_seed_spread_figure_shows_seeds_and_contenders() -> None:
+    fig = experiments.seed_spread_figure([0.80, 0.83, 0.81], {"a": 0.82, "b": 0.821})
+    (ax,) = fig.axes
+    assert ax.get_title() == "The seed moves test ROC AUC by 0.0300"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+    assert len(ax.collections) == 3  # the seeds, then one marker per contender
+    assert list(ax.collections[0].get_offsets()[:, 0]) == [0.80, 0.83, 0.81]
+    with pytest.raises(ValueError, match="at least two seed scores"):
+        experiments.seed_spread_figure([0.8], {"a": 0.8})
+    with pytest.raises(ValueError, match="non-empty dict"):
+        experiments.seed_spread_figure([0.8, 0.9], {})
+    with pytest.raises(ValueError, match="finite"):
+        experiments.seed_spread_figure([0.8, math.nan], {"a": 0.8})
