@@ -9,25 +9,118 @@ the same numbers.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
+import mlflow.sklearn
 import nbformat
+import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 from nbclient import NotebookClient
 
-from utils import tracking
+from utils import datasets, tracking
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 # What each notebook promises to leave in the tracking server: experiment topic, run name,
 # and the metrics that must be identical between two independent runs.
+GATE_METRICS = {
+    "roc_auc",
+    "gate_roc_auc",
+    "gate_cost_per_customer_eur",
+    "gate_passed",
+    "gate_checks_failed",
+}
 PROMISES: dict[str, list[tuple[str, str, set[str]]]] = {
     "00_start_here": [("00-start-here", "hello-tracking", {"packages_ok"})],
     "01_linear_coursework": [("01-linear-coursework", "course-project", {"accuracy", "roc_auc"})],
+    "02_hidden_technical_debt": [],
+    "03_devops_to_mlops": [("03-devops-to-mlops", "improved-project", {"accuracy", "roc_auc"})],
+    "04_data_phase": [
+        (
+            "04-data-phase",
+            "data-version",
+            {
+                "n_rows",
+                "churn_rate",
+                "mean_monthly_charges_eur",
+                "validation_problems",
+                "break_even_probability",
+            },
+        )
+    ],
+    "05_experiment_tracking": [
+        ("05-experiment-tracking", "first-run", {"accuracy", "roc_auc", "f1", "business_cost_eur"}),
+        (
+            "05-experiment-tracking",
+            "best-config",
+            {"accuracy", "roc_auc", "cost_per_customer_eur", "train_roc_auc"},
+        ),
+        ("05-experiment-tracking", "exercise-05.2", {"roc_auc"}),
+    ],
+    "06_model_registry": [
+        ("06-model-registry", "lr-first-8-weeks", {"accuracy", "roc_auc", "cost_per_customer_eur"}),
+        ("06-model-registry", "lr-all-12-weeks", {"accuracy", "roc_auc", "cost_per_customer_eur"}),
+        ("06-model-registry", "baseline-all-12-weeks", {"accuracy", "roc_auc"}),
+    ],
+    "07_testing_ml_systems": [
+        ("07-testing-ml-systems", f"candidate-{name}-all-12-weeks", GATE_METRICS)
+        for name in ("lr", "rf")
+    ]
+    + [
+        (
+            "07-testing-ml-systems",
+            "ml-test-score-course",
+            {
+                "final_score",
+                "score_data",
+                "score_model",
+                "score_infrastructure",
+                "score_monitoring",
+            },
+        )
+    ],
 }
+
+
+def _registry_after_two_runs_of_06(client: MlflowClient) -> None:
+    """Notebook 06 leaves three versions per execution; aliases on the second execution's."""
+    name = tracking.model_name("06-churn-classifier")
+    versions = {mv.version for mv in client.search_model_versions(f"name = '{name}'")}
+    assert sorted(versions, key=int) == ["1", "2", "3", "4", "5", "6"]
+    model = client.get_registered_model(name)
+    assert model.aliases == {"champion": "4", "challenger": "5"}
+    experiment = client.get_experiment_by_name(tracking.experiment_name("06-model-registry"))
+    fingerprints = {}
+    for alias, run_name in (("champion", "lr-first-8-weeks"), ("challenger", "lr-all-12-weeks")):
+        version = client.get_model_version_by_alias(name, alias)
+        run = client.get_run(version.run_id)  # lineage: the version's run exists
+        assert run.info.status == "FINISHED" and run.info.run_name == run_name
+        assert run.info.experiment_id == experiment.experiment_id
+        for tag in ("data_fingerprint", "code_version"):
+            assert version.tags[tag] == run.data.tags[tag]
+        fingerprints[alias] = version.tags["data_fingerprint"]
+    assert fingerprints["champion"] != fingerprints["challenger"]
+    last = json.loads(model.tags["alias_history"])[-1]  # exercise 06.3's recorded rollback
+    assert (last["alias"], last["action"], last["version"], last["previous"]) == (
+        "champion",
+        "rollback",
+        "4",
+        "6",
+    )
+    X = datasets.make_churn(n_per_period=50, periods=1, seed=1)[list(datasets.CHURN_FEATURES)]
+    mlflow.set_tracking_uri(client.tracking_uri)
+    champion = mlflow.sklearn.load_model(f"models:/{name}@champion").predict_proba(X)
+    version_4 = mlflow.sklearn.load_model(f"models:/{name}/4").predict_proba(X)
+    challenger = mlflow.sklearn.load_model(f"models:/{name}@challenger").predict_proba(X)
+    assert np.array_equal(champion, version_4)
+    assert not np.allclose(champion, challenger)
+
+
+EXTRA_CHECKS = {"06_model_registry": _registry_after_two_runs_of_06}
 
 
 def _execute(path: Path) -> None:
@@ -76,6 +169,8 @@ def test_notebook_runs_alone_on_a_fresh_state_twice(
             first, second = (r.data.metrics for r in runs)
             assert metrics <= set(first), f"metrics {metrics - set(first)} were not logged"
             assert {m: first[m] for m in metrics} == {m: second[m] for m in metrics}
+        if path.stem in EXTRA_CHECKS:
+            EXTRA_CHECKS[path.stem](client)
     finally:
         tracking.stop(state_dir=state)
     assert not tracking.status(state).running
