@@ -218,6 +218,17 @@ def export_deck(deck: Path, out: Path, timeout: int = 120) -> tuple[Path, int, b
         finally:
             if km.has_kernel:
                 km.shutdown_kernel(now=False)
+    # Widgets are for live presentation (RISE): a cell tagged remove_cell is left out of the
+    # built page, and without widget views left the page needs no widget manager (whose
+    # loader names a CDN for unknown widget modules).
+    nb.cells = [c for c in nb.cells if "remove_cell" not in c.metadata.get("tags", [])]
+    if not any(
+        "application/vnd.jupyter.widget-view+json" in output.get("data", {})
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+    ):
+        nb.metadata.pop("widgets", None)
     config = Config()
     config.SlidesExporter.update(EXPORTER_CONFIG)
     config.SlidesExporter.extra_template_basedirs = [str(TEMPLATE_DIR)]

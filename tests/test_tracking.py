@@ -305,12 +305,16 @@ def test_log_sklearn_model_rejects_non_models() -> None:
 
 
 def test_ui_url_needs_a_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    session_uri = os.environ["MLFLOW_TRACKING_URI"]
+    # mlflow.set_tracking_uri() exports MLFLOW_TRACKING_URI; monkeypatch restores it after,
+    # so notebook kernels started later by this worker still reach the session's server.
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", session_uri)
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/x.db")
     try:
         with pytest.raises(tracking.TrackingServerError, match="call tracking.connect"):
             tracking.ui_url()
     finally:
-        mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
+        mlflow.set_tracking_uri(session_uri)
 
 
 def test_command_line_start_status_stop(tmp_path: Path) -> None:
