@@ -20,7 +20,6 @@ exactly the problems it is there to find (charges in cents still parse as number
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import numbers
 import re
@@ -37,6 +36,7 @@ from utils.datasets import (
     CHURN_FREQUENCIES,
     CHURN_TARGET,
     ChurnCosts,
+    _validate_start,
 )
 
 if TYPE_CHECKING:
@@ -110,21 +110,8 @@ def _pandera() -> Any:
     return pa
 
 
-def _check_start(start: object) -> pd.Timestamp:
-    if isinstance(start, bool) or not isinstance(start, str | _dt.date | pd.Timestamp):
-        raise TypeError(
-            f"start must be a date string like '2025-01-06' or a date/Timestamp, "
-            f"got {type(start).__name__}."
-        )
-    try:
-        ts = pd.Timestamp(start)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"start={start!r} is not a date; use a string like '2025-01-06'.") from exc
-    if pd.isna(ts):
-        raise ValueError(f"start={start!r} is not a date; use a string like '2025-01-06'.")
-    if ts.tzinfo is not None:
-        raise ValueError(f"start must be a date without time zone, got {start!r}.")
-    return ts
+# The same rule as the generator's, so the schema accepts exactly the starts make_churn does.
+_check_start = _validate_start
 
 
 def _period_begin(start: pd.Timestamp, freq: str, k: int) -> pd.Timestamp:
