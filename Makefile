@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed-from-lock
 PYTEST_WORKERS ?= 2
 
-.PHONY: lab test lint slides e2e screenshots bench clean lock help
+.PHONY: lab test lint slides e2e screenshots bench bench-class clean lock help
 
 help:
 	@echo "make lab    set up .venv if needed, start the tracking server and JupyterLab"
@@ -16,6 +16,7 @@ help:
 	@echo "make slides build every deck to offline HTML and PDF in slides/_build/"
 	@echo "make e2e    walk the student's journey in headless Chromium (part of make test)"
 	@echo "make bench  time and measure every notebook and the tracking server"
+	@echo "make bench-class  load-test 30 simulated students on SQLite and PostgreSQL servers"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (needs the network)"
 	@echo "make clean  remove the course state folder and build outputs (never notebooks)"
 
@@ -52,6 +53,9 @@ screenshots: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+bench-class: $(STAMP)
+	$(BIN)/python benchmarks/class_load.py $(ARGS)
 
 # Re-resolve the lock for Linux, macOS and Windows at once (uv's universal resolution).
 lock: $(STAMP)

@@ -17,6 +17,7 @@ kernels keep a valid URI.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import logging
@@ -607,22 +608,26 @@ def connect(quiet: bool = False) -> str:
             "the repository root, and use the kernel 'Python 3 (ipykernel)' it starts."
         ) from None
     _configure_client_logging()
+    # A server that is gone (stopped, restarting) gives an error within seconds instead of
+    # MLflow's default retries with back-off (minutes): for the course server and a class one.
+    for name, value in _CLIENT_RETRY_ENV.items():
+        os.environ.setdefault(name, value)
     uri = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
     # mlflow.set_tracking_uri() exports MLFLOW_TRACKING_URI; a URI that we set ourselves for
     # the course server is not a class server, so a dead course server gets restarted.
     if uri and uri != os.environ.get(_MANAGED_URI_ENV):
-        if uri.startswith(("http://", "https://")) and not _healthy(uri.rstrip("/"), 5.0):
-            raise TrackingServerError(
-                f"MLFLOW_TRACKING_URI is set to {uri}, but no MLflow server answers there. "
-                "Check the address (ask your instructor for a class server), or unset "
-                "MLFLOW_TRACKING_URI to use the course's own local server."
-            )
+        if uri.startswith(("http://", "https://")):
+            if not _healthy(uri.rstrip("/"), 5.0):
+                raise TrackingServerError(
+                    f"MLFLOW_TRACKING_URI is set to {uri}, but no MLflow server answers there. "
+                    "Check the address (ask your instructor for a class server), or unset "
+                    "MLFLOW_TRACKING_URI to use the course's own local server."
+                )
+            _check_account(uri.rstrip("/"))
         mlflow.set_tracking_uri(uri)
         if not quiet:
             print(f"MLflow tracking server: {uri} (from MLFLOW_TRACKING_URI)")
         return uri
-    for name, value in _CLIENT_RETRY_ENV.items():
-        os.environ.setdefault(name, value)
     if not quiet and not status().running:
         print("Starting the course's MLflow server (about 10-30 s the first time) ...", flush=True)
     server = start()
@@ -633,6 +638,41 @@ def connect(quiet: bool = False) -> str:
         how = "started" if server.started else "reused"
         print(f"MLflow tracking server: {server.url} ({how}; UI at the same address)")
     return server.url
+
+
+def _check_account(url: str) -> None:
+    """Raise a clear error when a class server refuses the student's account (401 or 403)."""
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME", "").strip()
+    password = os.environ.get("MLFLOW_TRACKING_PASSWORD", "")
+    request = urllib.request.Request(f"{url}/api/2.0/mlflow/experiments/search?max_results=1")
+    if user or password:
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=10):
+            return
+    except urllib.error.HTTPError as err:
+        code = err.code
+    except OSError:
+        return  # /health answered; MLflow itself will report any other trouble
+    how = (
+        "Set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to the user name and "
+        "password your instructor gave you, in the terminal where you start `make lab`, "
+        "then start it again."
+    )
+    if code == 401 and not user:
+        raise TrackingServerError(f"The tracking server at {url} needs an account. {how}")
+    if code == 401:
+        raise TrackingServerError(
+            f"The tracking server at {url} refused user '{user}' (HTTP 401): the user name or "
+            f"the password is wrong (mind typos and spaces). {how}"
+        )
+    if code == 403:
+        raise TrackingServerError(
+            f"The tracking server at {url} knows user '{user}' but does not let it read "
+            "experiments (HTTP 403, permission denied). Ask your instructor for access."
+        )
 
 
 def ui_url() -> str:

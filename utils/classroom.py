@@ -1,0 +1,1470 @@
+"""Classroom mode: one shared MLflow tracking server for a whole class, run by the instructor.
+
+A class of 30 to 100 students outgrows a SQLite file on one laptop. This module sets up what
+MLflow recommends for a shared server (see ``docs/classroom.md``, the instructor guide):
+
+* a PostgreSQL cluster of its own, in the class folder (``init_cluster``/``start_cluster``);
+  PostgreSQL refuses to run as root, so when you are root its programs run as the
+  ``postgres`` user; it listens on 127.0.0.1 and on a Unix socket only its owner can open;
+* two databases on it: the runs and the model registry (``mlflow``), and the accounts and
+  permissions of MLflow's authentication app (``mlflow_auth``);
+* ``mlflow server --app-name basic-auth`` with proxied artifacts (students need no access to
+  the server's disk), on 127.0.0.1 unless the instructor opts in to another address;
+* student accounts created in bulk from a roster, with generated passwords written to a
+  CSV file that only its owner can read.
+
+Everything lives in one *class folder* (``~/mlops-class`` by default, or ``MLOPS_CLASS_DIR``)::
+
+    class.json      settings: ports, address, workers (no secrets)
+    secrets.json    database password, Flask secret key, admin password (mode 600)
+    postgres/       the PostgreSQL cluster (data/, socket/, postgres.log)
+    server/         artifacts/, basic_auth.ini, server.json (PID, URL), server.log
+
+Students connect with three environment variables, read by :func:`utils.tracking.connect`:
+``MLFLOW_TRACKING_URI``, ``MLFLOW_TRACKING_USERNAME`` and ``MLFLOW_TRACKING_PASSWORD``.
+Their experiment and model names then start with their user name, and the authentication
+app refuses (HTTP 403) any change to another student's experiments, runs or models.
+
+Command line: ``python -m utils.classroom init|start|stop|status|admin-password|add-students|
+grant|permission``; ``python -m utils.classroom --help`` lists the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import getpass
+import glob
+import importlib.util
+import io
+import ipaddress
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from utils import tracking
+from utils.paths import repo_root
+
+__all__ = [
+    "ADMIN_USER",
+    "DEFAULT_PORT",
+    "ClassServer",
+    "ClassroomError",
+    "PostgresCluster",
+    "StudentAccount",
+    "add_students",
+    "change_admin_password",
+    "class_dir",
+    "create_database",
+    "default_workers",
+    "find_postgres",
+    "grant",
+    "init",
+    "init_cluster",
+    "main",
+    "permission",
+    "postgres_missing_reason",
+    "read_credentials",
+    "read_roster",
+    "start",
+    "start_cluster",
+    "status",
+    "stop",
+    "stop_cluster",
+    "student_env",
+    "write_credentials",
+]
+
+#: The class server's port unless ``--port`` or ``MLOPS_CLASS_PORT`` says otherwise.
+DEFAULT_PORT = 5060
+#: The administrator account of MLflow's authentication app.
+ADMIN_USER = "admin"
+#: Environment variables read by the command line for its defaults.
+DIR_ENV = "MLOPS_CLASS_DIR"
+PORT_ENV = "MLOPS_CLASS_PORT"
+WORKERS_ENV = "MLOPS_CLASS_WORKERS"
+#: Optional folder of PostgreSQL's programs (initdb, pg_ctl, postgres, psql).
+PG_BINDIR_ENV = "MLOPS_PG_BINDIR"
+
+CLASS_FILE = "class.json"
+SECRETS_FILE = "secrets.json"
+SERVER_FILE = "server.json"
+CLUSTER_FILE = "cluster.json"
+PERMISSIONS = ("READ", "USE", "EDIT", "MANAGE", "NO_PERMISSIONS")
+MIN_PASSWORD = 12  # MLflow's authentication app refuses shorter passwords
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_SQL_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_RESERVED_USERS = {ADMIN_USER, "default", "postgres", "root"}
+# Settings of the throwaway or real cluster; appended to postgresql.conf by init_cluster.
+_CLUSTER_CONF = """
+# --- set by utils.classroom (MLOps course) ---
+listen_addresses = '127.0.0.1'
+port = {port}
+unix_socket_directories = '{socket}'
+unix_socket_permissions = 0700
+# Each MLflow server worker keeps pools of connections to two databases.
+max_connections = 200
+"""
+
+
+class ClassroomError(RuntimeError):
+    """The class server or its database could not be set up, started, reached or stopped.
+
+    The message says what went wrong and what to do about it.
+    """
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def class_dir(folder: str | os.PathLike[str] | None = None) -> Path:
+    """The class folder: ``folder``, else ``MLOPS_CLASS_DIR``, else ``~/mlops-class``.
+
+    As root the default is ``/srv/mlops-class``: PostgreSQL runs as the ``postgres`` user,
+    which cannot enter root's home folder.
+
+    Introduced in ``docs/classroom.md``. It holds passwords, so it must not lie inside the
+    course repository (where it could be committed), except under the ignored ``.course/``.
+    """
+    if folder is None:
+        # root's home is closed to the postgres user; /srv is the usual place for a service.
+        folder = os.environ.get(DIR_ENV) or ("/srv/mlops-class" if _is_root() else "~/mlops-class")
+    if not isinstance(folder, (str, os.PathLike)):
+        raise TypeError(f"the class folder must be a path, got {folder!r}")
+    path = Path(folder).expanduser().resolve()
+    _refuse_inside_repo(path, "the class folder")
+    return path
+
+
+def _refuse_inside_repo(path: Path, what: str) -> None:
+    root = repo_root()
+    if path == root or root in path.parents:
+        if (root / ".course") not in [path, *path.parents]:
+            raise ValueError(
+                f"{what} {path} is inside the course repository, where its passwords could "
+                f"be committed. Use a folder outside it (e.g. ~/mlops-class) or below "
+                f"{root / '.course'} (ignored by git)."
+            )
+
+
+def _check_name(name: Any, what: str) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a string, got {name!r}")
+    if not _NAME_RE.match(name):
+        raise ValueError(
+            f"{what} {name!r} is not valid: use 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit (for an e-mail address, the part before '@')."
+        )
+    return name
+
+
+def _check_password(password: Any, what: str = "password") -> str:
+    if not isinstance(password, str):
+        raise TypeError(f"the {what} must be a string")
+    if len(password) < MIN_PASSWORD or password != password.strip() or "\n" in password:
+        raise ValueError(
+            f"the {what} must have at least {MIN_PASSWORD} characters, without leading or "
+            "trailing spaces (MLflow's authentication app refuses shorter ones)."
+        )
+    return password
+
+
+def _new_password() -> str:
+    """A random password of 16 URL-safe characters (96 bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (mode 600), atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    tmp.replace(path)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except ValueError as err:
+        raise ClassroomError(f"{path} is not valid JSON ({err}); restore or delete it.") from None
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _check_port(port: Any, what: str = "port") -> int:
+    if isinstance(port, bool) or not isinstance(port, int):
+        raise TypeError(f"{what} must be an int between 1024 and 65535, got {port!r}")
+    if not 1024 <= port <= 65535:
+        raise ValueError(f"{what} must be between 1024 and 65535, got {port}")
+    return port
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def find_postgres() -> Path | None:
+    """The folder of PostgreSQL's server programs (initdb, pg_ctl, postgres, psql), or None.
+
+    Introduced in ``docs/classroom.md``. Looks at ``MLOPS_PG_BINDIR``, the ``PATH``,
+    ``pg_config --bindir``, Debian's ``/usr/lib/postgresql/<version>/bin`` and Homebrew.
+    """
+    needed = ("initdb", "pg_ctl", "postgres", "psql")
+
+    def complete(folder: Path) -> bool:
+        return all((folder / name).exists() for name in needed)
+
+    candidates: list[Path] = []
+    if os.environ.get(PG_BINDIR_ENV):
+        candidates.append(Path(os.environ[PG_BINDIR_ENV]))
+    if shutil.which("pg_ctl"):
+        candidates.append(Path(shutil.which("pg_ctl")).resolve().parent)  # type: ignore[arg-type]
+    if shutil.which("pg_config"):
+        try:
+            out = subprocess.run(
+                ["pg_config", "--bindir"], capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            if out:
+                candidates.append(Path(out))
+        except (OSError, subprocess.SubprocessError):
+            pass
+
+    def version(folder: Path) -> float:
+        try:
+            return float(folder.parent.name.split("@")[-1].removeprefix("postgresql"))
+        except ValueError:
+            return 0.0
+
+    for pattern in ("/usr/lib/postgresql/*/bin", "/opt/homebrew/opt/postgresql*/bin"):
+        found = sorted((Path(p) for p in glob.glob(pattern)), key=version, reverse=True)
+        candidates.extend(found)
+    candidates.append(Path("/usr/local/opt/postgresql/bin"))
+    for folder in candidates:
+        if complete(folder):
+            return folder
+    return None
+
+
+def postgres_missing_reason() -> str | None:
+    """Why this machine cannot run the class server's PostgreSQL, or None when it can.
+
+    Introduced in ``docs/classroom.md``; the tests use it to skip with a clear message.
+    """
+    if sys.platform == "win32":
+        return "the class server runs on Linux or macOS (on Windows, use WSL)."
+    if find_postgres() is None:
+        return (
+            "PostgreSQL's programs (initdb, pg_ctl, postgres, psql) were not found. Install "
+            "them (Debian/Ubuntu: `apt-get install postgresql`; macOS: `brew install "
+            "postgresql@16`), or set MLOPS_PG_BINDIR to the folder that holds them."
+        )
+    if _is_root():
+        try:
+            import pwd
+
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return (
+                "PostgreSQL refuses to run as root and there is no `postgres` user to run it "
+                "as. Install Debian's `postgresql` package (it creates the user) or run as an "
+                "ordinary user."
+            )
+    if importlib.util.find_spec("psycopg") is None:
+        return (
+            "the PostgreSQL driver for Python is missing: install `psycopg[binary]` into the "
+            "course's environment (`.venv/bin/python -m pip install 'psycopg[binary]'`)."
+        )
+    if importlib.util.find_spec("flask_wtf") is None:
+        return (
+            "MLflow's authentication app needs Flask-WTF: install `mlflow[auth]` into the "
+            "course's environment (`.venv/bin/python -m pip install 'mlflow[auth]'`)."
+        )
+    return None
+
+
+@dataclass
+class PostgresCluster:
+    """A PostgreSQL cluster in a folder of its own, run by ``os_user``.
+
+    Created by :func:`init_cluster` (introduced in ``docs/classroom.md``). It listens on
+    127.0.0.1:``port`` and on a Unix socket in ``folder/socket`` that only ``os_user`` (and
+    root) can open.
+    """
+
+    folder: Path
+    port: int
+    os_user: str
+    bindir: Path
+
+    @property
+    def data_dir(self) -> Path:
+        """The cluster's data folder (``PGDATA``)."""
+        return self.folder / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        """The folder of the cluster's Unix socket."""
+        return self.folder / "socket"
+
+    @property
+    def log_file(self) -> Path:
+        """The cluster's log file."""
+        return self.folder / "postgres.log"
+
+    def database_uri(self, database: str, role: str) -> str:
+        """SQLAlchemy URI of ``database`` for ``role`` over TCP, without the password.
+
+        The password travels in the ``PGPASSWORD`` environment variable instead, so that it
+        appears in no command line.
+        """
+        return f"postgresql+psycopg://{role}@127.0.0.1:{self.port}/{database}"
+
+    def running(self) -> bool:
+        """True when the cluster's postmaster runs (``pg_ctl status``)."""
+        if not (self.data_dir / "PG_VERSION").exists():
+            return False
+        result = _run_as(self, [self._bin("pg_ctl"), "-D", str(self.data_dir), "status"])
+        return result.returncode == 0
+
+    def _bin(self, name: str) -> str:
+        return str(self.bindir / name)
+
+
+def _run_as(
+    cluster: PostgresCluster, argv: list[str], stdin: str | None = None, timeout: float = 120.0
+) -> subprocess.CompletedProcess[str]:
+    """Run one of PostgreSQL's programs as the cluster's OS user."""
+    if _is_root() and cluster.os_user != "root":
+        runuser = shutil.which("runuser")
+        if runuser:
+            argv = [runuser, "-u", cluster.os_user, "--", *argv]
+        else:
+            argv = ["su", "-s", "/bin/sh", cluster.os_user, "-c", shlex.join(argv)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["LC_ALL"] = env["LANG"] = "C"
+    cwd = cluster.folder if cluster.folder.exists() else None
+    try:
+        return subprocess.run(  # noqa: S603 - PostgreSQL's own programs, fixed arguments
+            argv,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=cwd,
+        )
+    except subprocess.TimeoutExpired:
+        raise ClassroomError(
+            f"{Path(argv[0]).name} did not finish within {timeout:.0f} s: "
+            f"{' '.join(argv[-6:])}. See {cluster.log_file}."
+        ) from None
+
+
+def _load_cluster(folder: Path) -> PostgresCluster | None:
+    record = _read_json(folder / CLUSTER_FILE)
+    if not record:
+        return None
+    return PostgresCluster(
+        folder=folder,
+        port=int(record["port"]),
+        os_user=str(record["os_user"]),
+        bindir=Path(record["bindir"]),
+    )
+
+
+def init_cluster(folder: str | os.PathLike[str], port: int | None = None) -> PostgresCluster:
+    """Create a PostgreSQL cluster in ``folder`` (or return the one already there).
+
+    Introduced in ``docs/classroom.md`` (``python -m utils.classroom init`` calls it). When
+    you are root, ``folder`` is handed to the ``postgres`` user and PostgreSQL's programs run
+    as that user (PostgreSQL refuses to run as root). Local connections use the OS user
+    name (peer), TCP connections on 127.0.0.1 a password (scram-sha-256). ``port``
+    defaults to a free port.
+
+    Raises:
+        ClassroomError: PostgreSQL is missing, or ``initdb`` failed (the message shows why).
+    """
+    path = Path(folder).expanduser().resolve()
+    existing = _load_cluster(path)
+    if existing is not None and (existing.data_dir / "PG_VERSION").exists():
+        return existing
+    if port is not None:
+        _check_port(port, "the PostgreSQL port")
+    socket_path = path / "socket" / f".s.PGSQL.{port or 65535}"
+    if len(str(socket_path)) > 100:
+        raise ValueError(
+            f"the folder {path} is too deep for PostgreSQL's Unix socket ({socket_path} is "
+            "longer than 100 characters, the limit of the system). Choose a shorter path."
+        )
+    reason = postgres_missing_reason()
+    if reason:
+        raise ClassroomError(f"Cannot create a PostgreSQL cluster: {reason}")
+    bindir = find_postgres()
+    assert bindir is not None
+    port = port or _free_port()
+    os_user = "postgres" if _is_root() else getpass.getuser()
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "socket").mkdir(exist_ok=True)
+    for item in (path, path / "socket"):
+        item.chmod(0o700)
+        if _is_root():
+            shutil.chown(item, user=os_user)
+    cluster = PostgresCluster(folder=path, port=port, os_user=os_user, bindir=bindir)
+    if _run_as(cluster, ["test", "-w", str(path)]).returncode != 0:
+        raise ClassroomError(
+            f"The user {os_user!r} cannot reach {path}: a folder above it is closed to other "
+            "users (root's home folder is). Choose a folder such as /srv/mlops-class."
+        )
+    result = _run_as(
+        cluster,
+        [
+            cluster._bin("initdb"),
+            "-D",
+            str(cluster.data_dir),
+            "-U",
+            os_user,
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--auth-local=peer",
+            "--auth-host=scram-sha-256",
+        ],
+    )
+    if result.returncode != 0:
+        raise ClassroomError(
+            f"initdb failed (exit code {result.returncode}) in {cluster.data_dir}:\n"
+            f"{(result.stderr or result.stdout).strip()[-1500:]}"
+        )
+    conf = _CLUSTER_CONF.format(port=port, socket=cluster.socket_dir)
+    with open(cluster.data_dir / "postgresql.conf", "a", encoding="utf-8") as fh:
+        fh.write(conf)
+    record = {"port": port, "os_user": os_user, "bindir": str(bindir)}
+    (path / CLUSTER_FILE).write_text(json.dumps(record, indent=2))
+    if _is_root():
+        shutil.chown(path / CLUSTER_FILE, user=os_user)
+    return cluster
+
+
+def start_cluster(cluster: PostgresCluster, timeout: float = 60.0) -> bool:
+    """Start the cluster unless it runs; return True if it was started now.
+
+    Introduced in ``docs/classroom.md``. Waits until it accepts connections.
+
+    Raises:
+        ClassroomError: the port is taken or PostgreSQL did not start (with its log's end).
+    """
+    if cluster.running():
+        return False
+    if not tracking._port_free(cluster.port):
+        raise ClassroomError(
+            f"Port {cluster.port} on 127.0.0.1, recorded for the class database in "
+            f"{cluster.folder / CLUSTER_FILE}, is used by another program"
+            f"{tracking._describe_port_owner(cluster.port)}. Stop that program, or change "
+            "'port' in that file and in data/postgresql.conf."
+        )
+    result = _run_as(
+        cluster,
+        [
+            cluster._bin("pg_ctl"),
+            "-D",
+            str(cluster.data_dir),
+            "-l",
+            str(cluster.log_file),
+            "-w",
+            "-t",
+            str(int(timeout)),
+            "start",
+        ],
+        timeout=timeout + 30,
+    )
+    if result.returncode != 0:
+        raise ClassroomError(
+            f"PostgreSQL did not start (pg_ctl exit code {result.returncode}). The end of "
+            f"its log ({cluster.log_file}):\n{tracking._log_tail(cluster.log_file)}"
+        )
+    return True
+
+
+def stop_cluster(cluster: PostgresCluster, timeout: float = 60.0) -> bool:
+    """Stop the cluster (fast shutdown: open sessions are ended); return True if it ran.
+
+    Introduced in ``docs/classroom.md``. The data stays in the cluster's folder.
+    """
+    if not cluster.running():
+        return False
+    result = _run_as(
+        cluster,
+        [
+            cluster._bin("pg_ctl"),
+            "-D",
+            str(cluster.data_dir),
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            str(int(timeout)),
+            "stop",
+        ],
+        timeout=timeout + 30,
+    )
+    if result.returncode != 0:
+        raise ClassroomError(
+            f"PostgreSQL did not stop (pg_ctl exit code {result.returncode}): "
+            f"{result.stderr.strip()[-500:]}"
+        )
+    return True
+
+
+def _psql(cluster: PostgresCluster, sql: str) -> str:
+    """Run SQL (given on standard input, so no secret shows in a command line)."""
+    result = _run_as(
+        cluster,
+        [
+            cluster._bin("psql"),
+            "-X",
+            "-q",
+            "-t",
+            "-A",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            str(cluster.socket_dir),
+            "-p",
+            str(cluster.port),
+            "-U",
+            cluster.os_user,
+            "-d",
+            "postgres",
+            "-f",
+            "-",
+        ],
+        stdin=sql,
+    )
+    if result.returncode != 0:
+        raise ClassroomError(f"psql failed: {result.stderr.strip()[-800:]}")
+    return result.stdout
+
+
+def create_database(cluster: PostgresCluster, database: str, role: str, password: str) -> str:
+    """Create ``role`` (a login with ``password``) and ``database`` owned by it; return its URI.
+
+    Introduced in ``docs/classroom.md``. Safe to run again: an existing role gets the new
+    password, an existing database is kept. The URI has no password (see
+    :meth:`PostgresCluster.database_uri`).
+    """
+    for value, what in ((database, "database"), (role, "role")):
+        if not isinstance(value, str) or not _SQL_NAME_RE.match(value):
+            raise ValueError(
+                f"the {what} name {value!r} is not valid: use lower-case letters, digits and "
+                "'_', starting with a letter or '_'."
+            )
+    _check_password(password, "database password")
+    literal = "'" + password.replace("'", "''") + "'"
+    _psql(
+        cluster,
+        f"""
+SELECT 'CREATE ROLE "{role}" LOGIN'
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') \\gexec
+ALTER ROLE "{role}" WITH LOGIN PASSWORD {literal};
+SELECT 'CREATE DATABASE "{database}" OWNER "{role}"'
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{database}') \\gexec
+""",
+    )
+    return cluster.database_uri(database, role)
+
+
+def _free_port() -> int:
+    return tracking._free_port()
+
+
+# --------------------------------------------------------------------------- the class server
+
+
+@dataclass
+class ClassServer:
+    """What :func:`status` and :func:`start` know about a class server.
+
+    ``url`` is the address the instructor's machine uses (always 127.0.0.1);
+    ``student_url`` the one students use (the bound address, when it is not 127.0.0.1).
+    """
+
+    folder: Path
+    running: bool
+    url: str | None
+    student_url: str | None
+    pid: int | None
+    port: int | None
+    host: str
+    log_file: Path
+    message: str
+    started: bool = field(default=False)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _settings(folder: Path) -> dict[str, Any]:
+    settings = _read_json(folder / CLASS_FILE)
+    if not settings:
+        raise ClassroomError(
+            f"{folder} is not a class folder yet: run `python -m utils.classroom init --dir "
+            f"{folder}` first."
+        )
+    return settings
+
+
+def _secrets(folder: Path) -> dict[str, Any]:
+    return _read_json(folder / SECRETS_FILE)
+
+
+def _save_secrets(folder: Path, values: dict[str, Any]) -> None:
+    _write_private(folder / SECRETS_FILE, json.dumps(values, indent=2))
+
+
+def init(
+    folder: str | os.PathLike[str] | None = None, pg_port: int | None = None
+) -> PostgresCluster:
+    """Set up a class folder: its PostgreSQL cluster (started) and the two databases.
+
+    Introduced in ``docs/classroom.md`` (``python -m utils.classroom init``). Generates the
+    database password and the Flask secret key into ``secrets.json`` (mode 600). Safe to run
+    again: what exists is kept (a stopped cluster is started).
+    """
+    path = class_dir(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o711)  # the postgres user must reach postgres/; nobody may list the folder
+    cluster = init_cluster(path / "postgres", port=pg_port)
+    start_cluster(cluster)
+    keys = _secrets(path)
+    keys.setdefault("db_password", _new_password())
+    keys.setdefault("flask_secret_key", secrets.token_hex(32))
+    _save_secrets(path, keys)
+    tracking_uri = create_database(cluster, "mlflow", "mlflow", keys["db_password"])
+    auth_uri = create_database(cluster, "mlflow_auth", "mlflow", keys["db_password"])
+    settings = _read_json(path / CLASS_FILE)
+    settings.update(backend_store_uri=tracking_uri, auth_database_uri=auth_uri)
+    (path / CLASS_FILE).write_text(json.dumps(settings, indent=2))
+    (path / "server").mkdir(exist_ok=True)
+    (path / "server").chmod(0o700)
+    return cluster
+
+
+def _auth_ini(settings: dict[str, Any], default_permission: str, cache_seconds: int) -> str:
+    return (
+        "[mlflow]\n"
+        f"default_permission = {default_permission}\n"
+        f"database_uri = {settings['auth_database_uri']}\n"
+        f"admin_username = {ADMIN_USER}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        "# Successful password checks are remembered this long by each worker (each check\n"
+        "# otherwise costs a deliberately slow hash).\n"
+        f"auth_cache_ttl_seconds = {cache_seconds}\n"
+    )
+
+
+def default_workers() -> int:
+    """The class server's worker processes: one per CPU core, at least 2 and at most 4.
+
+    Introduced in ``docs/classroom.md``. On two cores, 2 workers served 30 simulated students
+    faster than MLflow's default of 4 (``benchmarks/class_load.py``).
+    """
+    return max(2, min(4, os.cpu_count() or 2))
+
+
+def _server_dir(folder: Path) -> Path:
+    return folder / "server"
+
+
+def _student_url(host: str, port: int) -> str:
+    if host in ("0.0.0.0", "::"):
+        host = socket.gethostname()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _is_class_server(pid: int, folder: Path) -> bool:
+    import psutil
+
+    try:
+        cmdline = " ".join(psutil.Process(pid).cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+    return "mlflow" in cmdline and "basic-auth" in cmdline and str(folder) in cmdline
+
+
+def status(folder: str | os.PathLike[str] | None = None) -> ClassServer:
+    """Report whether the class server of ``folder`` runs and answers.
+
+    Introduced in ``docs/classroom.md`` (``python -m utils.classroom status``).
+    """
+    path = class_dir(folder)
+    log_file = _server_dir(path) / "server.log"
+    record = _read_json(_server_dir(path) / SERVER_FILE)
+    if not record:
+        return ClassServer(
+            path, False, None, None, None, None, "127.0.0.1", log_file, "No class server runs."
+        )
+    pid, port, host = int(record["pid"]), int(record["port"]), str(record["host"])
+    url = f"http://127.0.0.1:{port}"
+    student_url = record.get("student_url") or _student_url(host, port)
+    if not tracking._pid_alive(pid) or not _is_class_server(pid, path):
+        return ClassServer(
+            path,
+            False,
+            None,
+            None,
+            None,
+            port,
+            host,
+            log_file,
+            f"The class server (pid {pid}, port {port}) is no longer running; start it "
+            "again with `python -m utils.classroom start`.",
+        )
+    if not tracking._healthy(url):
+        return ClassServer(
+            path,
+            False,
+            url,
+            student_url,
+            pid,
+            port,
+            host,
+            log_file,
+            f"The class server process (pid {pid}) exists but {url}/health does not answer. "
+            f"Its log: {log_file}",
+        )
+    return ClassServer(
+        path,
+        True,
+        url,
+        student_url,
+        pid,
+        port,
+        host,
+        log_file,
+        f"Class server running at {student_url} (pid {pid}, bound to {host}:{port}).",
+    )
+
+
+def start(
+    folder: str | os.PathLike[str] | None = None,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    workers: int | None = None,
+    default_permission: str = "READ",
+    allowed_hosts: str | None = None,
+    auth_cache_seconds: int = 60,
+    timeout: float = 240.0,
+) -> ClassServer:
+    """Start the class server of ``folder`` (its PostgreSQL first), or reuse the running one.
+
+    Introduced in ``docs/classroom.md`` (``python -m utils.classroom start``). The server is
+    ``mlflow server --app-name basic-auth`` with the PostgreSQL backend and proxied artifacts
+    in ``folder/server/artifacts``. It binds 127.0.0.1 unless ``host`` names another address
+    (``"0.0.0.0"``: every network interface; the guide says what that exposes).
+
+    On the very first start MLflow creates the ``admin`` account with a random one-off
+    password, which is changed at once, before any student can connect; the new one is kept
+    in ``secrets.json``. ``default_permission`` is what every account may do with what others
+    created (``READ``: see, not change; ``NO_PERMISSIONS``: not even see).
+
+    Raises:
+        ClassroomError: the folder is not set up (run :func:`init`), the port is taken, or
+            the server did not start (the message shows the end of its log).
+    """
+    if port is not None:
+        _check_port(port)
+    if not isinstance(host, str) or not host:
+        raise TypeError(f"host must be an address such as '127.0.0.1', got {host!r}")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(
+            f"host {host!r} is not an IP address: use 127.0.0.1 (this machine only), the "
+            "address of one network interface, or 0.0.0.0 (every interface)."
+        ) from None
+    if workers is None:
+        workers = default_workers()
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 32:
+        raise ValueError(f"workers must be an int from 1 to 32, got {workers!r}")
+    if default_permission not in ("READ", "NO_PERMISSIONS"):
+        raise ValueError(
+            f"default_permission must be 'READ' (students see each other's runs) or "
+            f"'NO_PERMISSIONS' (they do not), got {default_permission!r}"
+        )
+    if not isinstance(auth_cache_seconds, int) or not 0 <= auth_cache_seconds <= 3600:
+        raise ValueError(f"auth_cache_seconds must be 0 to 3600, got {auth_cache_seconds!r}")
+    path = class_dir(folder)
+    settings = _settings(path)
+    if port is None:
+        port = int(settings.get("port", DEFAULT_PORT))
+    missing = postgres_missing_reason()
+    if missing:
+        raise ClassroomError(f"Cannot start the class server: {missing}")
+
+    with _lock(path):
+        return _start_unlocked(
+            path,
+            settings,
+            port,
+            host,
+            workers,
+            default_permission,
+            allowed_hosts,
+            auth_cache_seconds,
+            timeout,
+        )
+
+
+def _lock(path: Path):  # noqa: ANN202 - a filelock.FileLock
+    """One start or stop at a time per class folder (two terminals, or a script and you)."""
+    from filelock import FileLock
+
+    return FileLock(str(path / "class.lock"), timeout=600)
+
+
+def _start_unlocked(
+    path: Path,
+    settings: dict[str, Any],
+    port: int,
+    host: str,
+    workers: int,
+    default_permission: str,
+    allowed_hosts: str | None,
+    auth_cache_seconds: int,
+    timeout: float,
+) -> ClassServer:
+    current = status(path)
+    if current.running:
+        if current.port != port:
+            raise ClassroomError(
+                f"The class server already runs at {current.url}, not on port {port}. Stop "
+                "it first (`python -m utils.classroom stop`) to move it."
+            )
+        current.message = f"Reusing the class server at {current.student_url}."
+        return current
+    if current.pid is not None:
+        tracking._terminate(current.pid)
+    cluster = _load_cluster(path / "postgres")
+    if cluster is None:
+        raise ClassroomError(f"{path / 'postgres'} holds no cluster: run `init` again.")
+    start_cluster(cluster)
+    if not tracking._port_free(port):
+        raise ClassroomError(
+            f"Port {port} on 127.0.0.1 is already in use by another program"
+            f"{tracking._describe_port_owner(port)}. Stop it, or choose another port "
+            f"(`--port {port + 1}`)."
+        )
+
+    keys = _secrets(path)
+    server_dir = _server_dir(path)
+    server_dir.mkdir(exist_ok=True)
+    artifacts = server_dir / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    ini = server_dir / "basic_auth.ini"
+    ini.write_text(_auth_ini(settings, default_permission, auth_cache_seconds))
+    settings.update(port=port, host=host, workers=workers, default_permission=default_permission)
+    (path / CLASS_FILE).write_text(json.dumps(settings, indent=2))
+
+    env = tracking._server_env()
+    for name in list(env):
+        if name.startswith(("PG", "MLFLOW_TRACKING_", "MLFLOW_AUTH_")):
+            del env[name]
+    env.update(
+        PGPASSWORD=keys["db_password"],
+        MLFLOW_FLASK_SERVER_SECRET_KEY=keys["flask_secret_key"],
+        MLFLOW_AUTH_CONFIG_PATH=str(ini),
+    )
+    bootstrap = not keys.get("admin_ready")
+    if bootstrap:
+        # First start: MLflow creates the admin with this one-off password (it ships none).
+        keys["admin_password"] = keys.get("admin_password") or _new_password()
+        _save_secrets(path, keys)
+        env["MLFLOW_AUTH_ADMIN_PASSWORD"] = keys["admin_password"]
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--app-name",
+        "basic-auth",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--backend-store-uri",
+        settings["backend_store_uri"],
+        "--artifacts-destination",
+        str(artifacts),
+        "--workers",
+        str(workers),
+    ]
+    if allowed_hosts:
+        command += ["--allowed-hosts", allowed_hosts]
+    server = _spawn(path, command, port, host, env, timeout)
+    if bootstrap:
+        new = _new_password()
+        _api(
+            server.url or "",
+            "PATCH",
+            "2.0/mlflow/users/update-password",
+            (ADMIN_USER, keys["admin_password"]),
+            {
+                "username": ADMIN_USER,
+                "password": new,
+                "current_password": keys["admin_password"],
+            },
+        )
+        keys.update(admin_password=new, admin_ready=True)
+        _save_secrets(path, keys)
+    return server
+
+
+def _spawn(
+    folder: Path, command: list[str], port: int, host: str, env: dict[str, str], timeout: float
+) -> ClassServer:
+    server_dir = _server_dir(folder)
+    log_file = server_dir / "server.log"
+    url = f"http://127.0.0.1:{port}"
+    student_url = _student_url(host, port)
+    log_start = log_file.stat().st_size if log_file.exists() else 0
+    with open(log_file, "ab") as log:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        log.write(f"\n=== {stamp} starting on {host}:{port}\n".encode())
+        log.flush()
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=server_dir,
+            env=env,
+            start_new_session=True,
+        )
+    record = {
+        "pid": proc.pid,
+        "port": port,
+        "host": host,
+        "url": url,
+        "student_url": student_url,
+        "started_at": time.time(),
+    }
+    (server_dir / SERVER_FILE).write_text(json.dumps(record, indent=2))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        code = proc.poll()
+        if code is not None:
+            (server_dir / SERVER_FILE).unlink(missing_ok=True)
+            raise ClassroomError(
+                f"The class server exited with code {code} while starting on {host}:{port}. "
+                f"The end of its log ({log_file}):\n{tracking._log_tail(log_file, log_start)}"
+            )
+        if tracking._healthy(url, timeout=1.0):
+            return ClassServer(
+                folder,
+                True,
+                url,
+                student_url,
+                proc.pid,
+                port,
+                host,
+                log_file,
+                f"Started the class server at {student_url} (pid {proc.pid}).",
+                started=True,
+            )
+        time.sleep(0.5)
+    tracking._terminate(proc.pid)
+    (server_dir / SERVER_FILE).unlink(missing_ok=True)
+    raise ClassroomError(
+        f"The class server did not answer {url}/health within {timeout:.0f} s and was "
+        f"stopped. The end of its log ({log_file}):\n{tracking._log_tail(log_file, log_start)}"
+    )
+
+
+def stop(folder: str | os.PathLike[str] | None = None, postgres: bool = True) -> bool:
+    """Stop the class server of ``folder`` and, unless ``postgres`` is False, its database.
+
+    Introduced in ``docs/classroom.md`` (``python -m utils.classroom stop``). Returns True
+    if the MLflow server was running. Runs, artifacts and accounts stay in the folder.
+    """
+    path = class_dir(folder)
+    if not (path / CLASS_FILE).exists() and not (path / "postgres" / CLUSTER_FILE).exists():
+        return False  # not a class folder: nothing to stop
+    with _lock(path):
+        return _stop_unlocked(path, postgres)
+
+
+def _stop_unlocked(path: Path, postgres: bool) -> bool:
+    record = _read_json(_server_dir(path) / SERVER_FILE)
+    stopped = False
+    if record:
+        pid = int(record["pid"])
+        if tracking._pid_alive(pid) and _is_class_server(pid, path):
+            tracking._terminate(pid)
+            stopped = True
+        (_server_dir(path) / SERVER_FILE).unlink(missing_ok=True)
+    if postgres:
+        cluster = _load_cluster(path / "postgres")
+        if cluster is not None:
+            stop_cluster(cluster)
+    return stopped
+
+
+# --------------------------------------------------------------------------- the REST API
+
+
+def _api(
+    url: str,
+    method: str,
+    endpoint: str,
+    auth: tuple[str, str],
+    payload: dict[str, Any] | None = None,
+    timeout: float = 60.0,
+) -> tuple[int, dict[str, Any]]:
+    """Call the server's REST API ``/api/<endpoint>`` as ``auth``; return (status, JSON).
+
+    HTTP 401 and 403 raise :class:`ClassroomError`; other errors come back as their status.
+    """
+    full = f"{url.rstrip('/')}/api/{endpoint}"
+    data = None
+    if payload is not None and method == "GET":
+        full += "?" + urllib.parse.urlencode(payload)
+    elif payload is not None:
+        data = json.dumps(payload).encode()
+    token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    request = urllib.request.Request(full, data=data, method=method)
+    request.add_header("Authorization", f"Basic {token}")
+    request.add_header("Content-Type", "application/json")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            body = response.read().decode("utf-8", "replace")
+            code = response.status
+    except urllib.error.HTTPError as err:
+        code, body = err.code, err.read().decode("utf-8", "replace")
+    except OSError as err:
+        raise ClassroomError(
+            f"The class server at {url} does not answer ({err}). Is it running? "
+            "`python -m utils.classroom status`"
+        ) from None
+    if code == 401:
+        raise ClassroomError(
+            f"The class server at {url} refused the credentials of '{auth[0]}' (HTTP 401): "
+            f"the password in {SECRETS_FILE} is not the current one."
+        )
+    if code == 403:
+        raise ClassroomError(f"'{auth[0]}' may not {method} {endpoint} (HTTP 403).")
+    try:
+        parsed = json.loads(body) if body.strip() else {}
+    except ValueError:
+        parsed = {"message": body[:300]}
+    return code, parsed
+
+
+def _admin(folder: Path) -> tuple[str, tuple[str, str]]:
+    server = status(folder)
+    if not server.running or server.url is None:
+        raise ClassroomError(f"{server.message} Start it: `python -m utils.classroom start`.")
+    keys = _secrets(folder)
+    if not keys.get("admin_ready"):
+        raise ClassroomError("The class server has not finished its first start yet.")
+    return server.url, (ADMIN_USER, keys["admin_password"])
+
+
+def change_admin_password(
+    folder: str | os.PathLike[str] | None = None, new_password: str | None = None
+) -> None:
+    """Change the admin's password (to a random one if ``new_password`` is None).
+
+    Introduced in ``docs/classroom.md`` (``python -m utils.classroom admin-password``). The
+    new password is stored in ``secrets.json`` (mode 600) and never printed.
+    """
+    path = class_dir(folder)
+    new = _new_password() if new_password is None else _check_password(new_password)
+    url, (user, current) = _admin(path)
+    code, body = _api(
+        url,
+        "PATCH",
+        "2.0/mlflow/users/update-password",
+        (user, current),
+        {"username": user, "password": new, "current_password": current},
+    )
+    if code != 200:
+        raise ClassroomError(f"The password was not changed (HTTP {code}): {_message(body)}")
+    keys = _secrets(path)
+    keys["admin_password"] = new
+    _save_secrets(path, keys)
+
+
+def _message(body: dict[str, Any]) -> str:
+    return str(body.get("message") or body.get("error_code") or body)[:300]
+
+
+@dataclass(frozen=True)
+class StudentAccount:
+    """One student's account on the class server (from :func:`add_students`)."""
+
+    username: str
+    password: str = field(repr=False)
+    created: bool = True
+
+
+def read_roster(source: str | os.PathLike[str] | Iterable[str]) -> list[str]:
+    """The user names of a class roster: a file, or an iterable of lines.
+
+    Introduced in ``docs/classroom.md``. A plain list has one name per line; a CSV file has a
+    header with a ``username`` column. Blank lines and lines starting with ``#`` are
+    skipped. A name that is not valid, reserved (``admin``) or given twice is an error.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            text = Path(source).read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise ValueError(
+                f"the roster {source} does not exist; write one user name per line into it."
+            ) from None
+        lines = text.splitlines()
+    elif isinstance(source, Iterable):
+        lines = [str(line) for line in source]
+    else:
+        raise TypeError(f"the roster must be a file path or a list of names, got {source!r}")
+    lines = [line.strip() for line in lines]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    if lines and "," in lines[0]:
+        reader = csv.DictReader(io.StringIO("\n".join(lines)))
+        columns = [c.strip().lower() for c in reader.fieldnames or []]
+        if "username" not in columns:
+            raise ValueError(
+                f"the roster's CSV header {reader.fieldnames} has no 'username' column; add "
+                "one, or give a plain list with one user name per line."
+            )
+        key = (reader.fieldnames or [])[columns.index("username")]
+        names = [(row.get(key) or "").strip() for row in reader]
+    else:
+        names = lines
+    seen: set[str] = set()
+    for name in names:
+        _check_name(name, "the user name")
+        if name.lower() in _RESERVED_USERS:
+            raise ValueError(f"the user name {name!r} is reserved; give that student another.")
+        if name.lower() in seen:
+            raise ValueError(f"the user name {name!r} is in the roster twice.")
+        seen.add(name.lower())
+    if not names:
+        raise ValueError("the roster is empty: write one user name per line.")
+    return names
+
+
+def add_students(
+    usernames: Sequence[str],
+    folder: str | os.PathLike[str] | None = None,
+    reset_existing: bool = False,
+) -> list[StudentAccount]:
+    """Create an account with a random password for each user name; return them all.
+
+    Introduced in ``docs/classroom.md`` (``python -m utils.classroom add-students``).
+    Existing accounts are left as they are (``created=False``, no password), unless
+    ``reset_existing``: then they get a new random password (a student who forgot theirs).
+    """
+    if isinstance(usernames, str) or not isinstance(usernames, Sequence):
+        raise TypeError("usernames must be a list of user names (see read_roster)")
+    names = read_roster(list(usernames))
+    url, admin = _admin(class_dir(folder))
+    accounts = []
+    for name in names:
+        password = _new_password()
+        code, body = _api(
+            url, "POST", "2.0/mlflow/users/create", admin, {"username": name, "password": password}
+        )
+        if code == 200:
+            accounts.append(StudentAccount(name, password, True))
+        elif body.get("error_code") == "RESOURCE_ALREADY_EXISTS" and reset_existing:
+            code, body = _api(
+                url,
+                "PATCH",
+                "2.0/mlflow/users/update-password",
+                admin,
+                {"username": name, "password": password},
+            )
+            if code != 200:
+                raise ClassroomError(f"Could not reset '{name}' (HTTP {code}): {_message(body)}")
+            accounts.append(StudentAccount(name, password, True))
+        elif body.get("error_code") == "RESOURCE_ALREADY_EXISTS":
+            accounts.append(StudentAccount(name, "", False))
+        else:
+            raise ClassroomError(f"Could not create '{name}' (HTTP {code}): {_message(body)}")
+    return accounts
+
+
+def write_credentials(
+    accounts: Iterable[StudentAccount], path: str | os.PathLike[str], url: str
+) -> int:
+    """Write the new accounts' ``username,password,tracking_uri`` to a CSV file (mode 600).
+
+    Introduced in ``docs/classroom.md``. Returns the number of rows. The file must not exist
+    yet and must not lie in the course repository (it holds passwords).
+    """
+    out = Path(path).expanduser().resolve()
+    _refuse_inside_repo(out, "the credentials file")
+    if out.exists():
+        raise ValueError(f"{out} exists already; choose a new file name (it holds passwords).")
+    rows = [a for a in accounts if a.created]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["username", "password", "tracking_uri"])
+    for account in rows:
+        writer.writerow([account.username, account.password, url])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _write_private(out, buffer.getvalue())
+    return len(rows)
+
+
+def read_credentials(path: str | os.PathLike[str]) -> dict[str, StudentAccount]:
+    """Read a credentials file written by :func:`write_credentials` (name -> account)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    if rows and not {"username", "password"} <= set(rows[0]):
+        raise ValueError(f"{path} is not a credentials file (columns username, password).")
+    return {r["username"]: StudentAccount(r["username"], r["password"]) for r in rows}
+
+
+def student_env(url: str, username: str, password: str) -> dict[str, str]:
+    """The three environment variables that point a student's notebooks at the class server.
+
+    Introduced in ``docs/classroom.md``; :func:`utils.tracking.connect` reads them.
+    """
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ValueError(f"url must be the server's http(s) address, got {url!r}")
+    return {
+        "MLFLOW_TRACKING_URI": url,
+        "MLFLOW_TRACKING_USERNAME": _check_name(username, "the user name"),
+        "MLFLOW_TRACKING_PASSWORD": _check_password(password),
+    }
+
+
+def _resource(url: str, admin: tuple[str, str], experiment: str | None, model: str | None):
+    if (experiment is None) == (model is None):
+        raise ValueError("give exactly one of experiment=... or registered_model=...")
+    if model is not None:
+        return "registered_model", _check_name(model, "the registered model name")
+    assert experiment is not None
+    code, body = _api(
+        url,
+        "GET",
+        "2.0/mlflow/experiments/get-by-name",
+        admin,
+        {"experiment_name": _check_name(experiment, "the experiment name")},
+    )
+    if code != 200:
+        raise ValueError(f"there is no experiment named {experiment!r} on the class server.")
+    return "experiment", str(body["experiment"]["experiment_id"])
+
+
+def grant(
+    username: str,
+    level: str,
+    experiment: str | None = None,
+    registered_model: str | None = None,
+    folder: str | os.PathLike[str] | None = None,
+) -> None:
+    """Give ``username`` the permission ``level`` on one experiment or registered model.
+
+    Introduced in ``docs/classroom.md`` (``python -m utils.classroom grant``), e.g. to let a
+    pair of students log into one experiment (``EDIT``) or to hide one (``NO_PERMISSIONS``).
+    """
+    if level not in PERMISSIONS:
+        raise ValueError(f"level must be one of {', '.join(PERMISSIONS)}, got {level!r}")
+    _check_name(username, "the user name")
+    url, admin = _admin(class_dir(folder))
+    kind, resource_id = _resource(url, admin, experiment, registered_model)
+    target = {"username": username, "resource_type": kind, "resource_id": resource_id}
+    endpoint = "3.0/mlflow/users/permissions/grant"
+    code, body = _api(url, "POST", endpoint, admin, {**target, "permission": level})
+    if body.get("error_code") == "RESOURCE_ALREADY_EXISTS":
+        # A grant exists already: replace it (the API has no update for a user's grant).
+        _api(url, "POST", "3.0/mlflow/users/permissions/revoke", admin, target)
+        code, body = _api(url, "POST", endpoint, admin, {**target, "permission": level})
+    if code != 200:
+        raise ClassroomError(f"The permission was not granted (HTTP {code}): {_message(body)}")
+
+
+def permission(
+    username: str,
+    experiment: str | None = None,
+    registered_model: str | None = None,
+    folder: str | os.PathLike[str] | None = None,
+) -> str:
+    """The permission ``username`` has on one experiment or registered model (e.g. ``READ``).
+
+    Introduced in ``docs/classroom.md`` (``python -m utils.classroom permission``).
+    """
+    _check_name(username, "the user name")
+    url, admin = _admin(class_dir(folder))
+    kind, resource_id = _resource(url, admin, experiment, registered_model)
+    code, body = _api(
+        url,
+        "GET",
+        "3.0/mlflow/users/permissions/get",
+        admin,
+        {"username": username, "resource_type": kind, "resource_id": resource_id},
+    )
+    if code != 200:
+        raise ClassroomError(f"Could not read the permission (HTTP {code}): {_message(body)}")
+    return str(body["permission"])
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _read_new_password(source: str | None) -> str | None:
+    if source == "-":
+        return sys.stdin.readline().rstrip("\n")
+    if source:
+        return Path(source).read_text(encoding="utf-8").splitlines()[0]
+    if sys.stdin.isatty():
+        first = getpass.getpass("New admin password (12 characters or more): ")
+        if getpass.getpass("Again: ") != first:
+            raise ValueError("the two passwords differ; nothing was changed.")
+        return first
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the classroom command line (``python -m utils.classroom``); return the exit code."""
+    parser = argparse.ArgumentParser(
+        prog="python -m utils.classroom",
+        description="A shared MLflow tracking server for a class (see docs/classroom.md).",
+    )
+    parser.add_argument(
+        "--dir",
+        default=None,
+        help=f"the class folder (default: ${DIR_ENV}, else ~/mlops-class)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_init = sub.add_parser("init", help="create and start PostgreSQL and the databases")
+    p_init.add_argument("--pg-port", type=int, default=None, help="PostgreSQL's port")
+    p_start = sub.add_parser("start", help="start the class server (and PostgreSQL)")
+    p_start.add_argument("--port", type=int, default=None, help=f"default ${PORT_ENV} or 5060")
+    p_start.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (opt in: e.g. 0.0.0.0)"
+    )
+    p_start.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help=f"server processes (default ${WORKERS_ENV}, else one per CPU core, 2 to 4)",
+    )
+    p_start.add_argument("--default-permission", default="READ", choices=["READ", "NO_PERMISSIONS"])
+    p_start.add_argument("--allowed-hosts", default=None, help="host names students type")
+    p_stop = sub.add_parser("stop", help="stop the class server and PostgreSQL")
+    p_stop.add_argument("--keep-postgres", action="store_true")
+    sub.add_parser("status", help="is the class server running, and where?")
+    p_pw = sub.add_parser("admin-password", help="change the admin's password")
+    p_pw.add_argument(
+        "--from-file", default=None, help="read it from this file ('-': standard input)"
+    )
+    p_add = sub.add_parser("add-students", help="create accounts from a roster")
+    p_add.add_argument("roster", help="one user name per line, or a CSV with 'username'")
+    p_add.add_argument("--out", required=True, help="new CSV file for the passwords")
+    p_add.add_argument("--url", default=None, help="the address students use")
+    p_add.add_argument(
+        "--reset-existing", action="store_true", help="new passwords for existing accounts"
+    )
+    for name in ("grant", "permission"):
+        p = sub.add_parser(name, help=f"{name} a permission on an experiment or model")
+        p.add_argument("username")
+        if name == "grant":
+            p.add_argument("level", choices=PERMISSIONS)
+        what = p.add_mutually_exclusive_group(required=True)
+        what.add_argument("--experiment")
+        what.add_argument("--registered-model")
+    args = parser.parse_args(argv)
+
+    try:
+        folder = class_dir(args.dir)
+        if args.command == "init":
+            cluster = init(folder, pg_port=args.pg_port)
+            print(f"PostgreSQL runs on 127.0.0.1:{cluster.port}; class folder {folder}.")
+        elif args.command == "start":
+            port = args.port
+            if port is None and os.environ.get(PORT_ENV):
+                if not os.environ[PORT_ENV].isdigit():
+                    raise ValueError(f"{PORT_ENV}={os.environ[PORT_ENV]!r} is not a port number")
+                port = int(os.environ[PORT_ENV])
+            if args.host != "127.0.0.1":
+                print(
+                    f"Binding {args.host}: every machine that can reach this one on port "
+                    f"{port or DEFAULT_PORT} can reach the login of the MLflow server (plain "
+                    "HTTP: passwords cross the network unencrypted)."
+                )
+            workers = args.workers
+            if workers is None and os.environ.get(WORKERS_ENV):
+                if not os.environ[WORKERS_ENV].isdigit():
+                    raise ValueError(f"{WORKERS_ENV}={os.environ[WORKERS_ENV]!r} is not a number")
+                workers = int(os.environ[WORKERS_ENV])
+            server = start(
+                folder,
+                port=port,
+                host=args.host,
+                workers=workers,
+                default_permission=args.default_permission,
+                allowed_hosts=args.allowed_hosts,
+            )
+            print(server.message)
+        elif args.command == "stop":
+            stopped = stop(folder, postgres=not args.keep_postgres)
+            print("Stopped the class server." if stopped else "No class server was running.")
+        elif args.command == "status":
+            current = status(folder)
+            print(current.message)
+            return 0 if current.running else 3
+        elif args.command == "admin-password":
+            change_admin_password(folder, _read_new_password(args.from_file))
+            print(f"Changed the admin password; it is kept in {folder / SECRETS_FILE} (mode 600).")
+        elif args.command == "add-students":
+            names = read_roster(args.roster)
+            url = args.url or status(folder).student_url or ""
+            accounts = add_students(names, folder, reset_existing=args.reset_existing)
+            rows = write_credentials(accounts, args.out, url)
+            existing = sum(not a.created for a in accounts)
+            print(
+                f"Wrote {rows} accounts ({existing} existed already and were kept). "
+                f"Passwords: {Path(args.out).resolve()} (mode 600; hand each student theirs)."
+            )
+        elif args.command == "grant":
+            grant(args.username, args.level, args.experiment, args.registered_model, folder)
+            what = args.experiment or args.registered_model
+            print(f"{args.username} now has {args.level} on {what}.")
+        else:
+            level = permission(args.username, args.experiment, args.registered_model, folder)
+            print(level)
+    except (ClassroomError, ValueError, TypeError, tracking.TrackingServerError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
