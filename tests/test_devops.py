@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import textwrap
 import time
@@ -173,6 +174,49 @@ def test_timeout_is_a_clear_error(tmp_path: Path) -> None:
     )
     with pytest.raises(TimeoutError, match="ran longer than 2 s"):
         devops.run_pytest(path, timeout=2)
+
+
+@pytest.mark.parametrize("forkserver", [True, False], ids=["forked", "fresh-interpreter"])
+def test_both_ways_of_starting_pytest_agree(
+    project: Path, monkeypatch: pytest.MonkeyPatch, forkserver: bool
+) -> None:
+    if forkserver and sys.platform != "linux":
+        pytest.skip("the fork server is used on Linux only")
+    monkeypatch.setattr(devops, "_USE_FORKSERVER", forkserver)
+    assert devops.run_pytest(project).passed == ["test_double", "test_double_of_zero"]
+    # The next run sees the file as it is now, and nothing of the runs stays in this process.
+    devops.edit_file(project / "little.py", "FACTOR = 2", "FACTOR = 3")
+    report = devops.run_pytest(project)
+    assert report.failed == ["test_double"] and report.passed == ["test_double_of_zero"]
+    assert "little" not in sys.modules and "test_little" not in sys.modules
+    done = devops.pytest_process(["-q", "--co", "-p", "no:cacheprovider"], project)
+    assert done.returncode == 0 and "2 tests collected" in done.output, done.output
+
+
+def test_a_stopped_pytest_process_is_gone(tmp_path: Path) -> None:
+    psutil = pytest.importorskip("psutil")
+    pid_file = tmp_path / "pid"
+    path = write(
+        tmp_path / "slow",
+        "test_slow.py",
+        f"""
+        import os, time
+
+        def test_x():
+            open({str(pid_file)!r}, "w").write(str(os.getpid()))
+            time.sleep(60)
+        """,
+    )
+    with pytest.raises(TimeoutError, match="ran longer than 3 s"):
+        devops.pytest_process(["-q", "-p", "no:cacheprovider", str(path)], path.parent, 3)
+    pid = int(pid_file.read_text())
+    assert pid != os.getpid()
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_pytest_process_rejects_bad_arguments(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="must be strings"):
+        devops.pytest_process(["-q", 3], tmp_path)  # type: ignore[list-item]
 
 
 def test_run_pytest_rejects_bad_input(tmp_path: Path) -> None:

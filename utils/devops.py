@@ -88,6 +88,134 @@ _PYTEST_ENV_DROP = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_CURRENT_TEST")
 
 # --------------------------------------------------------------------------- running pytest
 
+#: Modules the pytest processes find already imported on Linux (see :func:`pytest_process`):
+#: importing scikit-learn and its SciPy dependencies costs about 3 s of CPU in every new process.
+WARM_MODULES: tuple[str, ...] = (
+    "pytest",
+    "numpy",
+    "pandas",
+    "sklearn",
+    "sklearn.linear_model",
+    "sklearn.metrics",
+    "sklearn.model_selection",
+    "sklearn.pipeline",
+    "sklearn.preprocessing",
+    "sklearn.ensemble",
+)
+
+# On Linux, pytest processes are forked from multiprocessing's fork server, a small process of
+# their own that has imported WARM_MODULES once. Elsewhere (macOS and Windows, where forking a
+# process that has loaded numerical libraries is unsafe or impossible), a fresh interpreter.
+_USE_FORKSERVER = sys.platform == "linux"
+
+
+@dataclass(frozen=True)
+class PytestProcess:
+    """What one pytest process did (notebooks 03 and 07, through :func:`pytest_process`).
+
+    Attributes:
+        returncode: pytest's exit code (negative: killed by that signal).
+        output: everything pytest printed (standard output and error together).
+        seconds: wall-clock time from start to exit.
+    """
+
+    returncode: int
+    output: str
+    seconds: float
+
+
+def _pytest_child(args: list[str], cwd: str, env: dict[str, str], output: str) -> None:
+    """Body of a forked pytest process: output to a file, the caller's environment, pytest."""
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - fd 1 is the file
+    sys.stderr = sys.stdout
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    sys.dont_write_bytecode = True
+    import pytest
+
+    code = int(pytest.main(args))
+    sys.stdout.flush()
+    os._exit(code)
+
+
+def _forkserver_context() -> Any:
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(WARM_MODULES))
+    return context
+
+
+def pytest_process(
+    args: Sequence[str], cwd: str | os.PathLike[str], timeout: float = 120.0
+) -> PytestProcess:
+    """Run ``python -m pytest *args`` in a separate process in ``cwd``; wait for it.
+
+    Introduced in notebook 03 (used again in 07): the process sees the files as they are now,
+    runs with this kernel's Python and environment, loads no third-party plugins
+    (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``), writes no bytecode, and is stopped after
+    ``timeout`` seconds. Nothing of it stays in this process: no imported test module, no
+    changed setting.
+
+    On Linux the process is forked from a helper that has imported :data:`WARM_MODULES` once
+    (multiprocessing's fork server), so a run starts in a fraction of a second instead of
+    importing scikit-learn again; the first run starts the helper. Elsewhere it is a fresh
+    interpreter (``sys.executable -m pytest``).
+
+    Raises:
+        TimeoutError: pytest ran longer than ``timeout`` seconds (it is stopped).
+        TypeError: an argument is not a string.
+    """
+    args = list(args)
+    if not all(isinstance(a, str) for a in args):
+        raise TypeError(f"pytest arguments must be strings, got {args!r}.")
+    folder = Path(cwd)
+    env = {k: v for k, v in os.environ.items() if k not in _PYTEST_ENV_DROP}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    started = time.perf_counter()
+    too_long = (
+        f"pytest in {folder} ran longer than {timeout:.0f} s and was stopped. "
+        "Look for a test that waits or loops forever, or pass a larger timeout."
+    )
+    if not _USE_FORKSERVER:
+        try:
+            done = subprocess.run(  # noqa: S603 - this interpreter, our own arguments
+                [sys.executable, "-m", "pytest", *args],
+                cwd=folder,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(too_long) from None
+        output = done.stdout + done.stderr
+        return PytestProcess(done.returncode, output, time.perf_counter() - started)
+    with tempfile.TemporaryDirectory(prefix="pytest-out-") as scratch:
+        log = Path(scratch) / "output.txt"
+        child = _forkserver_context().Process(
+            target=_pytest_child, args=(args, str(folder), env, str(log)), daemon=True
+        )
+        child.start()
+        child.join(timeout)
+        if child.is_alive():
+            child.terminate()
+            child.join(5)
+            if child.is_alive():
+                child.kill()
+                child.join()
+            raise TimeoutError(too_long)
+        output = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    code = child.exitcode if child.exitcode is not None else -1
+    return PytestProcess(code, output, time.perf_counter() - started)
+
 
 @dataclass(frozen=True)
 class TestOutcome:
@@ -231,11 +359,11 @@ def run_pytest(
     """Run pytest on a test file or folder in a separate Python process; return a short report.
 
     This is what a CI server does with every proposed change. Introduced in notebook 03.
-    pytest runs with this kernel's Python (``sys.executable -m pytest``), from the target's
-    folder, as if that folder were a project of its own: it reads no configuration file and no
-    ``conftest.py`` from folders above (so a repository's test set-up, such as the course's,
-    does not start), loads no third-party plugins, writes no cache and no bytecode. Modules next
-    to the tests can be imported by them (``import coursework``).
+    pytest runs in a process of its own (:func:`pytest_process`) with this kernel's Python,
+    from the target's folder, as if that folder were a project of its own: it reads no
+    configuration file and no ``conftest.py`` from folders above (so a repository's test
+    set-up, such as the course's, does not start), loads no third-party plugins, writes no cache
+    and no bytecode. Modules next to the tests can be imported by them (``import coursework``).
 
     Args:
         target: a test file (``test_*.py``) or a folder of them.
@@ -255,17 +383,11 @@ def run_pytest(
     if not all(isinstance(a, str) for a in args):
         raise TypeError(f"Extra pytest arguments must be strings, got {args!r}.")
     folder = path if path.is_dir() else path.parent
-    env = {k: v for k, v in os.environ.items() if k not in _PYTEST_ENV_DROP}
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
     with tempfile.TemporaryDirectory(prefix="pytest-run-") as scratch:
         ini = Path(scratch) / "pytest.ini"
         ini.write_text("[pytest]\n", encoding="utf-8")
         junit = Path(scratch) / "report.xml"
         command = [
-            sys.executable,
-            "-m",
-            "pytest",
             "-q",
             "-c",
             str(ini),
@@ -278,26 +400,10 @@ def run_pytest(
             *args,
             str(path),
         ]
-        started = time.perf_counter()
-        try:
-            done = subprocess.run(
-                command,
-                cwd=folder,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise TimeoutError(
-                f"pytest on {path.name} ran longer than {timeout:.0f} s and was stopped. "
-                "Look for a test that waits or loops forever, or pass a larger timeout."
-            ) from None
-        seconds = time.perf_counter() - started
+        done = pytest_process(command, folder, timeout)
         outcomes = _parse_junit(junit) if junit.exists() else []
-    output = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-    return PytestReport(path, done.returncode, seconds, tuple(outcomes), output, time.time())
+    output = "\n".join(done.output.strip().splitlines()[-15:])
+    return PytestReport(path, done.returncode, done.seconds, tuple(outcomes), output, time.time())
 
 
 # --------------------------------------------------------------------------- files and modules

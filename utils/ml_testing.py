@@ -32,9 +32,7 @@ import numbers
 import os
 import pickle
 import re
-import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from utils.datasets import CHURN_CATEGORIES, CHURN_FEATURES, CHURN_TARGET, ChurnCosts
+from utils.devops import pytest_process
 
 if TYPE_CHECKING:  # pragma: no cover - for type hints only
     import pandera.pandas as pa
@@ -927,8 +926,8 @@ def run_pytest(folder: str | os.PathLike[str], timeout: float = 300.0) -> Pytest
     """Run pytest on the suite in ``folder`` in a separate Python process, as CI would.
 
     Introduced in notebook 07. The command is
-    ``<this python> -m pytest -q -p no:cacheprovider --noconftest --color=no --rootdir <folder>
-    --junitxml=<folder>/report.xml <folder>``
+    ``python -m pytest -q -p no:cacheprovider --noconftest --color=no --rootdir <folder>
+    --junitxml=<folder>/report.xml <folder>``, run by :func:`utils.devops.pytest_process`
     with the folder as working directory and plugin auto-loading switched off, so the run sees
     nothing of the course repository's own test set-up (whose ``conftest.py`` starts a
     tracking server). The results are read from pytest's JUnit XML report.
@@ -937,7 +936,7 @@ def run_pytest(folder: str | os.PathLike[str], timeout: float = 300.0) -> Pytest
         ValueError: ``folder`` holds no ``test_*.py`` file.
         RuntimeError: pytest did not run the tests (a usage or collection problem; the message
             shows its output).
-        subprocess.TimeoutExpired: the run took longer than ``timeout`` seconds.
+        TimeoutError: the run took longer than ``timeout`` seconds (it is stopped).
     """
     path = Path(folder).resolve()
     if not path.is_dir() or not list(path.glob("test_*.py")):
@@ -945,9 +944,6 @@ def run_pytest(folder: str | os.PathLike[str], timeout: float = 300.0) -> Pytest
     report_file = path / "report.xml"
     report_file.unlink(missing_ok=True)
     command = [
-        sys.executable,
-        "-m",
-        "pytest",
         "-q",
         "-p",
         "no:cacheprovider",
@@ -958,21 +954,9 @@ def run_pytest(folder: str | os.PathLike[str], timeout: float = 300.0) -> Pytest
         f"--junitxml={report_file}",
         str(path),
     ]
-    env = dict(os.environ)
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    env.pop("PYTEST_ADDOPTS", None)
-    started = time.perf_counter()
-    done = subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
-        command,
-        cwd=path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    seconds = time.perf_counter() - started
-    output = done.stdout + done.stderr
+    done = pytest_process(command, path, timeout)
+    seconds = done.seconds
+    output = done.output
     if done.returncode not in (0, 1) or not report_file.exists():
         raise RuntimeError(
             f"pytest could not run the tests in {path} (exit code {done.returncode}):\n"
@@ -992,6 +976,7 @@ def run_pytest(folder: str | os.PathLike[str], timeout: float = 300.0) -> Pytest
             outcomes[node] = "skipped"
         else:
             outcomes[node] = "passed"
-    lines = [line for line in done.stdout.strip().splitlines() if line.strip()]
+    lines = [line for line in done.output.strip().splitlines() if line.strip()]
     summary = lines[-1].strip("= ") if lines else ""
+    command = [sys.executable, "-m", "pytest", *command]  # what it amounts to, as in a shell
     return PytestReport(done.returncode, outcomes, messages, summary, output, command, seconds)
