@@ -60,7 +60,7 @@ DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 # The notebooks the journey runs, in order, as a student would (all in notebooks/: the second
 # and later ones are opened from JupyterLab's file browser). At least one must log to MLflow.
-NOTEBOOKS = ["notebooks/00_start_here.ipynb", "notebooks/01_linear_coursework.ipynb"]
+NOTEBOOKS = ["notebooks/00_start_here.ipynb", "notebooks/05_experiment_tracking.ipynb"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class Run:
     metrics: tuple[str, ...]
 
 
-RUNS = [Run("01-linear-coursework", "course-project", ("accuracy", "roc_auc"))]
+RUNS = [Run("05-experiment-tracking", "best-config", ("accuracy", "roc_auc"))]
 
 # Text a notebook's widgets must show after Run All: proof that the kernel and the widgets in
 # the browser talk to each other (notebook 00 moves its slider from code, and its label follows).
