@@ -16,6 +16,7 @@ from pathlib import Path
 import mlflow.sklearn
 import nbformat
 import numpy as np
+import psutil
 import pytest
 from mlflow.tracking import MlflowClient
 from nbclient import NotebookClient
@@ -83,6 +84,16 @@ PROMISES: dict[str, list[tuple[str, str, set[str]]]] = {
             },
         )
     ],
+    "08_continuous_delivery": [
+        (
+            "08-continuous-delivery",
+            "starting-champion",
+            {"accuracy", "roc_auc", "cost_per_customer_eur"},
+        ),
+        ("08-continuous-delivery", "candidate-slim", GATE_METRICS),
+        ("08-continuous-delivery", "candidate-lr-12-weeks", GATE_METRICS),
+        ("08-continuous-delivery", "candidate-clipped", GATE_METRICS),
+    ],
 }
 
 
@@ -120,7 +131,45 @@ def _registry_after_two_runs_of_06(client: MlflowClient) -> None:
     assert not np.allclose(champion, challenger)
 
 
-EXTRA_CHECKS = {"06_model_registry": _registry_after_two_runs_of_06}
+def _registry_after_two_runs_of_08(client: MlflowClient) -> None:
+    """Per execution: a starting champion, a rejected, a promoted and a rolled-back candidate."""
+    name = tracking.model_name("08-churn-classifier")
+    versions = {mv.version for mv in client.search_model_versions(f"name = '{name}'")}
+    assert sorted(versions, key=int) == ["1", "2", "3", "4", "5", "6"]
+    model = client.get_registered_model(name)
+    assert model.aliases == {"champion": "5"}, "the unservable version 6 was rolled back"
+    champion = client.get_model_version_by_alias(name, "champion")
+    assert client.get_run(champion.run_id).info.run_name == "candidate-lr-12-weeks"
+    last = json.loads(model.tags["alias_history"])[-1]
+    assert (last["alias"], last["action"], last["version"], last["previous"]) == (
+        "champion",
+        "rollback",
+        "5",
+        "6",
+    )
+    X = datasets.make_churn(n_per_period=50, periods=1, seed=1)[list(datasets.CHURN_FEATURES)]
+    mlflow.set_tracking_uri(client.tracking_uri)
+    served = mlflow.sklearn.load_model(f"models:/{name}@champion").predict_proba(X)
+    version_2 = mlflow.sklearn.load_model(f"models:/{name}/2").predict_proba(X)
+    assert np.array_equal(served, version_2), "both executions trained the same winner"
+    # No model server of this notebook is left: they run in <state>/model-servers.
+    servers = Path(os.environ["MLOPS_COURSE_STATE"]).resolve() / "model-servers"
+    assert servers.is_dir(), "the notebook started no model server"
+    left = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            cwd = Path(proc.cwd()).resolve()
+        except (psutil.Error, OSError):
+            continue
+        if cwd == servers or servers in cwd.parents:
+            left.append(proc.info)
+    assert left == [], f"model servers still running: {left}"
+
+
+EXTRA_CHECKS = {
+    "06_model_registry": _registry_after_two_runs_of_06,
+    "08_continuous_delivery": _registry_after_two_runs_of_08,
+}
 
 
 def _execute(path: Path) -> None:

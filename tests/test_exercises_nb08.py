@@ -1,0 +1,179 @@
+"""Tests of the exercise checks of notebook 08 (utils/exercises/nb08.py): each says "not
+attempted" for the placeholder, gives a useful hint for typical wrong answers, and accepts the
+solution."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from utils import checks, datasets
+from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED
+from utils.exercises import nb08
+
+
+def test_notebook_08_has_three_exercises() -> None:
+    exercises = checks.exercises("08")
+    assert [e.id for e in exercises] == ["08.1", "08.2", "08.3"]
+    assert {e.notebook for e in exercises} == {"08_continuous_delivery"}
+
+
+@pytest.fixture(scope="module")
+def customers() -> pd.DataFrame:
+    weeks = datasets.make_churn(n_per_period=20, periods=1, seed=3)
+    return weeks[list(datasets.CHURN_FEATURES)].head(3)
+
+
+@pytest.mark.parametrize("placeholder", [..., None])
+def test_placeholders_are_not_attempted(placeholder: object, customers: pd.DataFrame) -> None:
+    assert checks.check("08.1", placeholder).status == NOT_ATTEMPTED
+    assert checks.check("08.2", placeholder, customers=customers).status == NOT_ATTEMPTED
+    assert checks.check("08.3", placeholder).status == NOT_ATTEMPTED
+
+
+# --------------------------------------------------------------------------- 08.1
+
+
+def _unwritten(candidate, champion):
+    # Your code here
+    ...
+
+
+def _solution(candidate, champion):
+    if champion is None:
+        return True
+    saving = champion["cost_per_customer_eur"] - candidate["cost_per_customer_eur"]
+    auc_loss = champion["roc_auc"] - candidate["roc_auc"]
+    return saving >= 0.05 and auc_loss <= 0.01
+
+
+def test_gate_rule_solution_is_correct() -> None:
+    result = checks.check("08.1", _solution)
+    assert result.status == CORRECT and result.passed
+    assert checks.check("08.1", nb08.gate_rule).passed
+
+
+def test_numpy_booleans_are_accepted() -> None:
+    assert checks.check("08.1", lambda c, ch: np.bool_(_solution(c, ch))).passed
+
+
+def test_an_unwritten_rule_is_not_attempted() -> None:
+    result = checks.check("08.1", _unwritten)
+    assert result.status == NOT_ATTEMPTED and "does nothing yet" in result.message
+
+
+@pytest.mark.parametrize(
+    ("rule", "hint"),
+    [
+        (lambda c, ch: c["cost_per_customer_eur"] < ch["cost_per_customer_eur"], "None"),
+        (
+            lambda c, ch: ch is None or c["cost_per_customer_eur"] < ch["cost_per_customer_eur"],
+            "at least 0.05 EUR",
+        ),
+        (
+            lambda c, ch: (
+                ch is None or c["cost_per_customer_eur"] <= ch["cost_per_customer_eur"] - 0.05
+            ),
+            "ROC AUC too",
+        ),
+        (lambda c, ch: "yes", "return True"),
+        (lambda c, ch: c["roc_auc"] > ch["roc_auc"] if ch else True, "says"),
+    ],
+)
+def test_wrong_rules_get_a_hint(rule, hint: str) -> None:
+    result = checks.check("08.1", rule)
+    assert result.status == INCORRECT
+    assert hint in result.message
+
+
+def test_a_value_instead_of_a_rule_gets_a_hint() -> None:
+    result = checks.check("08.1", True)
+    assert result.status == INCORRECT and "as a function" in result.message
+
+
+# --------------------------------------------------------------------------- 08.2
+
+
+def test_payload_solution_is_correct(customers: pd.DataFrame) -> None:
+    body = {"dataframe_split": customers.to_dict(orient="split", index=False)}
+    assert checks.check("08.2", body, customers=customers).passed
+    assert checks.check("08.2", json.dumps(body), customers=customers).passed  # as JSON text
+
+
+@pytest.mark.parametrize(
+    ("make", "hint"),
+    [
+        (lambda df: df.to_dict(orient="split", index=False), "exactly one"),
+        (lambda df: {"dataframe_split": df.to_dict(orient="split")}, "index"),
+        (lambda df: {"dataframe_split": df.to_dict(orient="records")}, "'columns' and 'data'"),
+        (
+            lambda df: {
+                "dataframe_split": {"columns": sorted(df.columns), "data": df.values.tolist()}
+            },
+            "in their order",
+        ),
+        (
+            lambda df: {
+                "dataframe_split": {"columns": list(df.columns), "data": df.values.tolist()[:2]}
+            },
+            "list of 3 rows",
+        ),
+        (
+            lambda df: {
+                "dataframe_split": {
+                    "columns": list(df.columns),
+                    "data": df.iloc[::-1].values.tolist(),
+                }
+            },
+            "Row 0",
+        ),
+        (lambda df: {"dataframe_split": {"columns": [], "data": {1, 2}}}, "JSON"),
+        (lambda df: df, "dict"),
+        (lambda df: "not json", "not valid JSON"),
+    ],
+)
+def test_wrong_payloads_get_a_hint(customers: pd.DataFrame, make, hint: str) -> None:
+    result = checks.check("08.2", make(customers), customers=customers)
+    assert result.status == INCORRECT
+    assert hint in result.message
+
+
+# --------------------------------------------------------------------------- 08.3
+
+
+def _template() -> dict[str, object]:
+    return dict.fromkeys(nb08.SITUATIONS, ...)
+
+
+def test_decisions_template_is_not_attempted() -> None:
+    result = checks.check("08.3", _template())
+    assert result.status == NOT_ATTEMPTED and "roll back" in result.message
+
+
+def test_decisions_solution_is_correct() -> None:
+    answer = {situation: action for situation, (action, _) in nb08.SITUATIONS.items()}
+    assert checks.check("08.3", answer).passed
+    shouting = {k: v.upper() for k, v in answer.items()}
+    assert checks.check("08.3", shouting).passed
+
+
+def test_wrong_decisions_get_a_hint() -> None:
+    answer = {situation: action for situation, (action, _) in nb08.SITUATIONS.items()}
+    wrong = dict(answer, **{"the gate rejects the candidate": "roll back"})
+    result = checks.check("08.3", wrong)
+    assert result.status == INCORRECT and "Did the champion alias move" in result.message
+    wrong = dict(answer, **{"the new server does not start": "keep"})
+    result = checks.check("08.3", wrong)
+    assert result.status == INCORRECT and "alias already moved" in result.message
+    wrong = dict(answer, **{"the smoke test passes": "roll back"})
+    assert "anything to undo" in checks.check("08.3", wrong).message
+    partial = dict(answer, **{"the smoke test passes": ...})
+    assert "still has no answer" in checks.check("08.3", partial).message
+    unknown = dict(answer, **{"the smoke test passes": "retrain"})
+    assert "not one of the actions" in checks.check("08.3", unknown).message
+    missing = {k: v for k, v in answer.items() if k != "the data tests fail"}
+    assert "missing" in checks.check("08.3", missing).message
+    assert "dict" in checks.check("08.3", ["keep"]).message

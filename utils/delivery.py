@@ -1,0 +1,1458 @@
+"""Continuous delivery of the churn model: a pipeline of small stages and a real model server.
+
+Introduced in notebook 08 (continuous delivery).
+
+The pipeline takes a candidate from data to a served model, one stage at a time, and stops at
+the first stage that fails, with the reason:
+
+1. **validate** the data (the data tests of notebook 07: schema, no leakage);
+2. **train** the candidate and a baseline (:func:`utils.training.train`);
+3. **evaluate** the candidate on the evaluation data (metrics and behavioural tests);
+4. **compare** it with the champion: the quality gate of notebook 07
+   (:func:`utils.ml_testing.quality_gate`); the run is logged whatever the decision;
+5. **promote** it only if the gate passed: register a version and move ``champion`` to it
+   (:func:`utils.registry.promote`);
+6. **serve** ``models:/<name>@champion`` with a real model server (:class:`ModelServer`);
+7. **smoke-test** the served model over REST (:func:`smoke_test`);
+8. **roll back** when serving or the smoke test fails (:func:`utils.registry.rollback`): the
+   alias returns to the previous champion, and the server that was in use keeps serving.
+
+Each stage is a function that returns a :class:`StageResult`; :func:`run_pipeline` runs them in
+order and returns a :class:`PipelineRun`, a readable record of every stage's outcome.
+
+:class:`ModelServer` starts ``mlflow models serve -m models:/<name>@champion --env-manager local``
+(or MLflow's scoring server directly, which starts in about half the time) as a subprocess on a
+free port of 127.0.0.1, waits until ``/ping`` answers, and stops the whole process group again.
+Its log is kept in the course state folder (``model-servers/``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from utils.datasets import CHURN_FEATURES, CHURN_TARGET
+from utils.ml_testing import GateDecision, Outcome
+from utils.paths import state_dir as _state_dir
+
+if TYPE_CHECKING:  # pragma: no cover - for type hints only
+    import pandera.pandas as pa
+
+    from utils.figures import CourseFigure
+    from utils.training import TrainConfig, TrainResult
+
+__all__ = [
+    "HOST",
+    "REQUEST_COLUMNS",
+    "STAGES",
+    "START_TIMEOUT",
+    "ModelServer",
+    "ModelServerError",
+    "PipelineRun",
+    "ServingError",
+    "StageResult",
+    "compare_with_champion",
+    "deploy",
+    "evaluate_candidate",
+    "invocations",
+    "payload",
+    "pipeline_figure",
+    "port_is_free",
+    "process_alive",
+    "promote_candidate",
+    "register_champion",
+    "roll_back",
+    "run_pipeline",
+    "smoke_test",
+    "train_candidate",
+    "validate_data",
+]
+
+#: The only address the model server listens on: this computer, never the network.
+HOST = "127.0.0.1"
+#: The columns a request to the churn service carries, in this order (the service's contract).
+REQUEST_COLUMNS: tuple[str, ...] = tuple(CHURN_FEATURES)
+#: The pipeline's stages, in order, as :class:`StageResult` names them.
+STAGES: tuple[str, ...] = (
+    "validate",
+    "train",
+    "evaluate",
+    "compare",
+    "promote",
+    "serve",
+    "smoke test",
+    "roll back",
+)
+#: Seconds a model server may take to answer ``/ping`` before it is stopped.
+START_TIMEOUT = 120.0
+#: Seconds a stopping server gets after SIGTERM before it is killed.
+STOP_TIMEOUT = 10.0
+#: The folder of the state folder that holds the model servers' logs.
+LOG_FOLDER = "model-servers"
+
+Via = Literal["cli", "scoring-server"]
+_VIAS = ("cli", "scoring-server")
+_REGISTRY_URI_RE = re.compile(
+    r"^models:/(?P<name>[^/@:]+)(?:@(?P<alias>[^/@]+)|/(?P<version>\d+))$"
+)
+_QUIET_ENV = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+}
+
+
+class ModelServerError(RuntimeError):
+    """A model server did not start, or died (the message ends with its log)."""
+
+
+class ServingError(RuntimeError):
+    """The model server answered a request with an error status (notebook 08).
+
+    Attributes:
+        status: the HTTP status code, e.g. 400.
+        message: the server's explanation.
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+# --------------------------------------------------------------------------- REST
+
+
+def payload(X: pd.DataFrame) -> dict[str, Any]:
+    """The JSON body of a request to a served MLflow model: ``{"dataframe_split": ...}``.
+
+    Introduced in notebook 08. ``dataframe_split`` holds the column names and the rows as
+    lists, in order; categorical values are sent as text. (The scoring server also accepts
+    ``dataframe_records``, ``instances`` and ``inputs``.)
+
+    Raises:
+        TypeError: ``X`` is not a DataFrame.
+        ValueError: ``X`` has no rows, or a value that JSON cannot carry (e.g. a timestamp).
+    """
+    from utils.experiments import as_model_input
+
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"payload expects a pandas DataFrame of features, got {type(X).__name__}.")
+    if len(X) == 0:
+        raise ValueError("X has no rows: a request needs at least one customer.")
+    split = as_model_input(X).to_dict(orient="split")
+    body = {"dataframe_split": {"columns": list(split["columns"]), "data": split["data"]}}
+    try:
+        json.dumps(body, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"The rows hold a value JSON cannot carry ({err}). Send only the feature columns "
+            f"{list(REQUEST_COLUMNS)}, without timestamps or missing values."
+        ) from None
+    return body
+
+
+def invocations(url: str, body: Any, timeout: float = 10.0) -> tuple[int, Any]:
+    """POST ``body`` as JSON to ``<url>/invocations``; return (HTTP status, decoded answer).
+
+    Introduced in notebook 08. The answer is the decoded JSON (or the raw text if it is not
+    JSON). An error status is returned, not raised: read it. Requests go straight to the
+    server, never through a proxy (it listens on 127.0.0.1).
+
+    Raises:
+        ModelServerError: nothing answers at ``url``.
+    """
+    data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"{url.rstrip('/')}/invocations",
+        data=data,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as err:
+        status, raw = err.code, err.read()
+    except OSError as err:
+        raise ModelServerError(f"No model server answers at {url} ({err}).") from None
+    text = raw.decode("utf-8", "replace")
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text
+
+
+def _error_message(answer: Any) -> str:
+    if isinstance(answer, Mapping) and "message" in answer:
+        return str(answer["message"]).strip()
+    return str(answer).strip()[:500]
+
+
+def _ping(url: str, timeout: float = 1.0) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"{url}/ping", timeout=timeout) as response:
+            return response.status == 200
+    except (OSError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:``port`` (notebook 08)."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ValueError(f"port must be a whole number from 1 to 65535, got {port!r}.")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if sys.platform != "win32":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_owner(port: int) -> str:
+    try:
+        import psutil
+
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN:
+                if conn.pid:
+                    return f" (pid {conn.pid}, {psutil.Process(conn.pid).name()})"
+    except Exception:  # noqa: BLE001 - only a hint for the message
+        return ""
+    return ""
+
+
+def _group_members(pgid: int) -> list[int]:
+    """PIDs of live (not zombie) processes in process group ``pgid``."""
+    import psutil
+
+    members = []
+    for proc in psutil.process_iter(["pid", "status"]):
+        try:
+            if proc.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            if os.getpgid(proc.info["pid"]) == pgid:
+                members.append(proc.info["pid"])
+        except (ProcessLookupError, PermissionError, psutil.Error):
+            continue
+    return members
+
+
+def process_alive(pid: int) -> bool:
+    """True while process ``pid`` exists and is not a zombie (notebook 08)."""
+    import psutil
+
+    if isinstance(pid, bool) or not isinstance(pid, int):
+        raise TypeError(f"pid must be a process id (an int), got {pid!r}.")
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the server gets SIGTERM when the Python that started it dies."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _log_tail(path: Path, lines: int = 12) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "    (no log)"
+    tail = [line for line in text.strip().splitlines() if line.strip()][-lines:]
+    return "\n".join("    " + line for line in tail) or "    (the log is empty)"
+
+
+def _last_error_line(path: Path) -> str:
+    """The line of a log that names the root error, e.g. ``AttributeError: ...``.
+
+    The last line that starts with an error's name wins, except the wrapper that
+    ``mlflow models serve`` adds ("Exception: Command ... returned non zero return code"),
+    which names no cause.
+    """
+    try:
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines()]
+    except OSError:
+        return ""
+    errors = [line for line in lines if re.match(r"^[A-Za-z_.]*(Error|Exception)\b", line)]
+    causes = [line for line in errors if "returned non zero return code" not in line]
+    if causes or errors:
+        return (causes or errors)[-1]
+    return next((line for line in reversed(lines) if line), "")
+
+
+def _in_notebook() -> bool:
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    ipython = shell.get_ipython()  # type: ignore[attr-defined]
+    return ipython is not None and hasattr(ipython, "kernel")
+
+
+class _StatusLine:
+    """One line of text that updates in place in a notebook; silent elsewhere."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._handle = None
+        if enabled:
+            from IPython.display import Pretty, display
+
+            self._pretty = Pretty
+            self._handle = display(Pretty(""), display_id=True)
+
+    def update(self, text: str) -> None:
+        if self._handle is not None:
+            self._handle.update(self._pretty(text))
+
+
+_RUNNING: weakref.WeakSet[ModelServer] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:  # pragma: no cover - runs when Python exits
+    for server in list(_RUNNING):
+        server.stop()
+
+
+def _parse_model_uri(model_uri: object) -> tuple[str, str | None, str | None]:
+    if not isinstance(model_uri, str):
+        raise TypeError(
+            f"model_uri must be a string such as 'models:/<name>@champion', got {model_uri!r}."
+        )
+    match = _REGISTRY_URI_RE.match(model_uri.strip())
+    if match is None:
+        raise ValueError(
+            f"{model_uri!r} is not a registered model's URI. ModelServer serves registered "
+            "models: give 'models:/<name>@<alias>' (e.g. @champion) or 'models:/<name>/<version>'."
+        )
+    return match["name"], match["alias"], match["version"]
+
+
+class ModelServer:
+    """A real MLflow model server for a registered model, on 127.0.0.1 (notebook 08).
+
+    ``via="cli"`` runs the command a person would type in a terminal::
+
+        mlflow models serve -m models:/<name>@champion --env-manager local -h 127.0.0.1 -p PORT
+
+    ``via="scoring-server"`` downloads the model first and runs MLflow's scoring server (the
+    uvicorn app that ``mlflow models serve`` runs in the end) directly, which saves starting a
+    second Python for the command line (about 7 s instead of about 13 s on two cores).
+
+    The server runs in its own process group, with its output in a log file in the state
+    folder. :meth:`start` waits until ``/ping`` answers and raises :class:`ModelServerError`
+    with the end of the log if the server dies or does not answer within ``timeout`` seconds.
+    :meth:`stop` sends SIGTERM to the whole group, then SIGKILL to whatever is left. Use it as
+    a context manager to be sure it stops::
+
+        with ModelServer("models:/churn@champion") as server:
+            server.predict(X)
+
+    After a failed start, ``error`` holds the line of the log that names the error.
+
+    Args:
+        model_uri: ``models:/<name>@<alias>`` or ``models:/<name>/<version>``.
+        port: the port; default a free one chosen at start.
+        timeout: seconds to wait for ``/ping``.
+        via: ``"cli"`` or ``"scoring-server"``.
+        progress: show a status line that updates while the server starts (default: in a
+            notebook).
+
+    Raises:
+        TypeError, ValueError: a model URI that is not a registered model's; a bad port.
+    """
+
+    def __init__(
+        self,
+        model_uri: str,
+        *,
+        port: int | None = None,
+        timeout: float = START_TIMEOUT,
+        via: Via = "cli",
+        progress: bool | None = None,
+    ) -> None:
+        self.name, self.alias, self._version = _parse_model_uri(model_uri)
+        self.model_uri = model_uri.strip()
+        if port is not None:
+            if isinstance(port, bool) or not isinstance(port, int) or not 1024 <= port <= 65535:
+                raise ValueError(f"port must be a whole number from 1024 to 65535, got {port!r}.")
+        self._requested_port = port
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
+        self.timeout = float(timeout)
+        if via not in _VIAS:
+            raise ValueError(f"via must be one of {_VIAS}, got {via!r}.")
+        self.via: Via = via
+        self.progress = _in_notebook() if progress is None else bool(progress)
+        self.port: int | None = None
+        self.version: str | None = self._version
+        self.log_file: Path | None = None
+        self.command: list[str] = []
+        self.startup_seconds: float | None = None
+        self.error: str | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._model_dir: Path | None = None
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>`` (only after :meth:`start`)."""
+        if self.port is None:
+            raise ModelServerError("The server has not been started: call start() first.")
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        """The PID of the server process (also its process group), or None before start."""
+        return None if self._proc is None else self._proc.pid
+
+    @property
+    def running(self) -> bool:
+        """True while the server process lives."""
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def command_line(self) -> str:
+        """The command as a person would type it (``mlflow ...`` or ``uvicorn ...``)."""
+        words = list(self.command)
+        if words[:3] == [sys.executable, "-m", "mlflow"]:
+            words = ["mlflow", *words[3:]]
+        elif words[:3] == [sys.executable, "-m", "uvicorn"]:
+            words = ["uvicorn", *words[3:]]
+        return " ".join(words)
+
+    def __repr__(self) -> str:
+        where = f" at {self.url}" if self.port is not None else ""
+        state = f"running, pid {self.pid}" if self.running else "stopped"
+        version = f" (version {self.version})" if self.version else ""
+        return f"ModelServer({self.model_uri}{version}{where}, {state})"
+
+    # ------------------------------------------------------------------ start / stop
+
+    def _resolve_version(self) -> str:
+        from utils import registry
+
+        if self.alias is not None:
+            version = registry.version_of(self.name, self.alias)  # ValueError: no such model
+            if version is None:
+                raise ValueError(
+                    f"The registered model {self.name!r} has no alias {self.alias!r}; its "
+                    f"aliases are {registry.aliases(self.name) or 'none'}. Promote a version "
+                    "first (registry.promote)."
+                )
+            return version
+        assert self._version is not None
+        registry.lineage(self.name, self._version)  # ValueError: no such model or version
+        return self._version
+
+    def _environment(self) -> dict[str, str]:
+        import mlflow
+
+        env = dict(os.environ)
+        env.update(_QUIET_ENV)
+        env["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()
+        # `mlflow models serve` runs `uvicorn` by name: the interpreter's bin must be on PATH.
+        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def start(self) -> ModelServer:
+        """Start the server and wait until ``/ping`` answers; return ``self``.
+
+        Raises:
+            ValueError: no such registered model, alias or version; the port is in use.
+            ModelServerError: the server died while starting, or did not answer in time
+                (the message ends with its log); it is stopped.
+        """
+        if self.running:
+            raise ModelServerError(f"{self!r} is already running; stop() it first.")
+        self.error = None
+        self.version = self._resolve_version()
+        port = self._requested_port if self._requested_port is not None else _free_port()
+        if not port_is_free(port):
+            raise ValueError(
+                f"Port {port} on {HOST} is in use{_port_owner(port)}. Stop the program that "
+                "uses it, or leave port=None to pick a free port."
+            )
+        self.port = port
+        folder = _state_dir() / LOG_FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        self.log_file = folder / f"model-server-{port}.log"
+        env = self._environment()
+        if self.via == "cli":
+            self.command = [
+                sys.executable,
+                "-m",
+                "mlflow",
+                "models",
+                "serve",
+                "-m",
+                self.model_uri,
+                "--env-manager",
+                "local",
+                "-h",
+                HOST,
+                "-p",
+                str(port),
+                "-w",
+                "1",
+            ]
+        else:
+            import mlflow.artifacts
+            from mlflow.pyfunc import scoring_server
+
+            self._model_dir = folder / f"model-{port}"
+            shutil.rmtree(self._model_dir, ignore_errors=True)
+            self._model_dir.mkdir()
+            path = mlflow.artifacts.download_artifacts(
+                self.model_uri, dst_path=str(self._model_dir)
+            )
+            env[scoring_server._SERVER_MODEL_PATH] = path
+            self.command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                "mlflow.pyfunc.scoring_server.app:app",
+            ]
+        kwargs: dict[str, Any] = {}
+        if sys.platform == "win32":  # pragma: no cover - the course runs on Linux and macOS
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        else:
+            kwargs["start_new_session"] = True  # its own process group: stop() ends all of it
+            if sys.platform.startswith("linux"):
+                # SIGTERM to the server if this Python dies (e.g. a killed kernel). Linux sends
+                # it when the *thread* that started the server ends: start servers from the
+                # main thread, as notebooks and scripts do.
+                kwargs["preexec_fn"] = _die_with_parent
+        status = _StatusLine(self.progress)
+        started = time.perf_counter()
+        with open(self.log_file, "wb") as log:
+            log.write(f"$ {self.command_line}\n".encode())
+            log.flush()
+            self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+                self.command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=folder,
+                env=env,
+                **kwargs,
+            )
+        _RUNNING.add(self)
+        what = f"{self.model_uri} (version {self.version})"
+        deadline = time.monotonic() + self.timeout
+        while True:
+            elapsed = time.perf_counter() - started
+            status.update(f"starting the model server for {what} ... {elapsed:4.1f} s")
+            code = self._proc.poll()
+            if code is not None:
+                status.update(f"the model server for {what} exited after {elapsed:.1f} s")
+                self.stop()
+                self.error = _last_error_line(self.log_file) or f"exit code {code}"
+                raise ModelServerError(
+                    f"The model server for {what} exited with code {code} before it answered "
+                    f"on {self.url}. The end of its log ({self.log_file}):\n"
+                    f"{_log_tail(self.log_file)}"
+                )
+            if _ping(self.url):
+                self.startup_seconds = elapsed
+                status.update(
+                    f"model server for {what} answers at {self.url} after {elapsed:.1f} s "
+                    f"(pid {self.pid})"
+                )
+                return self
+            if time.monotonic() > deadline:
+                self.stop()
+                self.error = f"no answer on /ping within {self.timeout:g} s"
+                status.update(f"the model server for {what} did not answer in {self.timeout:g} s")
+                raise ModelServerError(
+                    f"The model server for {what} did not answer {self.url}/ping within "
+                    f"{self.timeout:g} s and was stopped. The end of its log "
+                    f"({self.log_file}):\n{_log_tail(self.log_file)}"
+                )
+            time.sleep(0.25)
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
+        """Stop the server's whole process group: SIGTERM, then SIGKILL after ``timeout`` s.
+
+        Returns True if something was running. The log file stays; a downloaded model is
+        deleted.
+        """
+        _RUNNING.discard(self)
+        proc = self._proc
+        if proc is None:
+            return False
+        was_running = proc.poll() is None
+        if sys.platform == "win32":  # pragma: no cover
+            import psutil
+
+            try:
+                parent = psutil.Process(proc.pid)
+                procs = [parent, *parent.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                procs = []
+            for p in procs:
+                p.terminate()
+            _, alive = psutil.wait_procs(procs, timeout=timeout)
+            for p in alive:
+                p.kill()
+        else:
+            pgid = proc.pid
+            try:
+                os.killpg(pgid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                proc.poll()
+                if not _group_members(pgid):
+                    break
+                time.sleep(0.1)
+            else:
+                try:
+                    os.killpg(pgid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL cannot be ignored
+            proc.kill()
+            proc.wait(timeout=5)
+        if self._model_dir is not None:
+            shutil.rmtree(self._model_dir, ignore_errors=True)
+            self._model_dir = None
+        return was_running
+
+    def __enter__(self) -> ModelServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ requests
+
+    def ping(self) -> bool:
+        """True if the server answers ``/ping`` with 200."""
+        return self.port is not None and _ping(self.url)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Send ``X`` to ``/invocations`` and return the predictions as an array.
+
+        Raises:
+            ServingError: the server answered with an error status (with its message).
+            ModelServerError: the server does not answer.
+        """
+        status, answer = invocations(self.url, payload(X))
+        if status != 200:
+            raise ServingError(status, _error_message(answer))
+        if not isinstance(answer, Mapping) or "predictions" not in answer:
+            raise ServingError(status, f"unexpected answer: {str(answer)[:200]}")
+        return np.asarray(answer["predictions"], dtype=float)
+
+
+# --------------------------------------------------------------------------- stage records
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """What one stage of the pipeline found (notebook 08).
+
+    Attributes:
+        stage: the stage's name, one of :data:`STAGES`.
+        passed: True if the stage succeeded (the pipeline may go on).
+        detail: what happened, in one sentence with numbers.
+        seconds: how long the stage took.
+        checks: the individual checks behind the verdict (e.g. the gate's), if any.
+        value: what the stage produced (a TrainResult, a GateDecision, a version, a server).
+    """
+
+    stage: str
+    passed: bool
+    detail: str
+    seconds: float
+    checks: tuple[Outcome, ...] = ()
+    value: Any = field(default=None, repr=False, compare=False)
+
+    def __str__(self) -> str:
+        mark = "\N{CHECK MARK}" if self.passed else "\N{BALLOT X}"
+        return f"{mark} {self.stage:<10} {self.detail} ({self.seconds:.1f} s)"
+
+
+Outcome_ = Literal["promoted", "rejected", "rolled back", "stopped"]
+
+
+@dataclass
+class PipelineRun:
+    """The record of one run of :func:`run_pipeline` (notebook 08).
+
+    Attributes:
+        candidate: the candidate's name (the run name).
+        model_name: the registered model.
+        stages: the stages that ran, in order; the pipeline stops after the first that fails
+            (followed by ``roll back`` when the alias had already moved).
+        outcome: ``"promoted"`` (the candidate serves), ``"rejected"`` (the gate said no),
+            ``"rolled back"`` (promoted, then serving or the smoke test failed) or
+            ``"stopped"`` (a stage before the gate failed).
+        champion_before, champion_after: the champion's version before and after the run.
+        version: the version registered for the candidate (None unless it passed the gate).
+        run_id: the MLflow run that records the candidate and the gate's decision.
+        server: the model server that serves the champion after the run (None if none).
+    """
+
+    candidate: str
+    model_name: str
+    stages: list[StageResult]
+    outcome: Outcome_
+    champion_before: str | None
+    champion_after: str | None
+    version: str | None = None
+    run_id: str | None = None
+    server: ModelServer | None = field(default=None, repr=False)
+
+    def stage(self, name: str) -> StageResult | None:
+        """The result of the stage ``name``, or None if it did not run."""
+        return next((s for s in self.stages if s.stage == name), None)
+
+    @property
+    def gate(self) -> GateDecision | None:
+        """The quality gate's decision, if the pipeline got that far."""
+        compare = self.stage("compare")
+        return None if compare is None else compare.value
+
+    @property
+    def failed_stage(self) -> str | None:
+        """The first stage that failed, or None."""
+        return next((s.stage for s in self.stages if not s.passed), None)
+
+    @property
+    def reason(self) -> str:
+        """Why the run ended as it did, in one sentence."""
+        failed = next((s for s in self.stages if not s.passed), None)
+        if failed is None:
+            return f"every stage passed: version {self.version} is the champion and serves"
+        return f"stopped at {failed.stage!r}: {failed.detail}"
+
+    def table(self) -> pd.DataFrame:
+        """One row per stage of :data:`STAGES`: status (passed, failed, not run), detail, s."""
+        rows = []
+        ran = {s.stage: s for s in self.stages}
+        for name in STAGES:
+            s = ran.get(name)
+            if s is None:
+                rows.append({"stage": name, "status": "not run", "detail": "", "seconds": math.nan})
+            else:
+                status = "passed" if s.passed else "failed"
+                rows.append(
+                    {"stage": name, "status": status, "detail": s.detail, "seconds": s.seconds}
+                )
+        return pd.DataFrame(rows).set_index("stage").round({"seconds": 2})
+
+    def __str__(self) -> str:
+        before = self.champion_before or "none"
+        after = self.champion_after or "none"
+        head = f"{self.candidate}: {self.outcome.upper()} (champion: version {before} -> {after})"
+        return "\n".join([head, *("  " + str(s) for s in self.stages), "  => " + self.reason])
+
+
+def _timed(
+    stage: str, body: Callable[[], tuple[bool, str, Any, tuple[Outcome, ...]]]
+) -> StageResult:
+    started = time.perf_counter()
+    passed, detail, value, checks = body()
+    return StageResult(stage, passed, detail, time.perf_counter() - started, checks, value)
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def _features(df: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in REQUEST_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"The data lack the feature column(s) {missing}.")
+    return df[list(REQUEST_COLUMNS)]
+
+
+def validate_data(
+    train_data: pd.DataFrame, eval_data: pd.DataFrame, schema: pa.DataFrameSchema
+) -> StageResult:
+    """Stage 1: the data tests of notebook 07 on the training and evaluation data.
+
+    Introduced in notebook 08. Fails when any of :func:`utils.ml_testing.data_tests` fails
+    (schema, a customer in both, training rows not older than evaluation rows).
+    """
+    from utils.ml_testing import data_tests
+
+    def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
+        outcomes = tuple(data_tests(train_data, eval_data, schema))
+        failed = [o for o in outcomes if not o.passed]
+        if failed:
+            detail = "; ".join(f"{o.name}: {o.detail}" for o in failed)
+            return (
+                False,
+                f"{len(failed)} of {len(outcomes)} data tests fail: {detail}",
+                None,
+                outcomes,
+            )
+        return (
+            True,
+            f"all {len(outcomes)} data tests pass ({len(train_data):,} training rows, "
+            f"{len(eval_data):,} evaluation rows)",
+            None,
+            outcomes,
+        )
+
+    return _timed("validate", body)
+
+
+def train_candidate(
+    candidate: TrainConfig | Callable[[pd.DataFrame], TrainResult], train_data: pd.DataFrame
+) -> StageResult:
+    """Stage 2: train the candidate on ``train_data``; the value is the ``TrainResult``.
+
+    Introduced in notebook 08. ``candidate`` is a :class:`utils.training.TrainConfig`, or a
+    function that takes the training data and returns a ``TrainResult`` (for a candidate built
+    in another way). The stage fails, with the error, if training raises.
+
+    Raises:
+        TypeError: ``candidate`` is neither, or the function returns no TrainResult.
+    """
+    from utils.training import TrainConfig, TrainResult, train
+
+    if not isinstance(candidate, TrainConfig) and not callable(candidate):
+        raise TypeError(
+            "candidate must be a training.TrainConfig or a function data -> TrainResult, got "
+            f"{type(candidate).__name__}."
+        )
+
+    def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
+        try:
+            if isinstance(candidate, TrainConfig):
+                result = train(candidate, train_data)
+            else:
+                result = candidate(train_data)
+        except (ValueError, TypeError, KeyError) as err:
+            return False, f"training failed: {type(err).__name__}: {err}", None, ()
+        if not isinstance(result, TrainResult):
+            raise TypeError(
+                f"The candidate function must return a training.TrainResult, got "
+                f"{type(result).__name__}."
+            )
+        model = result.config.model.replace("_", " ")
+        return (
+            True,
+            f"{model} trained on {result.n_train:,} rows in {result.fit_seconds:.2f} s",
+            result,
+            (),
+        )
+
+    return _timed("train", body)
+
+
+def evaluate_candidate(model: Any, eval_data: pd.DataFrame) -> StageResult:
+    """Stage 3: score the model on the evaluation data and run the behavioural tests.
+
+    Introduced in notebook 08. The value is the dict of metrics
+    (:func:`utils.training.evaluate`); the checks are :func:`utils.ml_testing.model_tests`.
+    The stage itself passes when the model could be scored; the gate (stage 4) judges the
+    numbers and the tests.
+    """
+    from utils.datasets import ChurnCosts
+    from utils.ml_testing import model_tests
+    from utils.training import evaluate
+
+    def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
+        X, y = _features(eval_data), eval_data[CHURN_TARGET]
+        try:
+            metrics = evaluate(model, X, y, ChurnCosts())
+            tests = tuple(model_tests(model, X))
+        except (ValueError, TypeError, KeyError) as err:
+            return False, f"the model cannot score the data: {type(err).__name__}: {err}", None, ()
+        failing = sum(not t.passed for t in tests)
+        return (
+            True,
+            f"ROC AUC {metrics['roc_auc']:.3f}, {metrics['cost_per_customer_eur']:.2f} EUR per "
+            f"customer on {len(X):,} customers; {len(tests) - failing} of {len(tests)} "
+            "behavioural tests pass",
+            metrics,
+            tests,
+        )
+
+    return _timed("evaluate", body)
+
+
+def _champion_version(model_name: str) -> str | None:
+    from utils import registry
+
+    try:
+        return registry.version_of(model_name)
+    except ValueError:  # no registered model of that name yet
+        return None
+
+
+def compare_with_champion(
+    model: Any,
+    eval_data: pd.DataFrame,
+    *,
+    baseline: Any,
+    model_name: str,
+    tests: Sequence[Outcome] | None = None,
+    name: str = "candidate",
+) -> StageResult:
+    """Stage 4: the quality gate of notebook 07 against the baseline and the champion.
+
+    Introduced in notebook 08. The champion is loaded from ``models:/<model_name>@champion``
+    (none on a model's first run). The value is the :class:`utils.ml_testing.GateDecision`.
+    """
+    from utils import registry
+    from utils.ml_testing import quality_gate
+
+    def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
+        version = _champion_version(model_name)
+        champion = None if version is None else registry.load_model(model_name, version)
+        X, y = _features(eval_data), eval_data[CHURN_TARGET]
+        decision = quality_gate(
+            model, X, y, baseline=baseline, champion=champion, name=name, tests=tests
+        )
+        against = "no champion yet" if version is None else f"champion version {version}"
+        if decision.passed:
+            detail = f"passes all {len(decision.checks)} checks of the gate ({against})"
+        else:
+            names = ", ".join(c.name for c in decision.failed)
+            detail = f"rejected by the gate ({against}): fails {names}"
+        return decision.passed, detail, decision, decision.checks
+
+    return _timed("compare", body)
+
+
+def _log_candidate(
+    result: TrainResult,
+    decision: GateDecision,
+    *,
+    run_name: str,
+    code: str | None,
+    input_example: pd.DataFrame,
+) -> tuple[str, str | None]:
+    """Log the candidate's run with its gate metrics; the model only if it passed."""
+    import mlflow
+
+    from utils import experiments, registry, tracking
+
+    logged = experiments.log_training_run(
+        result,
+        run_name=run_name,
+        tags={
+            **registry.lineage_tags(result, code=code),
+            "gate": "passed" if decision.passed else "rejected",
+            "pipeline": "utils.delivery.run_pipeline",
+        },
+        confusion_matrix=False,
+    )
+    candidate = decision.metrics.loc["candidate"]
+    model_uri = None
+    with mlflow.start_run(run_id=logged.run_id):
+        mlflow.log_metrics(
+            {
+                "gate_passed": float(decision.passed),
+                "gate_checks_failed": float(len(decision.failed)),
+                "gate_roc_auc": float(candidate["roc_auc"]),
+                "gate_cost_per_customer_eur": float(candidate["cost_per_customer_eur"]),
+            }
+        )
+        mlflow.log_text(str(decision), "gate_decision.txt")
+        if decision.passed:
+            info = tracking.log_sklearn_model(
+                result.model,
+                input_example=experiments.as_model_input(input_example),
+                pyfunc_predict_fn="predict_proba",  # the service answers churn probabilities
+            )
+            model_uri = str(info.model_uri)
+    return logged.run_id, model_uri
+
+
+def register_champion(
+    result: TrainResult,
+    model_name: str,
+    *,
+    run_name: str,
+    input_example: pd.DataFrame,
+    reason: str,
+    code: str | None = None,
+) -> str:
+    """Log a trained model, register it and make it the champion; return its version.
+
+    Introduced in notebook 08, to start from a known champion. The run gets the lineage tags
+    and the model is logged as the pipeline logs it (the served model answers churn
+    probabilities). The move is recorded in the registry's history.
+    """
+    import mlflow
+
+    from utils import experiments, registry, tracking
+
+    logged = experiments.log_training_run(
+        result,
+        run_name=run_name,
+        tags=registry.lineage_tags(result, code=code),
+        confusion_matrix=False,
+    )
+    with mlflow.start_run(run_id=logged.run_id):
+        info = tracking.log_sklearn_model(
+            result.model,
+            input_example=experiments.as_model_input(_features(input_example)),
+            pyfunc_predict_fn="predict_proba",
+        )
+    version = registry.register(
+        info.model_uri, model_name, description=f"{run_name} (notebook 08)"
+    ).version
+    registry.promote(model_name, version, reason=reason)
+    return str(version)
+
+
+def promote_candidate(
+    model_uri: str, model_name: str, *, description: str, reason: str
+) -> StageResult:
+    """Stage 5: register the logged model as a new version and make it the champion.
+
+    Introduced in notebook 08. The value is the new version number (a string). The move is
+    recorded in the registry's history (:func:`utils.registry.promote`).
+    """
+    from utils import registry
+
+    def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
+        before = _champion_version(model_name)
+        version = registry.register(
+            model_uri, model_name, description=description, tags={"gate": "passed"}
+        ).version
+        registry.promote(model_name, version, reason=reason)
+        was = f"version {before}" if before else "none"
+        return True, f"registered version {version}; champion {was} -> {version}", version, ()
+
+    return _timed("promote", body)
+
+
+def deploy(
+    model_name: str,
+    *,
+    via: Via = "cli",
+    timeout: float = START_TIMEOUT,
+    progress: bool | None = None,
+) -> StageResult:
+    """Stage 6: start a model server for ``models:/<model_name>@champion``.
+
+    Introduced in notebook 08. The value is the :class:`ModelServer`: running if the stage
+    passed; stopped if it failed (the server died while starting or did not answer in time),
+    with the error line of its log in ``server.error``.
+    """
+    from utils import registry
+
+    def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
+        server = ModelServer(
+            registry.model_uri(model_name, "champion"), timeout=timeout, via=via, progress=progress
+        )
+        try:
+            server.start()
+        except ModelServerError:
+            return (
+                False,
+                f"the model server for version {server.version} did not come up: {server.error} "
+                f"(log: {server.log_file})",
+                server,
+                (),
+            )
+        return (
+            True,
+            f"version {server.version} serves at {server.url} (pid {server.pid}, up after "
+            f"{server.startup_seconds:.1f} s)",
+            server,
+            (),
+        )
+
+    return _timed("serve", body)
+
+
+def smoke_test(
+    server: ModelServer | None,
+    X: pd.DataFrame,
+    expected: np.ndarray | None = None,
+    *,
+    max_seconds: float = 2.0,
+) -> StageResult:
+    """Stage 7: a few requests to the freshly served model, as the app would send them.
+
+    Introduced in notebook 08. Checks, in order: the server answers ``/ping``; it accepts a
+    request for the rows ``X`` in the service's format (:data:`REQUEST_COLUMNS`, status
+    200); it answers one pair of probabilities per row; the answers equal ``expected`` (the
+    in-process predictions of the tested model, if given); it answers within
+    ``max_seconds``. The stage fails at the first check that fails.
+    """
+
+    def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
+        checks: list[Outcome] = []
+
+        def fail(name: str, detail: str) -> tuple[bool, str, Any, tuple[Outcome, ...]]:
+            checks.append(Outcome(name, "model", False, detail))
+            return False, f"{name}: {detail}", None, tuple(checks)
+
+        if server is None or not server.ping():
+            where = "no server was started" if server is None else f"no answer at {server.url}"
+            return fail("answers /ping", where)
+        checks.append(Outcome("answers /ping", "model", True, f"{server.url}/ping says 200"))
+        rows = X[list(REQUEST_COLUMNS)] if set(REQUEST_COLUMNS) <= set(X.columns) else X
+        started = time.perf_counter()
+        status, answer = invocations(server.url, payload(rows))
+        seconds = time.perf_counter() - started
+        if status != 200:
+            return fail("accepts a request", f"HTTP {status}: {_error_message(answer)[:300]}")
+        checks.append(
+            Outcome("accepts a request", "model", True, f"HTTP 200 for {len(rows)} customers")
+        )
+        raw = answer.get("predictions", []) if isinstance(answer, Mapping) else []
+        predictions = np.asarray(raw, dtype=float)
+        shape_ok = predictions.shape == (len(rows), 2)
+        if not shape_ok or not np.allclose(predictions.sum(axis=1), 1.0):
+            return fail(
+                "answers probabilities",
+                f"expected {len(rows)} pairs of probabilities, got shape {predictions.shape}",
+            )
+        checks.append(
+            Outcome("answers probabilities", "model", True, f"{len(rows)} pairs that sum to 1")
+        )
+        if expected is not None:
+            expected_arr = np.asarray(expected, dtype=float)
+            if expected_arr.shape != predictions.shape or not np.array_equal(
+                predictions, expected_arr
+            ):
+                return fail(
+                    "same answers as the tested model",
+                    "the served probabilities differ from the model the gate tested",
+                )
+            checks.append(
+                Outcome(
+                    "same answers as the tested model",
+                    "model",
+                    True,
+                    "identical probabilities, to the last bit",
+                )
+            )
+        if seconds > max_seconds:
+            return fail(
+                "answers in time", f"{seconds:.2f} s for {len(rows)} rows (> {max_seconds} s)"
+            )
+        checks.append(Outcome("answers in time", "model", True, f"{seconds * 1000:.0f} ms"))
+        return True, f"all {len(checks)} checks pass ({seconds * 1000:.0f} ms)", None, tuple(checks)
+
+    return _timed("smoke test", body)
+
+
+def roll_back(model_name: str, *, to_version: str | None, reason: str) -> StageResult:
+    """Stage 8: move ``champion`` back to ``to_version`` (the champion before the promotion).
+
+    Introduced in notebook 08, with :func:`utils.registry.rollback` (notebook 06); the move is
+    recorded in the history. Without a previous champion the alias is removed instead.
+    """
+    from utils import registry
+
+    def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
+        current = _champion_version(model_name)
+        if to_version is None:
+            registry.remove_alias(model_name, "champion", reason=reason)
+            return True, f"removed the champion alias from version {current}", None, ()
+        move = registry.rollback(model_name, reason=reason, to_version=to_version)
+        return True, f"champion version {move.previous} -> {move.version} again", move, ()
+
+    return _timed("roll back", body)
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+def run_pipeline(
+    candidate: TrainConfig | Callable[[pd.DataFrame], TrainResult],
+    train_data: pd.DataFrame,
+    eval_data: pd.DataFrame,
+    *,
+    model_name: str,
+    schema: pa.DataFrameSchema,
+    run_name: str,
+    server: ModelServer | None = None,
+    baseline: TrainConfig | None = None,
+    smoke_rows: int = 5,
+    via: Via = "cli",
+    timeout: float = START_TIMEOUT,
+    code: str | None = None,
+    verbose: bool = True,
+    progress: bool | None = None,
+) -> PipelineRun:
+    """Run the delivery pipeline for one candidate; return the record of every stage.
+
+    Introduced in notebook 08. Validate -> train -> evaluate -> compare with the champion ->
+    promote (only if the gate passed) -> serve -> smoke-test; on a failure after the
+    promotion, roll the champion alias back and stop the new server, so that ``server`` (the
+    one in use) keeps serving. On success the new server replaces ``server``, which is
+    stopped. The candidate's run is logged to the active experiment whatever the gate
+    decides (with ``gate_*`` metrics and the decision as ``gate_decision.txt``); its model is
+    logged and registered only if it passed.
+
+    Args:
+        candidate: a :class:`utils.training.TrainConfig`, or a function that takes the
+            training data and returns a :class:`utils.training.TrainResult`.
+        train_data, eval_data: training data, and later data to judge every model on (with
+            labels).
+        model_name: the registered model (``tracking.model_name(...)``).
+        schema: the pandera schema for the data tests (``validation.churn_schema(...)``).
+        run_name: the name of the candidate's MLflow run (and of the candidate).
+        server: the model server in use, if any.
+        baseline: the baseline's config (default ``TrainConfig("dummy")``).
+        smoke_rows: how many evaluation rows the smoke test sends.
+        via: how :class:`ModelServer` starts (``"cli"`` or ``"scoring-server"``).
+        timeout: seconds the new server may take to answer.
+        code: the code version for the lineage (default :func:`utils.registry.code_version`).
+        verbose: print each stage as it finishes.
+        progress: a status line while the server starts (default: in a notebook).
+
+    Raises:
+        TypeError, ValueError: bad arguments (before any stage runs).
+    """
+    from utils import registry
+    from utils.training import TrainConfig, train
+
+    if not isinstance(model_name, str) or not model_name:
+        raise TypeError("model_name must be the registered model's name (tracking.model_name).")
+    if not isinstance(run_name, str) or not run_name:
+        raise TypeError("run_name must be a non-empty string, e.g. 'candidate-lr'.")
+    for what, df in (("train_data", train_data), ("eval_data", eval_data)):
+        if not isinstance(df, pd.DataFrame) or df.empty:
+            raise TypeError(f"{what} must be a non-empty pandas DataFrame.")
+    if isinstance(smoke_rows, bool) or not isinstance(smoke_rows, int) or smoke_rows < 1:
+        raise ValueError(f"smoke_rows must be a whole number >= 1, got {smoke_rows!r}.")
+    if server is not None and not isinstance(server, ModelServer):
+        raise TypeError(f"server must be a ModelServer or None, got {type(server).__name__}.")
+    baseline = TrainConfig("dummy") if baseline is None else baseline
+    code = registry.code_version() if code is None else code
+
+    before = _champion_version(model_name)
+    stages: list[StageResult] = []
+
+    def record(result: StageResult) -> StageResult:
+        stages.append(result)
+        if verbose:
+            print(" ", result, flush=True)
+        return result
+
+    def finish(outcome: Outcome_, **kwargs: Any) -> PipelineRun:
+        run = PipelineRun(
+            run_name,
+            model_name,
+            stages,
+            outcome,
+            before,
+            _champion_version(model_name),
+            **kwargs,
+        )
+        if verbose:
+            print(f"  => {run.outcome}: {run.reason}", flush=True)
+        return run
+
+    if verbose:
+        print(f"pipeline for {run_name} (champion now: version {before or 'none'})", flush=True)
+    if not record(validate_data(train_data, eval_data, schema)).passed:
+        return finish("stopped", server=server)
+    trained = record(train_candidate(candidate, train_data))
+    if not trained.passed:
+        return finish("stopped", server=server)
+    result: TrainResult = trained.value
+    evaluated = record(evaluate_candidate(result.model, eval_data))
+    if not evaluated.passed:
+        return finish("stopped", server=server)
+    base_model = train(baseline, train_data).model
+    gate = record(
+        compare_with_champion(
+            result.model,
+            eval_data,
+            baseline=base_model,
+            model_name=model_name,
+            tests=evaluated.checks,
+            name=run_name,
+        )
+    )
+    rows = eval_data.head(smoke_rows)
+    run_id, model_uri = _log_candidate(
+        result, gate.value, run_name=run_name, code=code, input_example=_features(rows).head(3)
+    )
+    if not gate.passed:
+        return finish("rejected", run_id=run_id, server=server)
+    assert model_uri is not None
+    decision: GateDecision = gate.value
+    metrics = decision.metrics
+    reason = (
+        f"{run_name} passed the quality gate: ROC AUC {metrics.loc['candidate', 'roc_auc']:.3f}"
+    )
+    if "champion" in metrics.index:
+        reason += f" against {metrics.loc['champion', 'roc_auc']:.3f}"
+    promoted = record(
+        promote_candidate(
+            model_uri,
+            model_name,
+            description=f"{run_name}: passed the gate of the delivery pipeline (notebook 08)",
+            reason=reason,
+        )
+    )
+    version = promoted.value
+    served = record(deploy(model_name, via=via, timeout=timeout, progress=progress))
+    new_server: ModelServer = served.value
+    smoke_ok = False
+    if served.passed:
+        expected = np.asarray(result.model.predict_proba(_features(rows)), dtype=float)
+        smoke_ok = record(smoke_test(new_server, rows, expected)).passed
+    if smoke_ok:
+        if server is not None and server is not new_server:
+            server.stop()  # the new server has taken over
+        return finish("promoted", version=version, run_id=run_id, server=new_server)
+    new_server.stop()
+    failed = stages[-1]
+    record(
+        roll_back(
+            model_name,
+            to_version=before,
+            reason=f"{failed.stage} of version {version} failed: {failed.detail}"[:500],
+        )
+    )
+    return finish("rolled back", version=version, run_id=run_id, server=server)
+
+
+# --------------------------------------------------------------------------- figure
+
+_STAGE_LABELS = {
+    "validate": "validate\ndata",
+    "train": "train",
+    "evaluate": "evaluate",
+    "compare": "compare with\nthe champion",
+    "promote": "promote\n(move alias)",
+    "serve": "serve\n(REST)",
+    "smoke test": "smoke\ntest",
+    "roll back": "roll back\n(alias)",
+}
+_FILL = {"passed": "#cfe8d3", "failed": "#f6c9c4", "not run": "#eeeeee", None: "#dbe9f6"}
+_EDGE = {"passed": "#2e7d32", "failed": "#c62828", "not run": "#9e9e9e", None: "#4a7ab0"}
+
+
+def pipeline_figure(run: PipelineRun | None = None, *, title: str | None = None) -> CourseFigure:
+    """Draw the delivery pipeline's stages; with a run, colour each by its outcome.
+
+    Introduced in notebook 08 (and its slides). Seven stages in a row, from data validation to
+    the smoke test; the rollback below them, reached when serving or the smoke test fails.
+    With ``run``, a stage is green when it passed, red when it failed, grey when it did not run.
+
+    Raises:
+        TypeError: ``run`` is not a :class:`PipelineRun`.
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
+
+    from utils.figures import CourseFigure
+
+    if run is not None and not isinstance(run, PipelineRun):
+        raise TypeError(f"run must be a PipelineRun or None, got {type(run).__name__}.")
+    status: dict[str, str | None] = dict.fromkeys(STAGES)
+    if run is not None:
+        status = {name: row.status for name, row in run.table().iterrows()}
+    fig = CourseFigure(figsize=(12.0, 3.1), facecolor="white")
+    if title is None:
+        title = "The delivery pipeline" if run is None else f"Pipeline run: {run.candidate}"
+        if run is not None:
+            title += f" ({run.outcome})"
+    fig.suptitle(title, fontsize=12, fontweight="bold")
+    ax = fig.add_axes((0.01, 0.02, 0.98, 0.86))
+    ax.set_xlim(0, 7)
+    ax.set_ylim(0.05, 2.0)
+    ax.axis("off")
+    centres: dict[str, tuple[float, float]] = {}
+    for i, name in enumerate(STAGES[:-1]):
+        centres[name] = (i + 0.5, 1.55)
+    centres["roll back"] = (5.5, 0.45)
+    w, h = 0.82, 0.62
+    for name, (x, y) in centres.items():
+        box = FancyBboxPatch(
+            (x - w / 2, y - h / 2),
+            w,
+            h,
+            boxstyle="round,pad=0.0,rounding_size=0.06",
+            facecolor=_FILL[status[name]],
+            edgecolor=_EDGE[status[name]],
+            linewidth=1.6,
+        )
+        box.set_gid(f"stage:{name}")
+        ax.add_patch(box)
+        ax.text(x, y, _STAGE_LABELS[name], ha="center", va="center", fontsize=9.5)
+
+    def arrow(a: tuple[float, float], b: tuple[float, float], **kw: Any) -> None:
+        ax.add_patch(
+            FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, linewidth=1.3, **kw)
+        )
+
+    for left, right in zip(STAGES[:-2], STAGES[1:-1], strict=True):
+        (x0, y0), (x1, _) = centres[left], centres[right]
+        arrow((x0 + w / 2, y0), (x1 - w / 2, y0), color="#555555")
+    for source in ("serve", "smoke test"):
+        x0, y0 = centres[source]
+        arrow(
+            (x0, y0 - h / 2),
+            (5.5 + (0.12 if source == "smoke test" else 0.0), 0.45 + h / 2),
+            color="#c62828",
+            linestyle="--",
+        )
+    ax.text(6.3, 0.62, "on failure", fontsize=9, color="#c62828", ha="left")
+    ax.text(
+        3.5, 0.98, "gate failed: stop, the champion stays", fontsize=9, color="#555555", ha="center"
+    )
+    if run is not None:
+        handles = [
+            Patch(facecolor=_FILL[s], edgecolor=_EDGE[s], label=s)
+            for s in ("passed", "failed", "not run")
+        ]
+        ax.legend(handles=handles, loc="lower left", fontsize=9, frameon=False, ncol=3)
+    return fig

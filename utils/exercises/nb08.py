@@ -1,0 +1,273 @@
+"""Exercise checks of notebook 08 (continuous delivery).
+
+* 08.1: write a gate rule: promote a candidate only if it is cheaper than the champion by a
+  margin and not much worse in ROC AUC;
+* 08.2: build the JSON body of a REST request to a served MLflow model (``dataframe_split``);
+* 08.3: decide what the pipeline must do after each outcome of its stages (nothing to undo,
+  keep the new champion, or roll back).
+
+:func:`utils.checks.check` imports this module the first time a 08 exercise is checked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Status, register
+
+__all__ = [
+    "ACTIONS",
+    "GATE_RULE_CASES",
+    "KEEP",
+    "NOTHING",
+    "ROLL_BACK",
+    "SITUATIONS",
+    "gate_rule",
+]
+
+NOTEBOOK = "08_continuous_delivery"
+
+# --------------------------------------------------------------------------- 08.1
+
+
+#: The margins of exercise 08.1's rule.
+MIN_SAVING_EUR = 0.05
+MAX_AUC_LOSS = 0.01
+
+
+def gate_rule(candidate: Mapping[str, float], champion: Mapping[str, float] | None) -> bool:
+    """The rule of exercise 08.1, as the solution writes it (notebook 08).
+
+    Promote when there is no champion; otherwise only when the candidate's cost per customer
+    is at least :data:`MIN_SAVING_EUR` lower than the champion's and its ROC AUC at most
+    :data:`MAX_AUC_LOSS` lower.
+    """
+    if champion is None:
+        return True
+    saving = champion["cost_per_customer_eur"] - candidate["cost_per_customer_eur"]
+    loss = champion["roc_auc"] - candidate["roc_auc"]
+    return saving >= MIN_SAVING_EUR and loss <= MAX_AUC_LOSS
+
+
+def _m(auc: float, cost: float) -> dict[str, float]:
+    return {"roc_auc": auc, "cost_per_customer_eur": cost}
+
+
+#: (description, candidate, champion, expected decision) for checking 08.1.
+GATE_RULE_CASES: tuple[tuple[str, dict[str, float], dict[str, float] | None, bool], ...] = (
+    ("no champion yet", _m(0.70, 45.0), None, True),
+    ("cheaper by 0.50 EUR, same ROC AUC", _m(0.80, 41.0), _m(0.80, 41.5), True),
+    ("cheaper by 0.20 EUR, ROC AUC 0.005 lower", _m(0.795, 41.3), _m(0.80, 41.5), True),
+    ("cheaper by 0.06 EUR", _m(0.80, 41.44), _m(0.80, 41.5), True),
+    ("cheaper by 0.30 EUR, ROC AUC 0.009 lower", _m(0.791, 41.2), _m(0.80, 41.5), True),
+    ("cheaper by only 0.02 EUR", _m(0.83, 41.48), _m(0.80, 41.5), False),
+    ("costlier by 0.30 EUR, better ROC AUC", _m(0.85, 41.8), _m(0.80, 41.5), False),
+    ("cheaper by 0.50 EUR, ROC AUC 0.02 lower", _m(0.78, 41.0), _m(0.80, 41.5), False),
+)
+
+
+def _empty() -> None: ...
+
+
+def _is_unwritten(function: Callable[..., Any]) -> bool:
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return False
+    return code.co_code == _empty.__code__.co_code and set(code.co_consts) <= {None, Ellipsis}
+
+
+@register("08.1", NOTEBOOK, "A gate rule: cheaper by a margin, not much worse")
+def _check_gate_rule(answer: object) -> tuple[Status, str]:
+    if not callable(answer):
+        return INCORRECT, (
+            f"Give the rule as a function (its name, without parentheses), not a "
+            f"{type(answer).__name__}."
+        )
+    if _is_unwritten(answer):
+        return NOT_ATTEMPTED, (
+            "Your rule does nothing yet (its body is still ...): return True or False, then "
+            "run that cell and this one again."
+        )
+    for description, candidate, champion, expected in GATE_RULE_CASES:
+        try:
+            decision = answer(dict(candidate), None if champion is None else dict(champion))
+        except Exception as error:  # noqa: BLE001 - any error in student code is reported
+            hint = (
+                " With no champion, champion is None: check for that first."
+                if champion is None
+                else ""
+            )
+            return INCORRECT, (
+                f"Your rule crashed on the case '{description}' with "
+                f"{type(error).__name__}: {error}.{hint}"
+            )
+        if not isinstance(decision, (bool, np.bool_)):
+            return INCORRECT, (
+                f"Your rule returned {decision!r} for '{description}': return True (promote) "
+                "or False (keep the champion)."
+            )
+        if bool(decision) != expected:
+            say = "promote" if expected else "keep the champion"
+            hint = ""
+            if "ROC AUC" in description and not expected:
+                hint = " Check the ROC AUC too, not only the cost."
+            elif not expected:
+                hint = " Cheaper must mean cheaper by at least 0.05 EUR per customer."
+            return INCORRECT, (
+                f"For the case '{description}' (candidate {candidate}, champion {champion}) "
+                f"your rule says {bool(decision)}, but the rule says to {say}.{hint}"
+            )
+    return CORRECT, (
+        f"Your rule decides all {len(GATE_RULE_CASES)} cases as specified, including the "
+        "edge cases at the margins."
+    )
+
+
+# --------------------------------------------------------------------------- 08.2
+
+
+def _plain(value: Any) -> Any:
+    """A cell value as JSON carries it (numpy scalars as Python numbers)."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
+    return value
+
+
+@register("08.2", NOTEBOOK, "A REST request body for the served model", needs=("customers",))
+def _check_payload(answer: object, *, customers: pd.DataFrame) -> tuple[Status, str]:
+    if not isinstance(customers, pd.DataFrame):
+        raise TypeError("Pass customers=<the DataFrame of the exercise> to the check.")
+    if isinstance(answer, str):
+        try:
+            answer = json.loads(answer)
+        except ValueError:
+            return INCORRECT, "Your answer is a string but not valid JSON: give a dict."
+    if not isinstance(answer, Mapping):
+        return INCORRECT, (
+            f"Give the body as a dict, got a {type(answer).__name__}. It has one key, "
+            "'dataframe_split'."
+        )
+    if set(answer) != {"dataframe_split"}:
+        return INCORRECT, (
+            f"The body has the keys {sorted(map(str, answer))}; it needs exactly one, "
+            "'dataframe_split', which holds 'columns' and 'data'."
+        )
+    split = answer["dataframe_split"]
+    if not isinstance(split, Mapping) or not {"columns", "data"} <= set(split):
+        return INCORRECT, "'dataframe_split' must be a dict with the keys 'columns' and 'data'."
+    if "index" in split:
+        return INCORRECT, (
+            "Leave the row index out (to_dict(orient='split', index=False)): the model does "
+            "not need it."
+        )
+    try:
+        text = json.dumps(answer, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        return INCORRECT, f"The body cannot be sent as JSON: {error}."
+    body = json.loads(text)["dataframe_split"]
+    columns = list(customers.columns)
+    if list(body["columns"]) != columns:
+        return INCORRECT, (
+            f"'columns' must name the customers' columns in their order: {columns}; got "
+            f"{body['columns']}."
+        )
+    rows = [[_plain(v) for v in row] for row in customers.itertuples(index=False)]
+    data = body["data"]
+    if not isinstance(data, list) or len(data) != len(rows):
+        got = len(data) if isinstance(data, list) else type(data).__name__
+        return (
+            INCORRECT,
+            f"'data' must be a list of {len(rows)} rows (one per customer), got {got}.",
+        )
+    for i, (sent, expected) in enumerate(zip(data, rows, strict=True)):
+        if not isinstance(sent, list) or len(sent) != len(expected):
+            return INCORRECT, (
+                f"Row {i} of 'data' must be a list of {len(expected)} values, one per column."
+            )
+        for column, a, b in zip(columns, sent, expected, strict=True):
+            same = (
+                math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
+                if isinstance(a, (int, float)) and isinstance(b, (int, float))
+                else str(a) == str(b)
+            )
+            if not same:
+                return INCORRECT, (
+                    f"Row {i}, column {column!r}: the body says {a!r}, the customer has {b!r}. "
+                    "Keep the rows in their order and the values as they are."
+                )
+    return CORRECT, (
+        f"A valid dataframe_split body for {len(rows)} customers: the served model accepts it."
+    )
+
+
+# --------------------------------------------------------------------------- 08.3
+
+#: The three actions of exercise 08.3.
+NOTHING = "nothing to undo"
+KEEP = "keep"
+ROLL_BACK = "roll back"
+ACTIONS: tuple[str, ...] = (NOTHING, KEEP, ROLL_BACK)
+
+#: Situation -> (the right action, why).
+SITUATIONS: dict[str, tuple[str, str]] = {
+    "the data tests fail": (
+        NOTHING,
+        "the pipeline stops before training: the champion alias never moved",
+    ),
+    "the gate rejects the candidate": (
+        NOTHING,
+        "a rejected candidate is never promoted: the alias did not move",
+    ),
+    "the smoke test passes": (
+        KEEP,
+        "the new champion serves and answers as tested: keep it",
+    ),
+    "the new server does not start": (
+        ROLL_BACK,
+        "the alias already points at a version that cannot be served",
+    ),
+    "the served answers differ from the tested model's": (
+        ROLL_BACK,
+        "what serves is not what the gate tested: go back to the previous champion",
+    ),
+}
+
+
+@register("08.3", NOTEBOOK, "What to do after each outcome")
+def _check_actions(answer: object) -> tuple[Status, str]:
+    if not isinstance(answer, Mapping):
+        return INCORRECT, (
+            f"Give a dict of situation -> action, got a {type(answer).__name__}. Start from "
+            "the dict in the exercise cell."
+        )
+    missing = [s for s in SITUATIONS if s not in answer]
+    if missing:
+        return INCORRECT, f"Keep every situation of the exercise cell; missing: {missing}."
+    if all(answer[s] is Ellipsis or answer[s] is None for s in SITUATIONS):
+        return NOT_ATTEMPTED, "Replace each ... with one of " + ", ".join(map(repr, ACTIONS)) + "."
+    for situation, (action, _why) in SITUATIONS.items():
+        given = answer[situation]
+        if given is Ellipsis or given is None:
+            return INCORRECT, f"'{situation}' still has no answer: choose one of {list(ACTIONS)}."
+        if not isinstance(given, str) or given.strip().lower() not in ACTIONS:
+            return INCORRECT, (
+                f"'{situation}': {given!r} is not one of the actions {list(ACTIONS)}."
+            )
+        if given.strip().lower() != action:
+            if action == NOTHING:
+                hint = "Did the champion alias move before this happened?"
+            elif action == ROLL_BACK:
+                hint = "The alias already moved to the new version: what must happen to it?"
+            else:
+                hint = "Everything worked: is there anything to undo?"
+            return INCORRECT, f"'{situation}': not {given!r}. {hint}"
+    return CORRECT, (
+        "Right: roll back only when the alias has moved and the new version fails in "
+        "serving; before the promotion there is nothing to undo."
+    )
