@@ -46,18 +46,3 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     tracking.stop(state_dir=_SESSION["state"])
     shutil.rmtree(_SESSION["state"], ignore_errors=True)
     _SESSION.clear()
-
-
-# Tests that share a file share a worker, as with `--dist loadfile` (a file's fixtures, a
-# notebook's cells in one kernel), with one exception: each notebook's fresh-state runs in
-# tests/test_notebooks.py are a group of their own, so that both workers share those, the
-# longest tests of the suite. `make test` runs pytest with `--dist loadgroup`.
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        group = item.nodeid.split("::")[0]
-        callspec = getattr(item, "callspec", None)
-        if item.path.name == "test_notebooks.py" and callspec is not None:
-            group += "::" + callspec.id
-        item.add_marker(pytest.mark.xdist_group(group))

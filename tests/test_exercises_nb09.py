@@ -1,0 +1,149 @@
+"""Tests of the exercise checks of notebook 09 (utils/exercises/nb09.py): "not attempted" for the
+placeholder, a useful hint for the typical wrong answers, and the solution accepted."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from utils import checks, datasets, monitoring, training
+from utils.exercises import nb09
+
+
+def test_notebook_09_has_three_exercises() -> None:
+    exercises = checks.exercises("09")
+    assert [e.id for e in exercises] == ["09.1", "09.2", "09.3"]
+    assert {e.notebook for e in exercises} == {"09_monitoring_and_drift"}
+
+
+@pytest.mark.parametrize("placeholder", [..., None])
+def test_placeholders_are_not_attempted(placeholder: object) -> None:
+    for exercise, context in (("09.1", {}), ("09.2", {}), ("09.3", {"n_tests": 10})):
+        result = checks.check(exercise, placeholder, **context)
+        assert result.status == "not attempted" and not result.passed
+
+
+# --------------------------------------------------------------------------- 09.1
+
+
+def _shares() -> tuple[np.ndarray, np.ndarray]:
+    e = np.array(list(nb09.REFERENCE_SHARES.values()))
+    a = np.array([nb09.BATCH_SHARES[k] for k in nb09.REFERENCE_SHARES])
+    return e, a
+
+
+def test_psi_by_hand_accepts_the_formula() -> None:
+    e, a = _shares()
+    solution = float(np.sum((a - e) * np.log(a / e)))
+    assert solution == pytest.approx(0.0588, abs=1e-4)  # worked by hand: 0.0263+0.0251+0.0144
+    result = checks.check("09.1", solution)
+    assert result.passed and "stable" in result.message
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        ("0.06", "one number"),
+        (100 * 0.058797, "percentages"),
+        (float(np.sum(_shares()[1] * np.log(_shares()[1] / _shares()[0]))), "one direction"),
+        (
+            float(np.sum((_shares()[1] - _shares()[0]) * np.log10(_shares()[1] / _shares()[0]))),
+            "10",
+        ),
+        (-0.0588, "never negative"),
+        (0.2, "add the three terms"),
+    ],
+)
+def test_psi_by_hand_hints(wrong: object, hint: str) -> None:
+    result = checks.check("09.1", wrong)
+    assert result.status == "incorrect" and hint in result.message
+
+
+# --------------------------------------------------------------------------- 09.2
+
+
+@pytest.fixture(scope="module")
+def mystery_result() -> monitoring.StreamResult:
+    """The notebook's monitor (seed 42, weeks 0-7 of 1,000 customers) on the mystery stream."""
+    data = datasets.make_churn(n_per_period=1000, periods=8, seed=42)
+    model = training.train(training.TrainConfig("logistic_regression", seed=42), data).model
+    monitor = monitoring.Monitor(data, model)
+    return monitoring.monitor_stream(monitor, nb09.mystery_stream(), label_delay=None)
+
+
+def test_the_mystery_stream_drifts_in_exactly_the_planted_features(mystery_result) -> None:
+    assert set(mystery_result.drifted_features()) == nb09.MYSTERY_DRIFTED
+    assert list(mystery_result.summary["week"]) == [24, 25, 26, 27]
+    stream = nb09.mystery_stream()
+    assert stream.equals(nb09.mystery_stream())  # seeded: the same stream every time
+    assert set(stream["payment_method"].cat.categories) == set(
+        datasets.CHURN_CATEGORIES["payment_method"]
+    )
+
+
+def test_which_features_drifted_accepts_the_solution(mystery_result) -> None:
+    assert checks.check("09.2", mystery_result.drifted_features()).passed
+    assert checks.check("09.2", {"payment_method", "tenure_months"}).passed
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        ("tenure_months", "one string"),
+        (42, "set or list"),
+        ({"tenure_months", "payment_method", "prediction"}, "model's output"),
+        ({"tenure", "payment_method"}, "not features"),
+        ({"tenure_months", "payment_method", "region"}, "region did not drift"),
+        ({"tenure_months"}, "1 of the 2"),
+    ],
+)
+def test_which_features_drifted_hints(wrong: object, hint: str) -> None:
+    result = checks.check("09.2", wrong)
+    assert result.status == "incorrect" and hint in result.message
+
+
+# --------------------------------------------------------------------------- 09.3
+
+
+def test_threshold_accepts_bonferroni_for_one_false_alarm_a_year() -> None:
+    result = checks.check("09.3", 1 / 52 / 10, n_tests=10)
+    assert result.passed and "0.00192" in result.message
+    assert checks.check("09.3", 1 / 52 / 5, n_tests=5).passed
+    assert not checks.check("09.3", 1 / 52 / 10, n_tests=5).passed
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (1 / 52, "whole week"),
+        (0.005, "default alpha"),
+        (1 / 52 / 9, "Count the tests again"),
+        (1 / 52 / 10 / 52, "twice"),
+        ("0.002", "one number"),
+        (0.01, "Not quite"),
+    ],
+)
+def test_threshold_hints(wrong: object, hint: str) -> None:
+    result = checks.check("09.3", wrong, n_tests=10)
+    assert result.status == "incorrect" and hint in result.message
+
+
+def test_threshold_needs_the_number_of_tests() -> None:
+    with pytest.raises(TypeError, match="needs the keyword arguments"):
+        checks.check("09.3", 0.002)
+    with pytest.raises(TypeError, match="n_tests"):
+        checks.check("09.3", 0.002, n_tests=0)
+
+
+def test_the_solution_threshold_keeps_false_alarms_near_one_a_year() -> None:
+    """The rule the solution computes, on 10 independent uniform p-values per null week: the
+    share of weeks with an alarm is about 1/52 (Bonferroni is at most that)."""
+    threshold = 1 / 52 / 10
+    rng = np.random.default_rng(0)
+    weeks = 20_000
+    alarms = (rng.random((weeks, 10)) < threshold).any(axis=1).mean()
+    rate = 1 / 52
+    assert alarms <= rate + 3 * math.sqrt(rate * (1 - rate) / weeks)
+    assert alarms > 0.9 * rate  # and the price in missed drift is not paid for nothing

@@ -1,0 +1,128 @@
+"""Tests of the exercise checks of notebook 10 (utils/exercises/nb10.py): each says "not
+attempted" for the placeholder, gives a useful hint for typical wrong answers, and accepts the
+solution."""
+
+from __future__ import annotations
+
+import pytest
+
+from utils import checks, cycle
+from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED
+from utils.exercises import nb10
+
+SCENARIO = cycle.Scenario()
+
+
+def test_notebook_10_has_three_exercises() -> None:
+    exercises = checks.exercises("10")
+    assert [e.id for e in exercises] == ["10.1", "10.2", "10.3"]
+    assert {e.notebook for e in exercises} == {"10_full_cycle"}
+
+
+@pytest.mark.parametrize("placeholder", [..., None])
+def test_placeholders_are_not_attempted(placeholder: object) -> None:
+    assert checks.check("10.1", placeholder, scenario=SCENARIO).status == NOT_ATTEMPTED
+    assert checks.check("10.2", placeholder).status == NOT_ATTEMPTED
+    assert checks.check("10.3", placeholder).status == NOT_ATTEMPTED
+
+
+# --------------------------------------------------------------------------- 10.1
+
+
+def test_schedule_solution_is_correct() -> None:
+    assert checks.check("10.1", [6, 10, 14], scenario=SCENARIO).passed
+    assert checks.check("10.1", (14, 6, 10), scenario=SCENARIO).passed  # any order
+    assert checks.check("10.1", [6, 10, 14], scenario=SCENARIO).message.startswith("Months")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (3, "The count is right"),
+        (4, "not only how many"),
+        ([7, 11, 15], "Count from month 2"),
+        ([2, 6, 10, 14], "first model"),
+        ([6, 10, 14, 18], "ends with month 17"),
+        ([6, 10], "You listed 2 months"),
+        ([5, 9, 13], "add 4"),
+        ("6, 10, 14", "list of month numbers"),
+        ([6.0, 10, 14], "whole number"),
+    ],
+)
+def test_schedule_wrong_answers_get_hints(answer: object, hint: str) -> None:
+    result = checks.check("10.1", answer, scenario=SCENARIO)
+    assert result.status == INCORRECT and hint in result.message
+
+
+def test_schedule_check_follows_the_scenario() -> None:
+    longer = cycle.Scenario(months=24)
+    assert checks.check("10.1", [6, 10, 14, 18, 22], scenario=longer).passed
+    assert not checks.check("10.1", [6, 10, 14], scenario=longer).passed
+
+
+# --------------------------------------------------------------------------- 10.2
+
+
+def _unwritten(report):
+    # Your code here
+    ...
+
+
+def test_rule_solution_is_correct() -> None:
+    def solution(report):
+        return report.performance_alert or len(report.drifted_features) >= 2
+
+    assert checks.check("10.2", solution).status == CORRECT
+    assert checks.check("10.2", nb10.trigger_rule).passed
+
+
+def test_an_unwritten_rule_is_not_attempted() -> None:
+    assert checks.check("10.2", _unwritten).status == NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize(
+    ("rule", "hint"),
+    [
+        (lambda report: report.retrain, "One drifted feature is not enough"),
+        (lambda report: len(report.drifted_features) >= 2, "performance_alert"),
+        (lambda report: report.performance_alert, "should retrain"),
+        (lambda report: report.performance_alert or report.prediction_drift, "Prediction drift"),
+        (lambda report: "yes", "return True"),
+        (lambda report: report.alerts, "crashed"),
+        ("my_rule", "function"),
+    ],
+)
+def test_wrong_rules_get_hints(rule: object, hint: str) -> None:
+    result = checks.check("10.2", rule)
+    assert result.status == INCORRECT and hint in result.message
+
+
+def test_the_cases_cover_both_decisions_and_every_alert_kind() -> None:
+    decisions = {expected for _, _, expected in nb10.RULE_CASES}
+    assert decisions == {True, False}
+    report = nb10.make_report(drifted=("usage_hours",), performance_alert=True)
+    assert report.retrain and len(report.reasons) == 2 and nb10.trigger_rule(report)
+    assert not nb10.make_report().retrain
+
+
+# --------------------------------------------------------------------------- 10.3
+
+
+def test_levels_solution_is_correct() -> None:
+    assert checks.check("10.3", dict(nb10.TEAMS)).status == CORRECT
+
+
+def test_levels_placeholder_dict_is_not_attempted() -> None:
+    assert checks.check("10.3", dict.fromkeys(nb10.TEAMS, ...)).status == NOT_ATTEMPTED
+
+
+def test_levels_wrong_answers_get_hints() -> None:
+    teams = list(nb10.TEAMS)
+    wrong = dict(nb10.TEAMS) | {teams[2]: 1}
+    result = checks.check("10.3", wrong)
+    assert result.status == INCORRECT and "Not level 1" in result.message
+    half = dict(nb10.TEAMS) | {teams[4]: ...}
+    assert "Not answered yet" in checks.check("10.3", half).message
+    assert "0, 1 and 2" in checks.check("10.3", dict(nb10.TEAMS) | {teams[0]: "zero"}).message
+    assert "missing" in checks.check("10.3", {teams[0]: 0}).message
+    assert "dict" in checks.check("10.3", [0, 1, 2, 0, 1]).message

@@ -1,0 +1,346 @@
+"""Tests of utils/stack.py: the 4C decision matrix, its weighting and ranking, the rules that turn
+measurements into scores, the line counter, the chart and the widget (notebook 11)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from utils import figures, stack
+
+
+@pytest.fixture(scope="module")
+def matrix() -> pd.DataFrame:
+    return stack.default_matrix()
+
+
+# --------------------------------------------------------------------------- the matrix
+
+
+def test_criteria_are_the_lectures_4cs_as_the_radar_draws_them() -> None:
+    assert stack.CRITERIA == figures.FOUR_CS == ("Cost", "Coverage", "Complexity", "Community")
+
+
+def test_default_matrix_scores_every_tool_on_all_four_criteria(matrix: pd.DataFrame) -> None:
+    assert list(matrix.columns) == list(stack.COLUMNS)
+    assert list(dict.fromkeys(matrix["stage"])) == list(stack.STAGES)
+    assert len(matrix) == 5 * 3 * 4  # five jobs, three tools each, four criteria
+    assert set(matrix["basis"]) == {stack.ILLUSTRATIVE}  # judgements, labelled as such
+    assert matrix["note"].str.len().min() > 10  # every judgement says what it rests on
+    assert matrix["score"].between(0, stack.SCALE).all()
+    assert set(stack.STAGES.values()) <= set(figures.LIFECYCLE_STAGES)
+
+
+def test_default_ranking_with_equal_weights(matrix: pd.DataFrame) -> None:
+    assert stack.ranking(matrix, stack.EQUAL_WEIGHTS) == {
+        "experiment tracking": [
+            "MLflow (self-hosted)",
+            "Weights & Biases (hosted)",
+            "JSON-lines file (hand-rolled)",
+        ],
+        "data versioning": ["DVC", "Git LFS", "Content fingerprint (hand-rolled)"],
+        "orchestration": ["Prefect", "Python script + cron", "Airflow"],
+        "serving": ["MLflow model server", "BentoML", "FastAPI app (hand-written)"],
+        "monitoring": ["Evidently", "Prometheus + Grafana", "Drift statistics (hand-rolled)"],
+    }
+
+
+def test_weighted_score_is_the_weighted_mean(matrix: pd.DataFrame) -> None:
+    weights = {"Cost": 2, "Coverage": 3, "Complexity": 1, "Community": 0}
+    table = stack.weighted_scores(matrix, weights)
+    dvc = table[table["tool"] == "DVC"].iloc[0]
+    assert dvc["weighted"] == pytest.approx((2 * 4 + 3 * 4 + 1 * 3 + 0 * 4) / 6)
+    assert list(table.columns) == [
+        "stage",
+        "tool",
+        *stack.CRITERIA,
+        "weighted",
+        "rank",
+        "measured",
+    ]
+    assert len(table) == 15 and table["weighted"].between(0, stack.SCALE).all()
+
+
+def test_only_the_ratios_of_the_weights_matter(matrix: pd.DataFrame) -> None:
+    a = stack.weighted_scores(matrix, {"Cost": 1, "Coverage": 2, "Complexity": 3, "Community": 4})
+    b = stack.weighted_scores(matrix, {"Cost": 2, "Coverage": 4, "Complexity": 6, "Community": 8})
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_weights_change_the_winner(matrix: pd.DataFrame) -> None:
+    frugal = {"Cost": 3, "Coverage": 1, "Complexity": 2, "Community": 1}
+    best = stack.winners(matrix, frugal)
+    assert best["orchestration"] == "Python script + cron"
+    assert best["monitoring"] == "Drift statistics (hand-rolled)"
+    assert stack.winners(matrix, stack.EQUAL_WEIGHTS)["orchestration"] == "Prefect"
+
+
+def test_a_single_criterion_ranks_by_that_score(matrix: pd.DataFrame) -> None:
+    only_cost = {"Cost": 1, "Coverage": 0, "Complexity": 0, "Community": 0}
+    table = stack.weighted_scores(matrix, only_cost)
+    assert (table["weighted"] == table["Cost"]).all()
+    for _, group in table.groupby("stage"):
+        assert list(group["weighted"]) == sorted(group["weighted"], reverse=True)
+
+
+def test_ties_share_a_rank_and_keep_the_matrix_order() -> None:
+    m = stack.add_tool(
+        stack.default_matrix(),
+        "tests",
+        "B",
+        {"Cost": 3, "Coverage": 3, "Complexity": 3, "Community": 3},
+    )
+    m = stack.add_tool(m, "tests", "A", {"Cost": 3, "Coverage": 3, "Complexity": 3, "Community": 3})
+    table = stack.weighted_scores(m, stack.EQUAL_WEIGHTS)
+    rows = table[table["stage"] == "tests"]
+    assert list(rows["tool"]) == ["B", "A"] and list(rows["rank"]) == [1, 1]
+    assert stack.winners(m, stack.EQUAL_WEIGHTS)["tests"] == "B"
+
+
+def test_floating_point_noise_does_not_break_a_tie() -> None:
+    m = stack.add_tool(
+        stack.default_matrix(),
+        "tests",
+        "x",
+        {"Cost": 0.1, "Coverage": 0.2, "Complexity": 0.3, "Community": 0},
+    )
+    m = stack.add_tool(
+        m, "tests", "y", {"Cost": 0.3, "Coverage": 0.2, "Complexity": 0.1, "Community": 0}
+    )
+    rows = stack.weighted_scores(m, stack.EQUAL_WEIGHTS).query("stage == 'tests'")
+    assert list(rows["rank"]) == [1, 1]
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    ("weights", "error", "message"),
+    [
+        ([1, 1, 1, 1], TypeError, "dict of criterion"),
+        ({"Cost": 1, "Coverage": 1, "Complexity": 1}, ValueError, "missing \\['Community'\\]"),
+        (
+            {"cost": 1, "Coverage": 1, "Complexity": 1, "Community": 1},
+            ValueError,
+            "unknown \\['cost'\\]",
+        ),
+        ({"Cost": -1, "Coverage": 1, "Complexity": 1, "Community": 1}, ValueError, "0 or more"),
+        ({"Cost": math.nan, "Coverage": 1, "Complexity": 1, "Community": 1}, ValueError, "0 or"),
+        ({"Cost": "1", "Coverage": 1, "Complexity": 1, "Community": 1}, TypeError, "a number"),
+        ({"Cost": True, "Coverage": 1, "Complexity": 1, "Community": 1}, TypeError, "a number"),
+        ({"Cost": 0, "Coverage": 0, "Complexity": 0, "Community": 0}, ValueError, "Every weight"),
+    ],
+)
+def test_bad_weights_get_a_clear_error(weights: object, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        stack.check_weights(weights)  # type: ignore[arg-type]
+
+
+def test_check_weights_returns_floats_in_criteria_order() -> None:
+    checked = stack.check_weights({"Community": 1, "Complexity": 2, "Coverage": 3, "Cost": 4})
+    assert list(checked) == list(stack.CRITERIA)
+    assert checked == {"Cost": 4.0, "Coverage": 3.0, "Complexity": 2.0, "Community": 1.0}
+
+
+def test_bad_matrices_get_a_clear_error(matrix: pd.DataFrame) -> None:
+    with pytest.raises(TypeError, match="pandas DataFrame"):
+        stack.check_matrix({"stage": []})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="misses the columns \\['note'\\]"):
+        stack.check_matrix(matrix.drop(columns="note"))
+    with pytest.raises(ValueError, match="empty"):
+        stack.check_matrix(matrix.iloc[:0])
+    bad = matrix.copy()
+    bad.loc[0, "score"] = 7
+    with pytest.raises(ValueError, match="runs from 0|run from 0"):
+        stack.check_matrix(bad)
+    bad = matrix.copy()
+    bad["score"] = bad["score"].astype(object)
+    bad.loc[0, "score"] = "high"
+    with pytest.raises(TypeError, match="must be a number"):
+        stack.check_matrix(bad)
+    bad = matrix.copy()
+    bad.loc[0, "criterion"] = "Speed"
+    with pytest.raises(ValueError, match="Unknown criteria \\['Speed'\\]"):
+        stack.check_matrix(bad)
+    bad = matrix.copy()
+    bad.loc[0, "basis"] = "guess"
+    with pytest.raises(ValueError, match="Unknown basis"):
+        stack.check_matrix(bad)
+    with pytest.raises(ValueError, match="scored twice"):
+        stack.check_matrix(pd.concat([matrix, matrix.iloc[:1]]))
+    with pytest.raises(ValueError, match="has no score for \\['Cost'\\]"):
+        stack.check_matrix(matrix.iloc[1:])
+
+
+def test_check_matrix_does_not_change_its_input(matrix: pd.DataFrame) -> None:
+    before = matrix.copy()
+    clean = stack.check_matrix(matrix)
+    clean.loc[0, "score"] = 0
+    pd.testing.assert_frame_equal(matrix, before)
+
+
+# --------------------------------------------------------------------------- changing scores
+
+
+def test_set_score_records_a_measured_score_with_its_note(matrix: pd.DataFrame) -> None:
+    changed = stack.set_score(
+        matrix, "experiment tracking", "MLflow (self-hosted)", "Cost", 1, note="timed in cell 5"
+    )
+    row = changed[
+        (changed["tool"] == "MLflow (self-hosted)") & (changed["criterion"] == "Cost")
+    ].iloc[0]
+    assert (row["score"], row["basis"], row["note"]) == (1.0, stack.MEASURED, "timed in cell 5")
+    assert (changed["basis"] == stack.MEASURED).sum() == 1
+    assert matrix["basis"].eq(stack.ILLUSTRATIVE).all()  # the original is unchanged
+    table = stack.weighted_scores(changed, stack.EQUAL_WEIGHTS)
+    assert table.set_index("tool").loc["MLflow (self-hosted)", "measured"] == "Cost"
+    assert table.set_index("tool").loc["DVC", "measured"] == ""
+    assert stack.ranking(changed, stack.EQUAL_WEIGHTS)["experiment tracking"][0] == (
+        "Weights & Biases (hosted)"
+    )
+
+
+def test_set_score_refuses_what_it_cannot_find_or_trust(matrix: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="needs a note"):
+        stack.set_score(matrix, "serving", "BentoML", "Cost", 3)
+    with pytest.raises(ValueError, match="No stage 'training'"):
+        stack.set_score(matrix, "training", "BentoML", "Cost", 3, note="x")
+    with pytest.raises(ValueError, match="No tool 'KServe'.*add_tool"):
+        stack.set_score(matrix, "serving", "KServe", "Cost", 3, note="x")
+    with pytest.raises(ValueError, match="Unknown criterion"):
+        stack.set_score(matrix, "serving", "BentoML", "Speed", 3, note="x")
+    with pytest.raises(ValueError, match="run from 0"):
+        stack.set_score(matrix, "serving", "BentoML", "Cost", 6, note="x")
+    with pytest.raises(ValueError, match="basis must be one of"):
+        stack.set_score(matrix, "serving", "BentoML", "Cost", 3, basis="guess")
+    illustrative = stack.set_score(matrix, "serving", "BentoML", "Cost", 1, basis="illustrative")
+    assert illustrative["basis"].eq(stack.ILLUSTRATIVE).all()
+
+
+def test_add_tool(matrix: pd.DataFrame) -> None:
+    scores = {"Cost": 5, "Coverage": 5, "Complexity": 5, "Community": 5}
+    bigger = stack.add_tool(matrix, "serving", "Dream server", scores, note="too good")
+    assert len(bigger) == len(matrix) + 4
+    assert stack.winners(bigger, stack.EQUAL_WEIGHTS)["serving"] == "Dream server"
+    with pytest.raises(ValueError, match="already in stage"):
+        stack.add_tool(bigger, "serving", "Dream server", scores)
+    with pytest.raises(ValueError, match="exactly the four criteria"):
+        stack.add_tool(matrix, "serving", "Half", {"Cost": 5})
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+@pytest.mark.parametrize(
+    ("seconds", "score"),
+    [(0.0, 5), (0.0099, 5), (0.01, 4), (0.05, 4), (0.1, 3), (0.99, 3), (1.0, 2), (9.9, 2), (10, 1)],
+)
+def test_cost_score_one_point_per_factor_of_ten(seconds: float, score: int) -> None:
+    assert stack.cost_score_from_seconds(seconds) == score
+
+
+def test_cost_score_rejects_bad_times() -> None:
+    with pytest.raises(ValueError, match="0 or more"):
+        stack.cost_score_from_seconds(-0.1)
+    with pytest.raises(ValueError, match="finite"):
+        stack.cost_score_from_seconds(math.inf)
+    with pytest.raises(TypeError, match="a number"):
+        stack.cost_score_from_seconds("fast")  # type: ignore[arg-type]
+
+
+def test_complexity_score_relative_to_the_fewest_lines() -> None:
+    assert stack.complexity_score_from_lines(6, 6) == 5.0
+    assert stack.complexity_score_from_lines(12, 6) == 2.5
+    assert stack.complexity_score_from_lines(9, 6) == 3.3
+    with pytest.raises(ValueError, match="cannot be more"):
+        stack.complexity_score_from_lines(3, 6)
+    with pytest.raises(ValueError, match="1 or more"):
+        stack.complexity_score_from_lines(0, 0)
+    with pytest.raises(TypeError, match="whole number"):
+        stack.complexity_score_from_lines(6.5, 6)  # type: ignore[arg-type]
+
+
+def _short(x):
+    """A docstring is not code."""
+    # nor is a comment
+    return x + 1
+
+
+def _long(path, values):
+    total = sum(
+        values,
+        start=0,
+    )
+    with open(path, "w") as file:
+        file.write(str(total))
+
+    return total
+
+
+def test_code_lines_counts_statements_not_physical_lines() -> None:
+    assert stack.code_lines(_short) == 2  # def and return
+    assert stack.code_lines(_long) == 5  # def, total = (3 lines), with, write, return
+    assert stack.code_lines(_short, _long) == 7
+
+
+def test_code_lines_rejects_what_it_cannot_read() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        stack.code_lines()
+    with pytest.raises(TypeError, match="functions"):
+        stack.code_lines(len)  # a built-in has no Python source
+    namespace: dict[str, object] = {}
+    exec("def made_at_run_time():\n    return 1\n", namespace)  # noqa: S102 - no source file
+    with pytest.raises(TypeError, match="cannot be read"):
+        stack.code_lines(namespace["made_at_run_time"])  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- chart and widget
+
+
+def test_ranking_figure_draws_one_panel_per_stage(matrix: pd.DataFrame) -> None:
+    changed = stack.set_score(
+        matrix, "experiment tracking", "MLflow (self-hosted)", "Cost", 4, note="timed"
+    )
+    table = stack.weighted_scores(changed, stack.EQUAL_WEIGHTS)
+    fig = stack.ranking_figure(table, stack.EQUAL_WEIGHTS)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == [*stack.STAGES, "your weights"]
+    assert "Cost 1, Coverage 1" in fig.get_suptitle()
+    first = fig.axes[0]
+    labels = [t.get_text().replace("\n", " ") for t in first.get_yticklabels()]
+    assert labels[-1] == "MLflow (self-hosted)"  # the best on top
+    hatched = [bar.get_hatch() for bar in first.patches]
+    assert hatched.count("//") == 1
+    for ax in fig.axes:
+        assert ax.get_xlabel()
+    data, _ = fig._repr_mimebundle_()
+    assert data["image/png"][:4] == b"\x89PNG"
+
+
+def test_ranking_figure_rejects_other_tables() -> None:
+    with pytest.raises(ValueError, match="weighted_scores"):
+        stack.ranking_figure(pd.DataFrame({"tool": ["x"]}), stack.EQUAL_WEIGHTS)
+
+
+def test_widget_calls_weighted_scores_when_a_slider_moves(matrix: pd.DataFrame) -> None:
+    widget = stack.DecisionWidget(matrix)
+    assert widget.weights == stack.EQUAL_WEIGHTS
+    pd.testing.assert_frame_equal(widget.table, stack.weighted_scores(matrix, stack.EQUAL_WEIGHTS))
+    assert "Your stack" in widget.message.value and "Prefect" in widget.message.value
+    first_chart = widget.chart.value
+    assert first_chart[:4] == b"\x89PNG"
+    widget.sliders["Coverage"].value = 0
+    widget.sliders["Community"].value = 0
+    assert widget.table.equals(stack.weighted_scores(matrix, widget.weights))
+    assert widget.chart.value[:4] == b"\x89PNG" and widget.chart.value != first_chart
+    frugal = {"Cost": 3, "Coverage": 1, "Complexity": 2, "Community": 1}
+    widget.set_weights(frugal)
+    assert widget.weights == {k: float(v) for k, v in frugal.items()}
+    assert "Python script + cron" in widget.message.value
+    for slider in widget.sliders.values():
+        slider.value = 0
+    assert "Every weight is 0" in widget.message.value
+    with pytest.raises(ValueError, match="0 to 5"):
+        widget.set_weights({"Cost": 10, "Coverage": 1, "Complexity": 1, "Community": 1})

@@ -1,0 +1,224 @@
+"""Exercise checks of notebook 09 (monitoring and drift).
+
+* 09.1: compute the PSI of a categorical feature by hand, from two lists of shares;
+* 09.2: find the features that drifted in a "mystery" stream (:func:`mystery_stream`);
+* 09.3: choose the per-test p-value threshold for a wanted false-alarm rate (Bonferroni).
+
+Every check computes the expected answer itself, with :mod:`utils.monitoring` or from the data
+this module plants. :func:`utils.checks.check` imports this module the first time a 09 exercise
+is checked.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from utils import datasets, monitoring
+from utils.checks import CORRECT, INCORRECT, Status, register
+
+__all__ = [
+    "BATCH_SHARES",
+    "MYSTERY_DRIFTED",
+    "NOTEBOOK",
+    "REFERENCE_SHARES",
+    "WEEKS_PER_YEAR",
+    "mystery_stream",
+]
+
+NOTEBOOK = "09_monitoring_and_drift"
+
+#: Exercise 09.1: shares of the contract types in the reference weeks and in a new week.
+REFERENCE_SHARES: dict[str, float] = {"month-to-month": 0.50, "one-year": 0.30, "two-year": 0.20}
+BATCH_SHARES: dict[str, float] = {"month-to-month": 0.62, "one-year": 0.23, "two-year": 0.15}
+
+#: Exercise 09.2: the features :func:`mystery_stream` changes.
+MYSTERY_DRIFTED: frozenset[str] = frozenset({"tenure_months", "payment_method"})
+
+#: Exercise 09.3: weeks in a year, and the wanted number of false alarms per year.
+WEEKS_PER_YEAR = 52
+FALSE_ALARMS_PER_YEAR = 1
+
+
+def _number(answer: object) -> float | None:
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
+        return None
+    value = float(answer)
+    return value if math.isfinite(value) else None
+
+
+# --------------------------------------------------------------------------- 09.1
+
+
+def _expected_psi() -> float:
+    levels = list(REFERENCE_SHARES)
+    return monitoring.psi_from_shares(
+        [REFERENCE_SHARES[k] for k in levels], [BATCH_SHARES[k] for k in levels]
+    )
+
+
+@register("09.1", NOTEBOOK, "PSI by hand")
+def _check_psi(answer: object) -> tuple[Status, str]:
+    value = _number(answer)
+    if value is None:
+        return INCORRECT, (
+            f"Your answer is a {type(answer).__name__}; give the PSI as one number, e.g. "
+            "the float that np.sum(...) returns."
+        )
+    expected = _expected_psi()
+    if math.isclose(value, expected, rel_tol=1e-3, abs_tol=1e-5):
+        return CORRECT, (
+            f"PSI = {expected:.4f}: {monitoring.psi_level(expected)} by the rules of thumb. "
+            "The month-to-month bin contributes the most, (0.62 - 0.50) ln(0.62 / 0.50)."
+        )
+    e = np.array(list(REFERENCE_SHARES.values()))
+    a = np.array([BATCH_SHARES[k] for k in REFERENCE_SHARES])
+    if math.isclose(value, 100 * expected, rel_tol=1e-3):
+        return INCORRECT, "That is 100 times the PSI: use shares (0.62), not percentages (62)."
+    if math.isclose(value, float(np.sum(a * np.log(a / e))), rel_tol=1e-3) or math.isclose(
+        value, float(np.sum(e * np.log(e / a))), rel_tol=1e-3
+    ):
+        return INCORRECT, (
+            "That is a Kullback-Leibler divergence in one direction only. The PSI weighs each "
+            "log ratio by the difference of the shares: sum of (actual - expected) * "
+            "ln(actual / expected)."
+        )
+    if math.isclose(value, float(np.sum((a - e) * np.log10(a / e))), rel_tol=1e-3):
+        return INCORRECT, "That uses log base 10; the PSI uses the natural logarithm (np.log)."
+    if value < 0:
+        return INCORRECT, (
+            "A PSI is never negative: each term (actual - expected) * ln(actual / expected) "
+            "has two factors of the same sign. Check the order inside the logarithm."
+        )
+    return INCORRECT, (
+        "Not the PSI of these shares. For each contract type compute (batch share - reference "
+        "share) * ln(batch share / reference share), then add the three terms."
+    )
+
+
+# --------------------------------------------------------------------------- 09.2
+
+
+def mystery_stream(seed: int = 909) -> pd.DataFrame:
+    """Four production weeks (24-27) of the churn scenario in which some features drifted.
+
+    For exercise 09.2 of notebook 09: a partner campaign brought new customers, and the stream
+    changed in a way the exercise asks you to find with a :class:`utils.monitoring.Monitor`.
+    The answer is in :data:`MYSTERY_DRIFTED`; look only after trying.
+    """
+    data = datasets.make_churn(n_per_period=1000, periods=4, seed=seed)
+    data["period"] = data["period"] + 24
+    rng = np.random.default_rng(seed)
+    joined = rng.random(len(data)) < 0.3  # customers who came with the campaign
+    tenure = data["tenure_months"].to_numpy().copy()
+    tenure[joined] = rng.integers(0, 3, size=int(joined.sum()))
+    data["tenure_months"] = tenure
+    payment = data["payment_method"].copy()
+    payment[joined] = "paypal"
+    data["payment_method"] = payment
+    return data
+
+
+def _as_feature_set(answer: object) -> tuple[set[str] | None, str]:
+    if isinstance(answer, str):
+        return None, (
+            "You gave one string. Give a set or list of feature names, e.g. "
+            "{'usage_hours', 'plan'} (or the list that result.drifted_features() returns)."
+        )
+    if isinstance(answer, pd.DataFrame):
+        return None, "That is a table; give the set of feature names that drifted."
+    if not isinstance(answer, Iterable):
+        return None, (
+            f"Your answer is a {type(answer).__name__}; give a set or list of feature names."
+        )
+    names = list(answer)
+    if not all(isinstance(n, str) for n in names):
+        return None, "Give the features by name (strings), e.g. {'usage_hours', 'plan'}."
+    return set(names), ""
+
+
+@register("09.2", NOTEBOOK, "Which features drifted?")
+def _check_drifted(answer: object) -> tuple[Status, str]:
+    names, hint = _as_feature_set(answer)
+    if names is None:
+        return INCORRECT, hint
+    if monitoring.PREDICTION in names:
+        return INCORRECT, (
+            "'prediction' is the model's output, not a feature. The question asks which input "
+            "features drifted; leave the prediction out."
+        )
+    unknown = sorted(names - set(datasets.CHURN_FEATURES))
+    if unknown:
+        return INCORRECT, (
+            f"{unknown} are not features of the churn data; the features are "
+            f"{', '.join(datasets.CHURN_FEATURES)}."
+        )
+    if names == MYSTERY_DRIFTED:
+        return CORRECT, (
+            "Both found: the campaign's customers are new (tenure 0-2 months) and pay by PayPal. "
+            "Region, plan and the rest did not move, so there is nothing to fix there."
+        )
+    extra = sorted(names - MYSTERY_DRIFTED)
+    missing = MYSTERY_DRIFTED - names
+    if extra:
+        return INCORRECT, (
+            f"{', '.join(extra)} did not drift: look at the rows of the table with statistic "
+            "'drift' (the test and the PSI must both alert), not at a single p-value."
+        )
+    return INCORRECT, (
+        f"You found {len(names)} of the {len(names) + len(missing)} drifted features. Run the "
+        "monitor over all four weeks of the mystery stream and collect every feature that "
+        "drifted in any week."
+    )
+
+
+# --------------------------------------------------------------------------- 09.3
+
+
+def _expected_threshold(n_tests: int) -> float:
+    return FALSE_ALARMS_PER_YEAR / WEEKS_PER_YEAR / n_tests
+
+
+@register("09.3", NOTEBOOK, "A threshold for one false alarm a year", needs=("n_tests",))
+def _check_threshold(answer: object, *, n_tests: object) -> tuple[Status, str]:
+    if isinstance(n_tests, bool) or not isinstance(n_tests, numbers.Integral) or n_tests < 1:
+        raise TypeError("Exercise 09.3 needs the number of tests per week as n_tests=...")
+    value = _number(answer)
+    if value is None:
+        return INCORRECT, (
+            f"Your answer is a {type(answer).__name__}; give the p-value threshold as one "
+            "number between 0 and 1."
+        )
+    expected = _expected_threshold(int(n_tests))
+    if math.isclose(value, expected, rel_tol=0.02):
+        return CORRECT, (
+            f"{expected:.5f}: one false alarm in {WEEKS_PER_YEAR} weeks is a rate of "
+            f"{1 / WEEKS_PER_YEAR:.4f} per week, shared by {n_tests} tests (Bonferroni). The "
+            "price: a smaller drift needs more data before a test notices it."
+        )
+    weekly = FALSE_ALARMS_PER_YEAR / WEEKS_PER_YEAR
+    if math.isclose(value, weekly, rel_tol=0.02):
+        return INCORRECT, (
+            f"{weekly:.4f} is the false-alarm rate for the whole week. The monitor runs "
+            f"{n_tests} tests a week, each of which can raise the alarm: divide it among them."
+        )
+    if math.isclose(value, 0.05 / n_tests, rel_tol=0.02) or math.isclose(value, 0.05, rel_tol=0.02):
+        return INCORRECT, (
+            "That starts from the course's default alpha of 0.05 per week, which means about "
+            f"{0.05 * WEEKS_PER_YEAR:.1f} false alarms a year. Start from one a year instead."
+        )
+    if math.isclose(value, weekly / (n_tests - 1), rel_tol=0.02):
+        return INCORRECT, (
+            f"Count the tests again: {n_tests - 1} features and the model's prediction make "
+            f"{n_tests}."
+        )
+    if math.isclose(value, weekly / n_tests / WEEKS_PER_YEAR, rel_tol=0.02):
+        return INCORRECT, "You divided by the number of weeks twice."
+    return INCORRECT, (
+        "Not quite. First the weekly rate: one false alarm per year of weeks. Then Bonferroni: "
+        "share it equally among the tests of a week."
+    )

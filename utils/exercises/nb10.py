@@ -1,0 +1,218 @@
+"""Exercise checks of notebook 10 (the full cycle).
+
+* 10.1: predict the months in which a schedule of "every 4 months" retrains;
+* 10.2: write a trigger rule: retrain on a performance alert, or when at least two features
+  drifted;
+* 10.3: say at which of Google Cloud's MLOps maturity levels each described team works.
+
+:func:`utils.checks.check` imports this module the first time a 10 exercise is checked.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Status, register
+
+__all__ = ["EVERY", "RULE_CASES", "TEAMS", "make_report", "trigger_rule"]
+
+NOTEBOOK = "10_full_cycle"
+
+# --------------------------------------------------------------------------- 10.1
+
+#: The schedule of exercise 10.1: retrain every 4 months.
+EVERY = 4
+
+
+@register("10.1", NOTEBOOK, "Predict a schedule's retrainings", needs=("scenario",))
+def _check_schedule(answer: object, *, scenario: Any) -> tuple[Status, str]:
+    from utils.cycle import schedule_months
+
+    expected = schedule_months(scenario, EVERY)
+    if isinstance(answer, numbers.Integral) and not isinstance(answer, bool):
+        return INCORRECT, (
+            f"Give the months themselves (a list such as [5, 9]), not only how many. "
+            f"{'The count is right.' if int(answer) == len(expected) else ''}"
+        ).strip()
+    if isinstance(answer, str) or not isinstance(answer, list | tuple | range | set):
+        return INCORRECT, f"Give a list of month numbers, not a {type(answer).__name__}."
+    months = list(answer)
+    if not all(isinstance(m, numbers.Integral) and not isinstance(m, bool) for m in months):
+        return INCORRECT, "Every month must be a whole number, e.g. [5, 9]."
+    months = sorted(int(m) for m in months)
+    if months == expected:
+        return CORRECT, (
+            f"Months {expected}: {len(expected)} retrainings, whatever the data do. The "
+            "solution runs the schedule and counts them."
+        )
+    first = scenario.history_months - 1
+    if months == [m + 1 for m in expected] or months and months[0] == first + EVERY + 1:
+        return INCORRECT, (
+            f"Count from month {first}, when the first model was built (the end of the "
+            f"history), not from the first production month."
+        )
+    if months and months[0] == first:
+        return INCORRECT, f"Month {first} built the first model; the schedule starts after it."
+    last = scenario.months - 1
+    if any(m > last for m in months):
+        return INCORRECT, f"The stream ends with month {last}: no retraining after it."
+    if len(months) != len(expected):
+        return INCORRECT, (
+            f"You listed {len(months)} months; count again: every {EVERY} months from month "
+            f"{first} up to month {last}."
+        )
+    return INCORRECT, f"Not these months: start at month {first} and add {EVERY} each time."
+
+
+# --------------------------------------------------------------------------- 10.2
+
+
+def trigger_rule(report: Any) -> bool:
+    """The rule of exercise 10.2, as the solution writes it (notebook 10): retrain when the
+    performance alert fired, or when at least two features drifted."""
+    return bool(report.performance_alert or len(report.drifted_features) >= 2)
+
+
+def make_report(
+    drifted: tuple[str, ...] = (),
+    prediction_drift: bool = False,
+    performance_alert: bool = False,
+    week: int = 11,
+) -> Any:
+    """A :class:`utils.monitoring.MonitorReport` with the given alerts, for exercise 10.2."""
+    from utils.monitoring import MonitorReport
+
+    reasons = []
+    if drifted:
+        reasons.append("feature drift: " + ", ".join(drifted))
+    if prediction_drift:
+        reasons.append("prediction drift: the churn probabilities moved")
+    if performance_alert:
+        reasons.append("performance: ROC AUC below the threshold")
+    return MonitorReport(
+        week=week,
+        n=800,
+        table=pd.DataFrame(),
+        drifted_features=tuple(drifted),
+        prediction_drift=prediction_drift,
+        performance=None,
+        performance_alert=performance_alert,
+        retrain=bool(reasons),
+        reasons=tuple(reasons),
+    )
+
+
+#: (description, report settings, expected decision) for checking 10.2.
+RULE_CASES: tuple[tuple[str, dict[str, Any], bool], ...] = (
+    ("no alert at all", {}, False),
+    ("one feature drifted", {"drifted": ("monthly_charges",)}, False),
+    ("only the predictions drifted", {"prediction_drift": True}, False),
+    ("two features drifted", {"drifted": ("monthly_charges", "usage_hours")}, True),
+    ("three features drifted", {"drifted": ("monthly_charges", "usage_hours", "contract")}, True),
+    ("a performance alert", {"performance_alert": True}, True),
+    ("a performance alert and one drifted feature",
+     {"performance_alert": True, "drifted": ("usage_hours",)}, True),
+    ("one feature and the predictions drifted",
+     {"drifted": ("contract",), "prediction_drift": True}, False),
+)  # fmt: skip
+
+
+def _empty() -> None: ...
+
+
+def _is_unwritten(function: Callable[..., Any]) -> bool:
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return False
+    return code.co_code == _empty.__code__.co_code and set(code.co_consts) <= {None, Ellipsis}
+
+
+@register("10.2", NOTEBOOK, "A trigger rule of your own")
+def _check_rule(answer: object) -> tuple[Status, str]:
+    if not callable(answer):
+        return INCORRECT, (
+            f"Give the rule as a function (its name, without parentheses), not a "
+            f"{type(answer).__name__}."
+        )
+    if _is_unwritten(answer):
+        return NOT_ATTEMPTED, (
+            "Your rule does nothing yet (its body is still ...): return True or False, then "
+            "run that cell and this one again."
+        )
+    for description, settings, expected in RULE_CASES:
+        try:
+            decision = answer(make_report(**settings))
+        except Exception as error:  # noqa: BLE001 - any error in student code is reported
+            return INCORRECT, (
+                f"Your rule crashed on '{description}' with {type(error).__name__}: {error}. "
+                "The report has the attributes performance_alert (True/False) and "
+                "drifted_features (a tuple of names)."
+            )
+        if not isinstance(decision, bool | np.bool_):
+            return INCORRECT, (
+                f"Your rule returned {decision!r} for '{description}': return True (retrain) or "
+                "False."
+            )
+        if bool(decision) != expected:
+            say = "retrain" if expected else "not retrain"
+            hint = ""
+            if "predictions" in description and not expected:
+                hint = " Prediction drift alone is not in the rule."
+            elif "one feature" in description and not expected:
+                hint = " One drifted feature is not enough: count len(report.drifted_features)."
+            elif "performance" in description:
+                hint = " Look at report.performance_alert."
+            return INCORRECT, f"For '{description}' the rule should {say}.{hint}"
+    return CORRECT, f"Your rule decides all {len(RULE_CASES)} cases right."
+
+
+# --------------------------------------------------------------------------- 10.3
+
+#: The teams of exercise 10.3 and their maturity level (Google Cloud's guide).
+TEAMS: dict[str, int] = {
+    "A data scientist retrains the model in a notebook twice a year and emails the file to "
+    "the engineers, who put it behind a prediction service.": 0,
+    "A pipeline retrains the model on new data when monitoring raises an alert, validates data "
+    "and model, and delivers a model that passes; the pipeline's own code is copied to the "
+    "server by hand.": 1,
+    "Every change to the pipeline's code is tested and built by CI and deployed automatically; "
+    "the deployed pipeline retrains on triggers and delivers models through a registry, with a "
+    "metadata store and an orchestrator.": 2,
+    "This notebook's 'never' policy: the model built at the end of the history serves all year.": 0,
+    "This notebook's 'drift-triggered' policy: the loop retrains, validates, gates and promotes "
+    "by itself.": 1,
+}
+
+_WHY = {
+    0: "manual steps, rare releases, no active monitoring: level 0",
+    1: "continuous training with triggers, validation and delivery of models: level 1",
+    2: "CI/CD of the pipeline itself (test, build, deploy) on top of level 1: level 2",
+}
+
+
+@register("10.3", NOTEBOOK, "Which maturity level?")
+def _check_levels(answer: object) -> tuple[Status, str]:
+    if not isinstance(answer, Mapping):
+        return INCORRECT, f"Give a dict {{team: level}}, not a {type(answer).__name__}."
+    if all(v is Ellipsis or v is None for v in answer.values()):
+        return NOT_ATTEMPTED, "Replace each ... by 0, 1 or 2."
+    missing = [t for t in TEAMS if t not in answer]
+    if missing:
+        return INCORRECT, f"Keep the teams as keys; missing: {missing[0][:60]}..."
+    for team, level in TEAMS.items():
+        given = answer[team]
+        if given is Ellipsis or given is None:
+            return INCORRECT, f"Not answered yet: {team[:70]}..."
+        if isinstance(given, bool) or not isinstance(given, numbers.Integral):
+            return INCORRECT, f"Levels are the numbers 0, 1 and 2, got {given!r}."
+        if int(given) != level:
+            return INCORRECT, (
+                f"Not level {given}: '{team[:70]}...'. Look for what runs by itself: "
+                "training? the pipeline's own build and deployment?"
+            )
+    return CORRECT, "; ".join(_WHY[level] for level in sorted(set(TEAMS.values()))) + "."
