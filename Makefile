@@ -39,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check utils tests benchmarks conftest.py
 
 test: lint
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval-lax tests notebooks
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --nbval-lax tests notebooks
 
 slides: $(STAMP)
 	$(BIN)/python slides/build.py
