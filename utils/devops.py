@@ -101,6 +101,7 @@ WARM_MODULES: tuple[str, ...] = (
     "sklearn.pipeline",
     "sklearn.preprocessing",
     "sklearn.ensemble",
+    "pandera.pandas",
 )
 
 # On Linux, pytest processes are forked from multiprocessing's fork server, a small process of
@@ -149,6 +150,27 @@ def _forkserver_context() -> Any:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(WARM_MODULES))
     return context
+
+
+def warm_up() -> bool:
+    """Start, in the background, the helper that pytest processes are forked from.
+
+    Introduced in notebook 03 (used again in 07). On Linux the first :func:`pytest_process`
+    starts a helper process that imports :data:`WARM_MODULES` (about 3 s of CPU). Called early
+    in a notebook, that import runs on another core while the notebook goes on, so the first
+    pytest run starts at once. It returns at once; calling it again does nothing more.
+
+    Returns:
+        True when the helper runs (or is starting); False on platforms that start a fresh
+        interpreter for every run instead (macOS, Windows).
+    """
+    if not _USE_FORKSERVER:
+        return False
+    from multiprocessing import forkserver
+
+    _forkserver_context()
+    forkserver.ensure_running()
+    return True
 
 
 def pytest_process(
