@@ -352,3 +352,19 @@ def test_package_report_lists_the_course_requirements() -> None:
 def test_package_report_of_an_unknown_distribution_says_how_to_fix() -> None:
     with pytest.raises(ValueError, match="pip install -e ."):
         checks.package_report("no-such-course-package")
+
+
+def test_is_unwritten_tells_a_placeholder_from_a_written_function() -> None:
+    def placeholder(report):
+        # Your code here
+        ...
+
+    def passes(report):
+        pass
+
+    def written(report):
+        return report > 1
+
+    assert checks.is_unwritten(placeholder) and checks.is_unwritten(passes)
+    assert not checks.is_unwritten(written)
+    assert not checks.is_unwritten(len) and not checks.is_unwritten(3)

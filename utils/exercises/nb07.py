@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from utils import ml_test_score
-from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Status, register
+from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Status, is_unwritten, register
 from utils.datasets import CHURN_FEATURES, make_churn
 
 __all__ = ["DESCRIBED_PIPELINE_ANSWERS"]
@@ -45,17 +45,6 @@ def _type_name(answer: object) -> str:
     return type(answer).__name__
 
 
-def _empty() -> None: ...
-
-
-def _is_unwritten(function: Callable[..., Any]) -> bool:
-    """True when the function's body is only ``...`` or ``pass`` (the exercise placeholder)."""
-    code = getattr(function, "__code__", None)
-    if code is None:
-        return False
-    return code.co_code == _empty.__code__.co_code and set(code.co_consts) <= {None, Ellipsis}
-
-
 def _run(function: Callable[..., Any], *args: Any) -> BaseException | None:
     """Call ``function``; return the exception it raised, or None."""
     try:
@@ -77,7 +66,7 @@ def _check_test_function(answer: object) -> tuple[Status, str] | None:
             f"Give the test function itself (its name without parentheses), not a "
             f"{_type_name(answer)}."
         )
-    if _is_unwritten(answer):
+    if is_unwritten(answer):
         return NOT_ATTEMPTED, (
             "Your test function does nothing yet (its body is still ...): write the assert, "
             "then run that cell and this one again."

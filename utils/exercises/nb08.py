@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Status, register
+from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Status, is_unwritten, register
 
 __all__ = [
     "ACTIONS",
@@ -72,16 +72,6 @@ GATE_RULE_CASES: tuple[tuple[str, dict[str, float], dict[str, float] | None, boo
 )
 
 
-def _empty() -> None: ...
-
-
-def _is_unwritten(function: Callable[..., Any]) -> bool:
-    code = getattr(function, "__code__", None)
-    if code is None:
-        return False
-    return code.co_code == _empty.__code__.co_code and set(code.co_consts) <= {None, Ellipsis}
-
-
 @register("08.1", NOTEBOOK, "A gate rule: cheaper by a margin, not much worse")
 def _check_gate_rule(answer: object) -> tuple[Status, str]:
     if not callable(answer):
@@ -89,7 +79,7 @@ def _check_gate_rule(answer: object) -> tuple[Status, str]:
             f"Give the rule as a function (its name, without parentheses), not a "
             f"{type(answer).__name__}."
         )
-    if _is_unwritten(answer):
+    if is_unwritten(answer):
         return NOT_ATTEMPTED, (
             "Your rule does nothing yet (its body is still ...): return True or False, then "
             "run that cell and this one again."

@@ -11,13 +11,13 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Status, register
+from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Status, is_unwritten, register
 
 __all__ = ["EVERY", "RULE_CASES", "TEAMS", "make_report", "trigger_rule"]
 
@@ -122,16 +122,6 @@ RULE_CASES: tuple[tuple[str, dict[str, Any], bool], ...] = (
 )  # fmt: skip
 
 
-def _empty() -> None: ...
-
-
-def _is_unwritten(function: Callable[..., Any]) -> bool:
-    code = getattr(function, "__code__", None)
-    if code is None:
-        return False
-    return code.co_code == _empty.__code__.co_code and set(code.co_consts) <= {None, Ellipsis}
-
-
 @register("10.2", NOTEBOOK, "A trigger rule of your own")
 def _check_rule(answer: object) -> tuple[Status, str]:
     if not callable(answer):
@@ -139,7 +129,7 @@ def _check_rule(answer: object) -> tuple[Status, str]:
             f"Give the rule as a function (its name, without parentheses), not a "
             f"{type(answer).__name__}."
         )
-    if _is_unwritten(answer):
+    if is_unwritten(answer):
         return NOT_ATTEMPTED, (
             "Your rule does nothing yet (its body is still ...): return True or False, then "
             "run that cell and this one again."
