@@ -393,6 +393,19 @@ def test_churn_costs_formula() -> None:
     assert costs.break_even_probability() == pytest.approx(0.2)
     assert ChurnCosts().break_even_probability() == pytest.approx(1 / 3)
     assert ChurnCosts(offer_success_rate=0).break_even_probability() == float("inf")
+
+
+def test_churn_costs_are_whole_cents_without_float_noise() -> None:
+    # With the defaults, 3 flagged churners cost 20 * 3 + 200 * 0.7 * 3: 480 EUR, which binary
+    # floats compute as 479.99999999999994; what the tracking UI shows must read 480.0.
+    assert repr(ChurnCosts().cost(3, 0, 0)) == "480.0"
+    assert repr(ChurnCosts(offer_cost_eur=19.99).cost(3, 0, 0)) == "479.97"
+    for tp in range(200):
+        total = ChurnCosts().cost(tp, 7, 11)
+        assert (
+            total == round(total, 2)
+            and abs(total - (20 * (tp + 7) + 200 * (11 + 0.7 * tp))) < 0.005
+        )
     assert ChurnCosts().to_dict() == {
         "offer_cost_eur": 20.0,
         "customer_value_eur": 200.0,

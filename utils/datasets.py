@@ -692,14 +692,17 @@ class ChurnCosts:
 
     def cost(self, tp: int, fp: int, fn: int, tn: int = 0) -> float:
         """Total cost in EUR of a confusion matrix (``tn`` costs nothing, it is accepted for
-        symmetry). Counts must be non-negative integers."""
+        symmetry), rounded to the cent. Counts must be non-negative integers.
+
+        Money is counted in cents: the rounding keeps binary float noise (``0.7 * 3 * 200`` is
+        ``419.99999999999994``) out of reports and the tracking UI."""
         for name, value in (("tp", tp), ("fp", fp), ("fn", fn), ("tn", tn)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
                 raise TypeError(f"{name} must be an integer count, got {value!r}.")
             if value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}.")
         lost = fn + (1.0 - self.offer_success_rate) * tp
-        return float(self.offer_cost_eur * (tp + fp) + self.customer_value_eur * lost)
+        return round(float(self.offer_cost_eur * (tp + fp) + self.customer_value_eur * lost), 2)
 
     def break_even_probability(self) -> float:
         """Churn probability above which sending the offer pays off on average.
