@@ -197,6 +197,23 @@ def test_four_c_radar_plots_the_given_scores_and_labels_defaults_as_illustrative
         assert criterion in _texts(fig)
 
 
+def test_four_c_radar_keeps_long_tool_names_inside_the_figure():
+    names = ["Hand-written JSON-lines log", "MLflow (course server)", "Weights & Biases hosted"]
+    row = {"Cost": 3, "Coverage": 3, "Complexity": 3, "Community": 3}
+    fig = figures.four_c_radar({name: row for name in names})
+    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else None
+    fig.draw_without_rendering()
+    legend = fig.axes[0].get_legend()
+    page = fig.bbox
+    for artist in [legend, *fig.axes[0].get_xticklabels()]:  # the legend and the 4 criteria
+        box = artist.get_window_extent(renderer)
+        assert page.x0 <= box.x0 and box.x1 <= page.x1, artist
+        assert page.y0 <= box.y0 and box.y1 <= page.y1, artist
+    shown = [t.get_text().replace("\n", " ") for t in legend.get_texts()]
+    assert shown == names  # wrapped, not cut
+    assert sorted(_by_gid(fig, "tool:")) == sorted(f"tool:{n}" for n in names)
+
+
 @pytest.mark.parametrize(
     ("scores", "error", "message"),
     [

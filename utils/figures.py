@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Mapping
 
 from matplotlib.axes import Axes
@@ -809,7 +810,7 @@ def four_c_radar(
         scale: the best possible score (the outer ring), 5 by default.
 
     Returns:
-        A 7 x 5.2 inch figure with one polygon per tool and a legend.
+        An 8 x 5.2 inch figure with one polygon per tool and a legend.
 
     Raises:
         TypeError: ``scores`` is not a mapping of tools to mappings of numbers.
@@ -824,12 +825,12 @@ def four_c_radar(
             "Tool B": {"Cost": 2, "Coverage": 4, "Complexity": 2, "Community": 4},
         }
     _check_scores(scores, scale)
-    fig = _new_figure(7.0, 5.2)
+    fig = _new_figure(8.0, 5.2)
     title = "Choosing a tool: the 4Cs"
     if illustrative:
         title += "\n(illustrative scores, not measurements)"
     fig.suptitle(title, fontsize=14, fontweight="bold", y=0.98)
-    ax = fig.add_axes((0.23, 0.13, 0.47, 0.64), projection="polar")
+    ax = fig.add_axes((0.19, 0.13, 0.41, 0.64), projection="polar")
     ax.tick_params(axis="x", pad=12)
     ax.set_theta_offset(math.pi / 2)
     ax.set_theta_direction(-1)
@@ -851,12 +852,21 @@ def four_c_radar(
     for i, (tool, row) in enumerate(scores.items()):
         values = [float(row[c]) for c in FOUR_CS]
         colour = colours[i % len(colours)]
+        # The legend sits right of the circle: long names wrap onto lines of 13 characters.
+        label = textwrap.fill(tool, width=13, break_long_words=True)
         (line,) = ax.plot(
-            angles + angles[:1], values + values[:1], color=colour, linewidth=2.2, label=tool
+            angles + angles[:1], values + values[:1], color=colour, linewidth=2.2, label=label
         )
         line.set_gid(f"tool:{tool}")
         ax.fill(angles + angles[:1], values + values[:1], color=colour, alpha=0.15)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.1, 1.05), fontsize=13, frameon=False)
+    # Right of the "Coverage" label, in figure coordinates; names wrap (see above).
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(0.75, 0.82),
+        bbox_transform=fig.transFigure,
+        fontsize=12,
+        frameon=False,
+    )
     fig.text(
         0.5,
         0.015,
