@@ -26,6 +26,7 @@ from utils.datasets import (
     fingerprint,
     load_builtin,
     make_churn,
+    period_bounds,
 )
 
 # Golden fingerprints, computed once under the locked versions (requirements.lock). If one of
@@ -174,6 +175,17 @@ def test_churn_monthly_timestamps_lie_in_their_month() -> None:
     expected = pd.Period("2025-01", freq="M") + df["period"].to_numpy()
     assert (df["timestamp"].dt.to_period("M").to_numpy() == expected).all()
     assert set(CHURN_FREQUENCIES) == {"W", "MS"}
+
+
+def test_period_bounds_are_weeks_or_calendar_months() -> None:
+    week = pd.Timestamp("2025-01-06")
+    assert period_bounds(week, "W", 2) == (pd.Timestamp("2025-01-20"), pd.Timestamp("2025-01-27"))
+    month = pd.Timestamp("2025-01-01")
+    assert period_bounds(month, "MS", 1) == (pd.Timestamp("2025-02-01"), pd.Timestamp("2025-03-01"))
+    df = make_churn(n_per_period=50, periods=3, freq="MS", start="2025-01-01")
+    for k, rows in df.groupby("period"):
+        begin, end = period_bounds(month, "MS", int(k))
+        assert (rows["timestamp"] >= begin).all() and (rows["timestamp"] < end).all()
 
 
 def test_churn_label_is_learnable_but_not_trivial(churn: pd.DataFrame) -> None:

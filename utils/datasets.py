@@ -43,6 +43,7 @@ __all__ = [
     "fingerprint",
     "load_builtin",
     "make_churn",
+    "period_bounds",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -325,7 +326,13 @@ def _validate_start(start: object) -> pd.Timestamp:
     return ts.as_unit("ns")
 
 
-def _period_bounds(start: pd.Timestamp, freq: str, k: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+def period_bounds(start: pd.Timestamp, freq: str, k: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First instant of period ``k`` and of the next one, as :func:`make_churn` lays them out.
+
+    Periods start at ``start``: weeks of 7 days (``freq="W"``) or calendar months (``"MS"``).
+    Every timestamp of period ``k`` lies in ``[begin, end)``; :mod:`utils.validation` checks
+    batches against the same bounds.
+    """
     if freq == "W":
         begin = start + pd.Timedelta(days=7 * k)
         return begin, begin + pd.Timedelta(days=7)
@@ -463,7 +470,7 @@ def _make_period(
     steps = _drift_steps(k, drift_start)
     cov = covariate_drift * steps
 
-    begin, end = _period_bounds(start, freq, k)
+    begin, end = period_bounds(start, freq, k)
     span_s = int((end - begin) / pd.Timedelta(seconds=1))
     offsets = np.sort(streams[0].integers(0, span_s, size=n))
     timestamps = pd.DatetimeIndex(begin + pd.to_timedelta(offsets, unit="s")).as_unit("ns")

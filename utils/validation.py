@@ -37,6 +37,7 @@ from utils.datasets import (
     CHURN_TARGET,
     ChurnCosts,
     _validate_start,
+    period_bounds,
 )
 
 if TYPE_CHECKING:
@@ -114,13 +115,6 @@ def _pandera() -> Any:
 _check_start = _validate_start
 
 
-def _period_begin(start: pd.Timestamp, freq: str, k: int) -> pd.Timestamp:
-    """First instant of period ``k`` (as in :func:`utils.datasets.make_churn`)."""
-    if freq == "W":
-        return start + pd.Timedelta(days=7 * k)
-    return start + pd.DateOffset(months=k)
-
-
 def _timestamps_inside_periods(start: pd.Timestamp, freq: str) -> Any:
     """A frame-wide check: each row's timestamp lies inside the period its ``period`` names."""
 
@@ -139,8 +133,7 @@ def _timestamps_inside_periods(start: pd.Timestamp, freq: str) -> Any:
             if k != int(k) or abs(k) > 10_000:
                 continue  # not a period number: the range check of `period` reports it
             rows = numbers_ == k
-            begin = _period_begin(start, freq, int(k))
-            end = _period_begin(start, freq, int(k) + 1)
+            begin, end = period_bounds(start, freq, int(k))
             chosen = stamps[rows]
             ok[rows] = chosen.isna() | ((chosen >= begin) & (chosen < end))
         return pd.Series(ok, index=df.index)
@@ -213,7 +206,7 @@ def churn_schema(
     frame_check = pa.Check(
         _timestamps_inside_periods(start_ts, freq), name="timestamp_in_period", error=_TIME_CHECK
     )
-    end = _period_begin(start_ts, freq, int(periods))
+    end = period_bounds(start_ts, freq, int(periods) - 1)[1]
     return pa.DataFrameSchema(
         columns,
         checks=[frame_check],
