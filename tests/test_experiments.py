@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from utils import datasets, experiments, tracking, training
-from utils.paths import repo_root
+from utils.paths import git_output, repo_root
 
 TOPIC = "05-test-experiments"
 
@@ -106,6 +106,18 @@ def _git_head() -> str | None:
 def test_git_commit_is_the_checkout_or_none(tmp_path: Path) -> None:
     assert experiments.git_commit() == _git_head()
     assert experiments.git_commit(tmp_path) is None  # not a repository
+
+
+def test_git_output_is_none_when_git_cannot_answer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    head = _git_head()
+    answer = git_output(repo_root(), "rev-parse", "HEAD")
+    assert (answer or "").strip() == (head or "")
+    assert git_output(tmp_path, "rev-parse", "HEAD") is None  # not a repository
+    assert git_output(repo_root(), "no-such-git-command") is None  # git fails
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git on PATH
+    assert git_output(repo_root(), "rev-parse", "HEAD") is None
 
 
 def test_code_version_works_without_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

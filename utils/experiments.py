@@ -37,8 +37,6 @@ import itertools
 import math
 import numbers
 import re
-import shutil
-import subprocess
 import sys
 import time
 import uuid
@@ -141,25 +139,11 @@ def git_commit(path: str | Path | None = None) -> str | None:
     the code version must not depend on git being there. It says which *committed* version the
     code started from; uncommitted edits show in :func:`source_hash`.
     """
-    from utils.paths import repo_root
+    from utils.paths import git_output, repo_root
 
-    git = shutil.which("git")
-    if git is None:
-        return None
-    folder = Path(path) if path is not None else repo_root()
-    try:
-        done = subprocess.run(  # noqa: S603 - fixed arguments
-            [git, "rev-parse", "HEAD"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    commit = done.stdout.strip()
-    if done.returncode != 0 or not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit):
+    output = git_output(Path(path) if path is not None else repo_root(), "rev-parse", "HEAD")
+    commit = (output or "").strip()
+    if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit):
         return None
     return commit
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 STATE_ENV = "MLOPS_COURSE_STATE"
@@ -26,3 +28,26 @@ def state_dir(create: bool = True) -> Path:
     if create:
         path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def git_output(folder: str | os.PathLike[str], *args: str) -> str | None:
+    """The standard output of ``git -C <folder> <args>``, or None when it cannot say.
+
+    None when git is not installed, ``folder`` is not in a git repository (e.g. a downloaded
+    ZIP of the course), or git fails or takes more than 10 s: the code versions of notebooks
+    05 and 06 are built on it and must not depend on git being there.
+    """
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+            [git, "--no-optional-locks", "-C", str(folder), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None

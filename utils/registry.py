@@ -29,14 +29,13 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from utils.paths import repo_root
+from utils.paths import git_output, repo_root
 
 if TYPE_CHECKING:  # pragma: no cover - for type hints only
     import pandas as pd
@@ -303,20 +302,6 @@ def _quote(text: str) -> str:
 # --------------------------------------------------------------------------- lineage
 
 
-def _git(root: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(  # noqa: S603 - fixed arguments, no shell
-            ["git", "--no-optional-locks", "-C", str(root), *args],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 else None
-
-
 def _source_hash(package: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
@@ -358,11 +343,11 @@ def code_version(root: str | os.PathLike[str] | None = None) -> str:
             "repository's root folder, or nothing for the default."
         )
     source = _source_hash(package)
-    top = _git(base, "rev-parse", "--show-toplevel")
-    commit = _git(base, "rev-parse", "HEAD") if top else None
+    top = git_output(base, "rev-parse", "--show-toplevel")
+    commit = git_output(base, "rev-parse", "HEAD") if top else None
     if top is None or commit is None or Path(top.strip()).resolve() != base:
         return f"utils:{source}"
-    changes = _git(base, "status", "--porcelain", "--untracked-files=all", "--", "utils")
+    changes = git_output(base, "status", "--porcelain", "--untracked-files=all", "--", "utils")
     if changes is None:
         return f"utils:{source}"
     dirty = [line for line in changes.splitlines() if line.strip().endswith(".py")]
