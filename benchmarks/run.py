@@ -44,9 +44,14 @@ def _tree_rss(proc: psutil.Process) -> int:
 
 
 def _kernel_rss(proc: psutil.Process) -> int:
-    """RSS of the ipykernel processes below ``proc``."""
+    """RSS of the kernel: the ipykernel processes right below ``proc``.
+
+    Only ``proc``'s own children count. A process the kernel starts (a server, a pytest run)
+    is a copy of the kernel for a moment between fork and exec, with the kernel's command line:
+    counting it would add the kernel's memory twice.
+    """
     total = 0
-    for p in proc.children(recursive=True):
+    for p in proc.children():
         try:
             if "ipykernel" in " ".join(p.cmdline()):
                 total += p.memory_info().rss
