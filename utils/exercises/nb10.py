@@ -61,6 +61,12 @@ def _check_schedule(answer: object, *, scenario: Any) -> tuple[Status, str]:
     last = scenario.months - 1
     if any(m > last for m in months):
         return INCORRECT, f"The stream ends with month {last}: no retraining after it."
+    steps = {b - a for a, b in zip(months, months[1:], strict=False)}
+    if months and steps <= {EVERY} and months[0] != first + EVERY:
+        return INCORRECT, (
+            f"Steps of {EVERY} months are right, the start is not: the first model was built in "
+            f"month {first}, so the first retraining is month {first + EVERY}, not {months[0]}."
+        )
     if len(months) != len(expected):
         return INCORRECT, (
             f"You listed {len(months)} months; count again: every {EVERY} months from month "
