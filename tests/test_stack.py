@@ -250,16 +250,41 @@ def test_cost_score_rejects_bad_times() -> None:
         stack.cost_score_from_seconds("fast")  # type: ignore[arg-type]
 
 
-def test_complexity_score_relative_to_the_fewest_lines() -> None:
-    assert stack.complexity_score_from_lines(6, 6) == 5.0
-    assert stack.complexity_score_from_lines(12, 6) == 2.5
-    assert stack.complexity_score_from_lines(9, 6) == 3.3
-    with pytest.raises(ValueError, match="cannot be more"):
-        stack.complexity_score_from_lines(3, 6)
-    with pytest.raises(ValueError, match="1 or more"):
-        stack.complexity_score_from_lines(0, 0)
-    with pytest.raises(TypeError, match="whole number"):
-        stack.complexity_score_from_lines(6.5, 6)  # type: ignore[arg-type]
+MLFLOW, JSONL = "MLflow (self-hosted)", "JSON-lines file (hand-rolled)"
+
+
+@pytest.mark.parametrize("mlflow_seconds", [0.001, 0.05, 0.5, 5.0, 50.0])
+def test_a_measured_cost_keeps_complexity_a_judgement_and_mlflow_first(
+    matrix: pd.DataFrame, mlflow_seconds: float
+) -> None:
+    """Notebook 11: only Cost is measured; Complexity stays illustrative, with its own reason, and
+    with equal weights MLflow stays ahead of the file log whatever the timing gives."""
+    measured = matrix
+    for tool, seconds in ((JSONL, 0.0001), (MLFLOW, mlflow_seconds)):
+        measured = stack.set_score(
+            measured,
+            "experiment tracking",
+            tool,
+            "Cost",
+            stack.cost_score_from_seconds(seconds),
+            note=f"{seconds} s per logged run",
+        )
+        measured = stack.set_score(
+            measured,
+            "experiment tracking",
+            tool,
+            "Complexity",
+            3,
+            basis=stack.ILLUSTRATIVE,
+            note="judgement: what it takes to learn, set up, run and maintain",
+        )
+    table = stack.weighted_scores(measured, stack.EQUAL_WEIGHTS).set_index("tool")
+    assert table.loc[MLFLOW, "measured"] == table.loc[JSONL, "measured"] == "Cost"
+    assert table.loc[MLFLOW, "Complexity"] == table.loc[JSONL, "Complexity"] == 3
+    complexity = measured[measured["criterion"] == "Complexity"]
+    assert complexity["basis"].eq(stack.ILLUSTRATIVE).all()
+    ranked = stack.ranking(measured, stack.EQUAL_WEIGHTS)["experiment tracking"]
+    assert ranked.index(MLFLOW) < ranked.index(JSONL)
 
 
 def _short(x):

@@ -15,9 +15,10 @@ Complexity and Community. This module holds the machinery of that choice:
   (:func:`ranking`, :func:`winners`);
 * a **chart** of the ranking (:func:`ranking_figure`) and a **widget** with one slider per weight
   (:class:`DecisionWidget`), which calls :func:`weighted_scores` and nothing else;
-* helpers for turning a measurement into a score with a stated rule
-  (:func:`cost_score_from_seconds`, :func:`complexity_score_from_lines`) and for counting the
-  lines of code of functions (:func:`code_lines`).
+* a rule for turning a measured time per use into a Cost score (:func:`cost_score_from_seconds`),
+  and a counter of the lines of code of functions (:func:`code_lines`). The line count is a
+  measurement to show *beside* the matrix, not a Complexity score: Complexity asks how hard a
+  tool is to learn, set up, run and maintain, and the code we write for it is only part of that.
 
 "Higher is better for the team" on every criterion, as in :func:`utils.figures.four_c_radar`:
 a high Cost score means *cheap*, a high Complexity score means *simple*.
@@ -52,7 +53,6 @@ __all__ = [
     "check_matrix",
     "check_weights",
     "code_lines",
-    "complexity_score_from_lines",
     "cost_score_from_seconds",
     "default_matrix",
     "ranking",
@@ -492,30 +492,6 @@ def cost_score_from_seconds(seconds: float) -> int:
         if value < limit:
             return score
     return 1
-
-
-def complexity_score_from_lines(lines: int, fewest: int) -> float:
-    """Turn the lines of code a tool needs for a job into a Complexity score, relative to the
-    fewest lines any candidate needs: ``5 * fewest / lines``, rounded to one decimal.
-
-    Introduced in notebook 11. The candidate with the fewest lines scores 5; one that needs
-    twice as many lines scores 2.5.
-
-    Raises:
-        TypeError: an argument is not a whole number.
-        ValueError: a count is below 1, or ``fewest`` is more than ``lines``.
-    """
-    for value, name in ((lines, "lines"), (fewest, "fewest")):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"{name} must be a whole number of lines, got {value!r}.")
-        if value < 1:
-            raise ValueError(f"{name} must be 1 or more, got {value}.")
-    if fewest > lines:
-        raise ValueError(
-            f"fewest ({fewest}) is the smallest count of all candidates, so it cannot be more "
-            f"than lines ({lines})."
-        )
-    return round(SCALE * int(fewest) / int(lines), 1)
 
 
 def code_lines(*functions: Callable[..., Any]) -> int:
