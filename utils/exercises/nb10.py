@@ -179,7 +179,8 @@ TEAMS: dict[str, int] = {
     "Every change to the pipeline's code is tested and built by CI and deployed automatically; "
     "the deployed pipeline retrains on triggers and delivers models through a registry, with a "
     "metadata store and an orchestrator.": 2,
-    "This notebook's 'never' policy: the model built at the end of the history serves all year.": 0,
+    "This notebook's 'never' policy: the model built at the end of the history serves all "
+    "fifteen months.": 0,
     "This notebook's 'drift-triggered' policy: the loop retrains, validates, gates and promotes "
     "by itself.": 1,
 }
