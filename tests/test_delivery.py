@@ -203,6 +203,31 @@ def test_a_server_that_does_not_answer_in_time_is_stopped(served_model: dict) ->
     assert not (state_dir() / "model-servers" / f"model-{server.port}").exists()
 
 
+def test_scoring_server_falls_back_to_the_cli_without_mlflows_private_name(
+    served_model: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow.pyfunc import scoring_server
+
+    assert delivery._serving_via("scoring-server") == ("scoring-server", None)
+    assert delivery._serving_via("cli") == ("cli", None)
+    monkeypatch.delattr(scoring_server, "_SERVER_MODEL_PATH")
+    via, note = delivery._serving_via("scoring-server")
+    assert via == "cli" and note is not None and "mlflow models serve" in note
+    # start() takes the fallback and says so in its log (the short timeout keeps this fast)
+    server = delivery.ModelServer(
+        registry.model_uri(served_model["name"], "champion"),
+        via="scoring-server",
+        timeout=0.3,
+        progress=False,
+    )
+    with pytest.raises(delivery.ModelServerError, match="did not answer"):
+        server.start()
+    assert server.via == "cli" and server.note == note
+    assert server.command_line.startswith("mlflow models serve")
+    assert f"# {note}" in server.log_file.read_text().splitlines()
+    assert not server.running and delivery.port_is_free(server.port)
+
+
 def test_stop_leaves_no_process_and_frees_the_port(cli_server: delivery.ModelServer) -> None:
     pid, port = cli_server.pid, cli_server.port
     assert delivery.process_alive(pid)

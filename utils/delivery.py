@@ -353,6 +353,25 @@ def _stop_all() -> None:  # pragma: no cover - runs when Python exits
         server.stop()
 
 
+def _serving_via(via: Via) -> tuple[Via, str | None]:
+    """How to start the server, and a note if that is not ``via``.
+
+    ``"scoring-server"`` relies on a private name of MLflow (``scoring_server._SERVER_MODEL_PATH``,
+    the environment variable that tells the scoring server where the model is). If the installed
+    MLflow lacks it, fall back to the documented ``mlflow models serve`` (``"cli"``).
+    """
+    if via != "scoring-server":
+        return via, None
+    from mlflow.pyfunc import scoring_server
+
+    if isinstance(getattr(scoring_server, "_SERVER_MODEL_PATH", None), str):
+        return via, None
+    return "cli", (
+        "note: this MLflow has no scoring_server._SERVER_MODEL_PATH, so the server is started "
+        "with `mlflow models serve` (via='cli') instead of via='scoring-server'"
+    )
+
+
 def _parse_model_uri(model_uri: object) -> tuple[str, str | None, str | None]:
     if not isinstance(model_uri, str):
         raise TypeError(
@@ -387,7 +406,9 @@ class ModelServer:
         with ModelServer("models:/churn@champion") as server:
             server.predict(X)
 
-    After a failed start, ``error`` holds the line of the log that names the error.
+    After a failed start, ``error`` holds the line of the log that names the error. If the
+    installed MLflow lacks the private name that ``"scoring-server"`` relies on, :meth:`start`
+    falls back to ``"cli"`` and says so in ``note``, in the log and in the status line.
 
     Args:
         model_uri: ``models:/<name>@<alias>`` or ``models:/<name>/<version>``.
@@ -429,6 +450,7 @@ class ModelServer:
         self.command: list[str] = []
         self.startup_seconds: float | None = None
         self.error: str | None = None
+        self.note: str | None = None  # set by start() when it falls back to via="cli"
         self._proc: subprocess.Popen[bytes] | None = None
         self._model_dir: Path | None = None
 
@@ -519,6 +541,7 @@ class ModelServer:
         folder.mkdir(parents=True, exist_ok=True)
         self.log_file = folder / f"model-server-{port}.log"
         env = self._environment()
+        self.via, self.note = _serving_via(self.via)
         if self.via == "cli":
             self.command = [
                 sys.executable,
@@ -574,6 +597,8 @@ class ModelServer:
         started = time.perf_counter()
         with open(self.log_file, "wb") as log:
             log.write(f"$ {self.command_line}\n".encode())
+            if self.note:
+                log.write(f"# {self.note}\n".encode())
             log.flush()
             self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
                 self.command,
@@ -604,7 +629,7 @@ class ModelServer:
                 self.startup_seconds = elapsed
                 status.update(
                     f"model server for {what} answers at {self.url} after {elapsed:.1f} s "
-                    f"(pid {self.pid})"
+                    f"(pid {self.pid})" + (f"\n{self.note}" if self.note else "")
                 )
                 return self
             if time.monotonic() > deadline:
