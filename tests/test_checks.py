@@ -368,3 +368,18 @@ def test_is_unwritten_tells_a_placeholder_from_a_written_function() -> None:
     assert checks.is_unwritten(placeholder) and checks.is_unwritten(passes)
     assert not checks.is_unwritten(written)
     assert not checks.is_unwritten(len) and not checks.is_unwritten(3)
+
+
+def test_function_answer_problem_names_what_to_give_and_what_to_write() -> None:
+    def placeholder(report): ...
+
+    def written(report):
+        return True
+
+    status, message = checks.function_answer_problem(True, "rule", "return True or False")
+    assert status == checks.INCORRECT and "Give the rule itself" in message
+    assert "not a bool" in message
+    status, message = checks.function_answer_problem(placeholder, "rule", "return True or False")
+    assert status == checks.NOT_ATTEMPTED
+    assert message.startswith("Your rule does nothing yet") and "return True or False" in message
+    assert checks.function_answer_problem(written, "rule", "return True or False") is None

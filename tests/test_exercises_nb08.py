@@ -91,7 +91,7 @@ def test_wrong_rules_get_a_hint(rule, hint: str) -> None:
 
 def test_a_value_instead_of_a_rule_gets_a_hint() -> None:
     result = checks.check("08.1", True)
-    assert result.status == INCORRECT and "as a function" in result.message
+    assert result.status == INCORRECT and "Give the rule itself" in result.message
 
 
 # --------------------------------------------------------------------------- 08.2

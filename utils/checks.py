@@ -571,3 +571,28 @@ def is_unwritten(function: object) -> bool:
     if code is None:
         return False
     return code.co_code == _empty.__code__.co_code and set(code.co_consts) <= {None, Ellipsis}
+
+
+def function_answer_problem(answer: object, what: str, todo: str) -> tuple[Status, str] | None:
+    """The first checks of an exercise whose answer is a function; None when it is written.
+
+    Introduced in notebook 07 (tests written as functions) and used by 08 and 10 (rules):
+    an answer that is not callable is *incorrect*, one whose body is still the placeholder
+    (:func:`is_unwritten`) is *not attempted*.
+
+    Args:
+        answer: what the student passed.
+        what: what the function is, e.g. ``"rule"`` or ``"test function"``.
+        todo: what to write in its body, e.g. ``"return True or False"``.
+    """
+    if not callable(answer):
+        return INCORRECT, (
+            f"Give the {what} itself (the function's name, without parentheses), not a "
+            f"{type(answer).__name__}."
+        )
+    if is_unwritten(answer):
+        return NOT_ATTEMPTED, (
+            f"Your {what} does nothing yet (its body is still ...): {todo}, then run that cell "
+            "and this one again."
+        )
+    return None

@@ -20,7 +20,13 @@ import numpy as np
 import pandas as pd
 
 from utils import ml_test_score
-from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Status, is_unwritten, register
+from utils.checks import (
+    CORRECT,
+    INCORRECT,
+    Status,
+    function_answer_problem,
+    register,
+)
 from utils.datasets import CHURN_FEATURES, make_churn
 
 __all__ = ["DESCRIBED_PIPELINE_ANSWERS"]
@@ -61,17 +67,7 @@ def _describe(error: BaseException) -> str:
 
 def _check_test_function(answer: object) -> tuple[Status, str] | None:
     """Common first checks of 07.1 and 07.2; None when the answer is a written function."""
-    if not callable(answer):
-        return INCORRECT, (
-            f"Give the test function itself (its name without parentheses), not a "
-            f"{_type_name(answer)}."
-        )
-    if is_unwritten(answer):
-        return NOT_ATTEMPTED, (
-            "Your test function does nothing yet (its body is still ...): write the assert, "
-            "then run that cell and this one again."
-        )
-    return None
+    return function_answer_problem(answer, "test function", "write the assert")
 
 
 # ---------------------------------------------------------------------------------------------

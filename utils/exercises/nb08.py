@@ -19,7 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Status, is_unwritten, register
+from utils.checks import (
+    CORRECT,
+    INCORRECT,
+    NOT_ATTEMPTED,
+    Status,
+    function_answer_problem,
+    register,
+)
 
 __all__ = [
     "ACTIONS",
@@ -74,16 +81,9 @@ GATE_RULE_CASES: tuple[tuple[str, dict[str, float], dict[str, float] | None, boo
 
 @register("08.1", NOTEBOOK, "A gate rule: cheaper by a margin, not much worse")
 def _check_gate_rule(answer: object) -> tuple[Status, str]:
-    if not callable(answer):
-        return INCORRECT, (
-            f"Give the rule as a function (its name, without parentheses), not a "
-            f"{type(answer).__name__}."
-        )
-    if is_unwritten(answer):
-        return NOT_ATTEMPTED, (
-            "Your rule does nothing yet (its body is still ...): return True or False, then "
-            "run that cell and this one again."
-        )
+    problem = function_answer_problem(answer, "rule", "return True or False")
+    if problem is not None:
+        return problem
     for description, candidate, champion, expected in GATE_RULE_CASES:
         try:
             decision = answer(dict(candidate), None if champion is None else dict(champion))

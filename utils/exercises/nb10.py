@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Status, is_unwritten, register
+from utils.checks import (
+    CORRECT,
+    INCORRECT,
+    NOT_ATTEMPTED,
+    Status,
+    function_answer_problem,
+    register,
+)
 
 __all__ = ["EVERY", "RULE_CASES", "TEAMS", "make_report", "trigger_rule"]
 
@@ -130,16 +137,9 @@ RULE_CASES: tuple[tuple[str, dict[str, Any], bool], ...] = (
 
 @register("10.2", NOTEBOOK, "A trigger rule of your own")
 def _check_rule(answer: object) -> tuple[Status, str]:
-    if not callable(answer):
-        return INCORRECT, (
-            f"Give the rule as a function (its name, without parentheses), not a "
-            f"{type(answer).__name__}."
-        )
-    if is_unwritten(answer):
-        return NOT_ATTEMPTED, (
-            "Your rule does nothing yet (its body is still ...): return True or False, then "
-            "run that cell and this one again."
-        )
+    problem = function_answer_problem(answer, "rule", "return True or False")
+    if problem is not None:
+        return problem
     for description, settings, expected in RULE_CASES:
         try:
             decision = answer(make_report(**settings))
