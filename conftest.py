@@ -1,41 +1,95 @@
 """Test-session set-up shared by the unit tests and nbval.
 
-One course tracking server is started for the whole test session, in a throwaway state
-folder, and ``MLFLOW_TRACKING_URI`` points every test and every notebook kernel at it (as a
-class server would). It is started by the controlling pytest process before the xdist
-workers are spawned, so they and their kernels inherit the environment, and it is stopped
-when the session ends.
+* One course tracking server is started for the whole test session, in a throwaway state
+  folder, and ``MLFLOW_TRACKING_URI`` points the unit tests at it (as a class server would).
+  The controlling pytest process starts it in the background on a port chosen first, before
+  the xdist workers are spawned, so they inherit the address; it gets ready while the workers
+  collect the tests, and each worker waits for it before its first test (``session_server``).
+  It is stopped when the session ends. The notebooks do not use it:
+  ``tests/nbval_fresh_state.py`` runs each one on a fresh state of its own.
+* Markers (declared in ``pyproject.toml``) say what a test needs beyond Python: ``kernel`` (a
+  Jupyter kernel: notebooks, decks), ``browser`` (Chromium), ``postgres`` (PostgreSQL).
+  ``make check`` runs the tests that need none of them.
+* :func:`require_tool` is the one place that decides what a missing tool means: a skip
+  with the reason on a contributor's machine, a failure when ``CI`` is set (CI must check
+  everything). Test files use it with ``from conftest import require_tool``. The run ends
+  with one line per skipped suite and why.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import tempfile
+import threading
+import time
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.nbval_fresh_state"]
+
 _SESSION: dict[str, str] = {}
+_STARTER: list[threading.Thread] = []
+SESSION_URL_ENV = "MLOPS_TEST_SESSION_URL"
 
 
 def _is_xdist_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    """Start the session's server in the background: it gets ready while tests are collected."""
     if _is_xdist_worker(config) or os.environ.get("MLOPS_TEST_SESSION_SERVER") == "0":
         return
     from utils import tracking
 
     state = Path(tempfile.mkdtemp(prefix="mlops-course-test-state-"))
-    server = tracking.start(state_dir=state)
-    assert server.url is not None
-    _SESSION.update(state=str(state), url=server.url)
-    os.environ["MLFLOW_TRACKING_URI"] = server.url
+    url = f"http://127.0.0.1:{_free_port()}"
+    starter = threading.Thread(
+        target=tracking.start,
+        kwargs={"state_dir": state, "port": int(url.rsplit(":", 1)[1])},
+        name="session-server",
+        daemon=True,
+    )
+    starter.start()
+    _STARTER.append(starter)
+    _SESSION.update(state=str(state), url=url)
+    os.environ["MLFLOW_TRACKING_URI"] = url
+    os.environ[SESSION_URL_ENV] = url
     os.environ["MLOPS_TEST_SESSION_STATE"] = str(state)
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_server() -> str | None:
+    """Wait (once per worker) until the session's server answers; fail with its log if not."""
+    url = os.environ.get(SESSION_URL_ENV)
+    if not url:
+        return None
+    from utils import tracking
+
+    state = Path(os.environ["MLOPS_TEST_SESSION_STATE"])
+    deadline = time.monotonic() + tracking.START_TIMEOUT
+    while time.monotonic() < deadline:
+        if tracking.status(state).running:
+            return url
+        if _STARTER and not _STARTER[0].is_alive() and not tracking.status(state).running:
+            break  # the start failed in this process: no point in waiting
+        time.sleep(0.25)
+    log = state / tracking.LOG_FILE
+    tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+    pytest.fail(f"The test session's tracking server did not start at {url}. Its log:\n{tail}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -43,24 +97,129 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         return
     from utils import tracking
 
+    for starter in _STARTER:
+        starter.join(timeout=tracking.START_TIMEOUT)
+    _STARTER.clear()
     tracking.stop(state_dir=_SESSION["state"])
     shutil.rmtree(_SESSION["state"], ignore_errors=True)
     _SESSION.clear()
 
 
-# The longest test files, longest first (about 6, 7, 5, 4 and 2 minutes on two cores). `make test`
-# runs pytest-xdist with `--dist loadfile --no-loadscope-reorder`: a worker takes a whole file,
-# in collection order. Starting with these spreads them over both workers; otherwise xdist
+# --------------------------------------------------------------------------- missing tools
+
+#: The prefix of every skip for a missing tool; the summary at the end groups them by suite.
+MISSING_TOOL = "not checked on this machine:"
+
+
+def require_tool(available: bool, message: str) -> None:
+    """Skip when a tool a suite needs is missing, or fail when ``CI`` is set.
+
+    ``message`` says what is missing and how to install it. On a contributor's machine the
+    test is skipped (and listed at the end of the run); in CI every check must run, so the
+    same message fails the test.
+    """
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI is set, so every suite must run: this is an error.)")
+    pytest.skip(f"{MISSING_TOOL} {message}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """End the run with one line per suite skipped for a missing tool, and why."""
+    suites: dict[str, set[str]] = defaultdict(set)
+    counts: dict[str, int] = defaultdict(int)
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""
+        if MISSING_TOOL not in str(reason):
+            continue
+        suite = report.nodeid.split("::")[0]
+        suites[suite].add(str(reason).split(MISSING_TOOL, 1)[1].strip())
+        counts[suite] += 1
+    if not suites:
+        return
+    terminalreporter.section("suites not checked on this machine", sep="=", yellow=True)
+    for suite in sorted(suites):
+        reasons = "; ".join(sorted(suites[suite]))
+        terminalreporter.line(f"SKIPPED {suite} ({counts[suite]} tests): {reasons}")
+    terminalreporter.line(
+        "This run did not check everything: install what is named above, or let CI run it "
+        "(with CI set, a missing tool is an error)."
+    )
+
+
+# --------------------------------------------------------------------------- test times
+
+#: Where each run writes the time spent per test file (setup, call and teardown of its tests);
+#: `make bench` reads it to list the slowest files against their budgets in CONTRIBUTING.md.
+TEST_TIMES = Path(__file__).resolve().parent / "_build" / "test-times.json"
+_TIMES: dict[str, float] = defaultdict(float)
+_STARTED: list[float] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _STARTED.append(time.time())
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    path = report.nodeid.split("::")[0]
+    if (TEST_TIMES.parent.parent / path).is_file():  # the course's own files, not a test's
+        _TIMES[path] += report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Record this run's time per file, keeping the files it did not run from earlier runs."""
+    if _is_xdist_worker(session.config) or not _TIMES or not _STARTED:
+        return
+    try:
+        files = json.loads(TEST_TIMES.read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        files = {}
+    finished = time.strftime("%Y-%m-%d %H:%M")
+    workers = getattr(session.config.option, "numprocesses", None) or 0
+    for path, seconds in _TIMES.items():
+        files[path] = {"seconds": round(seconds, 1), "measured": finished, "workers": workers}
+    record = {
+        "last_run": {
+            "finished": finished,
+            "wall_seconds": round(time.time() - _STARTED[0], 1),
+            "workers": workers,
+            "tests": session.testscollected,
+            "exit_status": int(exitstatus),
+        },
+        "files": dict(sorted(files.items())),
+    }
+    TEST_TIMES.parent.mkdir(exist_ok=True)
+    TEST_TIMES.write_text(json.dumps(record, indent=1) + "\n")
+
+
+# --------------------------------------------------------------------------- order
+
+# The longest test files, longest first (as `make bench` reports them). `make test` runs
+# pytest-xdist with `--dist loadfile --no-loadscope-reorder`: a worker takes a whole file, in
+# collection order. Starting with these spreads them over both workers; otherwise xdist
 # orders files by their number of tests, which left the few long ones to one worker at the end.
 LONGEST_FIRST = (
     "tests/test_classroom.py",
-    "tests/test_notebooks.py",
-    "tests/test_notebooks_odd.py",
     "tests/test_slides.py",
     "tests/test_e2e.py",
+    "notebooks/08_continuous_delivery.ipynb",
+    "notebooks/10_full_cycle.ipynb",
+    "notebooks/07_testing_ml_systems.ipynb",
+    "notebooks/05_experiment_tracking.ipynb",
+    "notebooks/03_devops_to_mlops.ipynb",
+    "notebooks/09_monitoring_and_drift.ipynb",
+    "notebooks/06_model_registry.ipynb",
+    "notebooks/04_data_phase.ipynb",
+    "notebooks/11_choosing_your_stack.ipynb",
+    "notebooks/01_linear_coursework.ipynb",
+    "notebooks/02_hidden_technical_debt.ipynb",
+    "notebooks/00_start_here.ipynb",
 )
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
         path = item.nodeid.split("::")[0]

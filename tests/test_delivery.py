@@ -105,6 +105,7 @@ def test_payload_refuses_bad_input(data: dict[str, pd.DataFrame]) -> None:
 # ----------------------------------------------------------------------------- ModelServer
 
 
+@pytest.mark.server
 def test_cli_server_serves_the_registered_version(
     cli_server: delivery.ModelServer, served_model: dict, data: dict[str, pd.DataFrame]
 ) -> None:
@@ -123,6 +124,7 @@ def test_cli_server_serves_the_registered_version(
     assert np.array_equal(served, served_model["model"].predict_proba(X))
 
 
+@pytest.mark.server
 def test_a_malformed_request_gets_a_4xx_with_a_message(
     cli_server: delivery.ModelServer, data: dict[str, pd.DataFrame]
 ) -> None:
@@ -136,6 +138,7 @@ def test_a_malformed_request_gets_a_4xx_with_a_message(
     assert 400 <= status < 500
 
 
+@pytest.mark.server
 def test_smoke_test_passes_and_catches_wrong_answers(
     cli_server: delivery.ModelServer, served_model: dict, data: dict[str, pd.DataFrame]
 ) -> None:
@@ -157,6 +160,7 @@ def test_smoke_test_passes_and_catches_wrong_answers(
     assert not delivery.smoke_test(None, rows).passed
 
 
+@pytest.mark.server
 def test_a_port_in_use_gives_a_clear_error(served_model: dict) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -188,6 +192,7 @@ def test_a_model_uri_that_does_not_exist_gives_a_clear_error(served_model: dict)
         delivery.ModelServer(f"models:/{served_model['name']}/1", port=80)
 
 
+@pytest.mark.server
 def test_a_server_that_does_not_answer_in_time_is_stopped(served_model: dict) -> None:
     server = delivery.ModelServer(
         registry.model_uri(served_model["name"], "champion"),
@@ -203,6 +208,7 @@ def test_a_server_that_does_not_answer_in_time_is_stopped(served_model: dict) ->
     assert not (state_dir() / "model-servers" / f"model-{server.port}").exists()
 
 
+@pytest.mark.server
 def test_scoring_server_falls_back_to_the_cli_without_mlflows_private_name(
     served_model: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -228,6 +234,7 @@ def test_scoring_server_falls_back_to_the_cli_without_mlflows_private_name(
     assert not server.running and delivery.port_is_free(server.port)
 
 
+@pytest.mark.server
 def test_stop_leaves_no_process_and_frees_the_port(cli_server: delivery.ModelServer) -> None:
     pid, port = cli_server.pid, cli_server.port
     assert delivery.process_alive(pid)
@@ -389,6 +396,7 @@ def test_pipeline_stops_on_bad_data_before_training(
     assert registry.version_of(pipeline_model["name"]) == pipeline_model["version"]
 
 
+@pytest.mark.server
 def test_pipeline_promotes_serves_and_rolls_back_a_model_that_cannot_be_served(
     data: dict[str, pd.DataFrame], schema, pipeline_model: dict
 ) -> None:

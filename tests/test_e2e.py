@@ -49,6 +49,7 @@ import nbformat
 import psutil
 import pytest
 
+from conftest import require_tool
 from utils import lab, tracking
 from utils.paths import repo_root
 
@@ -91,15 +92,6 @@ STDERR_MIME = "application/vnd.jupyter.stderr"
 # --------------------------------------------------------------------------- requirements
 
 
-def _require(available: bool, message: str) -> None:
-    """Skip when a tool is missing, or fail when CI is set (CI must run every check)."""
-    if available:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{message} CI is set, so this is an error.")
-    pytest.skip(message)
-
-
 def _load_build_module() -> Any:
     spec = importlib.util.spec_from_file_location("slides_build_for_e2e", SLIDES / "build.py")
     assert spec is not None and spec.loader is not None
@@ -126,12 +118,12 @@ def _browser_tools() -> tuple[str, str]:
     """Return (node, chromium), installing playwright-core if needed; skip or fail if missing."""
     build = _load_build_module()
     node = shutil.which("node")
-    _require(
+    require_tool(
         node is not None,
         "node not found: the browser test needs Node.js 18+ (apt-get install nodejs npm).",
     )
     chromium = build.find_chromium()
-    _require(
+    require_tool(
         chromium is not None,
         "Chromium not found: the browser test needs it (apt-get "
         "install chromium, or set CHROMIUM to a Chromium or Chrome executable).",
@@ -140,7 +132,7 @@ def _browser_tools() -> tuple[str, str]:
         try:
             build.ensure_node_modules()
         except build.BuildError as error:
-            _require(False, f"playwright-core is not installed in slides/node_modules: {error}")
+            require_tool(False, f"playwright-core is not installed in slides/node_modules: {error}")
     assert node is not None and chromium is not None
     return node, chromium
 
@@ -537,6 +529,8 @@ def _outputs(entry: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
 # --------------------------------------------------------------------------- the checks
 
 
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_make_lab_opens_the_first_notebook_with_a_running_kernel(journey):
     report = _report(journey)
     assert journey["lab"]["mlflow_started_by_lab"] is True  # a fresh machine: nothing was running
@@ -551,6 +545,8 @@ def test_make_lab_opens_the_first_notebook_with_a_running_kernel(journey):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS)
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_every_cell_runs_without_an_error(journey, path):
     entry = _notebook(journey, path)
     assert entry["dialogs"] == [], (
@@ -577,6 +573,8 @@ def test_every_cell_runs_without_an_error(journey, path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS)
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_every_widget_is_a_visible_control(journey, path):
     entry = _notebook(journey, path)
     expected = sum(expected_widgets(source) for source in _code_cells(path))
@@ -602,6 +600,8 @@ def test_every_widget_is_a_visible_control(journey, path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS)
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_every_figure_is_an_image(journey, path):
     entry = _notebook(journey, path)
     expected = sum(expected_figures(source) for source in _code_cells(path))
@@ -612,6 +612,8 @@ def test_every_figure_is_an_image(journey, path):
     )
 
 
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_mlflow_ui_shows_each_run_with_its_metrics(journey):
     report = _report(journey)
     assert len(report["runs"]) == len(RUNS)
@@ -628,6 +630,8 @@ def test_mlflow_ui_shows_each_run_with_its_metrics(journey):
             assert math.isclose(float(row[1]), stored[0]["metrics"][metric], rel_tol=1e-9), row
 
 
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_run_links_printed_by_the_notebooks_open_their_runs(journey):
     report = _report(journey)
     names = {run.name for run in RUNS}
@@ -639,20 +643,28 @@ def test_run_links_printed_by_the_notebooks_open_their_runs(journey):
     assert names <= opened, f"no printed link opened {names - opened}"
 
 
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_nothing_is_fetched_from_outside_the_machine(journey):
     assert _report(journey)["outsideRequests"] == []
 
 
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_no_page_has_an_uncaught_script_error(journey):
     report = _report(journey)
     assert report["pageErrors"] == [], report["pageErrors"]
 
 
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_running_the_notebooks_in_the_browser_does_not_change_them_on_disk(journey):
     assert journey["notebooks_changed"] == []
     assert journey["checkpoints_left"] == []  # the checkpoints JupyterLab made are removed
 
 
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_ctrl_c_stops_jupyterlab_the_kernels_the_server_and_nothing_is_left(journey):
     stop, info = journey["stop"], journey["lab"]
     assert stop["returncode"] == 0, journey["lab_output"][-3000:]

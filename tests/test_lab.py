@@ -48,6 +48,7 @@ def _ctrl_c(proc: subprocess.Popen[str]) -> str:
     return out
 
 
+@pytest.mark.server
 def test_lab_starts_server_and_jupyterlab_offline_and_ctrl_c_stops_both(tmp_path: Path) -> None:
     proc = _start_lab(tmp_path)
     try:
@@ -97,6 +98,7 @@ def test_lab_starts_server_and_jupyterlab_offline_and_ctrl_c_stops_both(tmp_path
     assert not tracking.status(tmp_path).running
 
 
+@pytest.mark.server
 def test_lab_reuses_a_running_server_and_leaves_it_running(tmp_path: Path) -> None:
     server = tracking.start(state_dir=tmp_path)
     try:

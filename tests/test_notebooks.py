@@ -1,314 +1,113 @@
-"""Each notebook runs alone: no server running, an empty state folder, and again right after.
+"""Every notebook runs alone: no server running, an empty state folder, and again right after.
 
-nbval (in `make test`) runs every notebook against the test session's server. These tests
-run each one as a student's first contact does: nothing running, nothing in the state
-folder. The notebook must start its own course server, log what it promises, and a second
-run in the same state must work too (names and runs cope with what exists) and reproduce
-the same numbers.
+The runs themselves are nbval's (``make test`` collects ``notebooks/``): the plugin
+``tests/nbval_fresh_state.py`` gives each notebook a fresh state before nbval starts its
+kernel, then executes it a second time on the same state and checks what both executions left
+in the tracking server (``tests/notebook_promises.py``). These tests check that machinery.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
-import mlflow.sklearn
-import nbformat
-import numpy as np
-import psutil
+import nbval_fresh_state
 import pytest
-from mlflow.tracking import MlflowClient
-from nbclient import NotebookClient
-
-from utils import datasets, tracking
-
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-
-# What each notebook promises to leave in the tracking server: experiment topic, run name,
-# and the metrics that must be identical between two independent runs.
-GATE_METRICS = {
-    "roc_auc",
-    "gate_roc_auc",
-    "gate_cost_per_customer_eur",
-    "gate_passed",
-    "gate_checks_failed",
-}
-CYCLE_METRICS = {
-    "total_cost_eur",
-    "cost_after_drift_eur",
-    "accuracy_after_drift",
-    "n_retrains",
-    "n_promotions",
-    "n_alert_months",
-}
-PROMISES: dict[str, list[tuple[str, str, set[str]]]] = {
-    "00_start_here": [("00-start-here", "hello-tracking", {"packages_ok"})],
-    "01_linear_coursework": [("01-linear-coursework", "course-project", {"accuracy", "roc_auc"})],
-    "02_hidden_technical_debt": [],
-    "03_devops_to_mlops": [("03-devops-to-mlops", "improved-project", {"accuracy", "roc_auc"})],
-    "04_data_phase": [
-        (
-            "04-data-phase",
-            "data-version",
-            {
-                "n_rows",
-                "churn_rate",
-                "mean_monthly_charges_eur",
-                "validation_problems",
-                "break_even_probability",
-            },
-        )
-    ],
-    "05_experiment_tracking": [
-        ("05-experiment-tracking", "first-run", {"accuracy", "roc_auc", "f1", "business_cost_eur"}),
-        (
-            "05-experiment-tracking",
-            "best-config",
-            {"accuracy", "roc_auc", "cost_per_customer_eur", "train_roc_auc"},
-        ),
-        ("05-experiment-tracking", "exercise-05.2", {"roc_auc"}),
-    ],
-    "06_model_registry": [
-        ("06-model-registry", "lr-first-8-weeks", {"accuracy", "roc_auc", "cost_per_customer_eur"}),
-        ("06-model-registry", "lr-all-12-weeks", {"accuracy", "roc_auc", "cost_per_customer_eur"}),
-        ("06-model-registry", "baseline-all-12-weeks", {"accuracy", "roc_auc"}),
-    ],
-    "07_testing_ml_systems": [
-        ("07-testing-ml-systems", f"candidate-{name}-all-12-weeks", GATE_METRICS)
-        for name in ("lr", "rf")
-    ]
-    + [
-        (
-            "07-testing-ml-systems",
-            "ml-test-score-course",
-            {
-                "final_score",
-                "score_data",
-                "score_model",
-                "score_infrastructure",
-                "score_monitoring",
-            },
-        )
-    ],
-    "08_continuous_delivery": [
-        (
-            "08-continuous-delivery",
-            "starting-champion",
-            {"accuracy", "roc_auc", "cost_per_customer_eur"},
-        ),
-        ("08-continuous-delivery", "candidate-slim", GATE_METRICS),
-        ("08-continuous-delivery", "candidate-lr-12-weeks", GATE_METRICS),
-        ("08-continuous-delivery", "candidate-clipped", GATE_METRICS),
-    ],
-    "09_monitoring_and_drift": [
-        (
-            "09-monitoring-and-drift",
-            "monitor-planted-drift",
-            {
-                "first_drift_alert_week",
-                "first_prediction_alert_week",
-                "first_performance_alert_week",
-                "n_alert_weeks",
-                "reference_roc_auc",
-                "psi_monthly_charges",
-                "roc_auc",
-                "cost_per_customer_eur",
-            },
-        )
-    ],
-    "10_full_cycle": [
-        ("10-full-cycle", "initial-model", {"accuracy", "roc_auc", "cost_per_customer_eur"}),
-        ("10-full-cycle", "policy-never", CYCLE_METRICS),
-        ("10-full-cycle", "policy-scheduled", CYCLE_METRICS),
-        ("10-full-cycle", "policy-drift-triggered", CYCLE_METRICS),
-    ],
-    "11_choosing_your_stack": [
-        ("11-choosing-your-stack", "lr-C1-seed3", {"accuracy", "roc_auc", "cost_per_customer_eur"}),
-        (
-            "11-choosing-your-stack",
-            "lr-C0.01-seed1",
-            {"accuracy", "roc_auc", "cost_per_customer_eur"},
-        ),
-    ],
-}
-
-
-def _registry_after_two_runs_of_06(client: MlflowClient) -> None:
-    """Notebook 06 leaves three versions per execution; aliases on the second execution's."""
-    name = tracking.model_name("06-churn-classifier")
-    versions = {mv.version for mv in client.search_model_versions(f"name = '{name}'")}
-    assert sorted(versions, key=int) == ["1", "2", "3", "4", "5", "6"]
-    model = client.get_registered_model(name)
-    assert model.aliases == {"champion": "4", "challenger": "5"}
-    experiment = client.get_experiment_by_name(tracking.experiment_name("06-model-registry"))
-    fingerprints = {}
-    for alias, run_name in (("champion", "lr-first-8-weeks"), ("challenger", "lr-all-12-weeks")):
-        version = client.get_model_version_by_alias(name, alias)
-        run = client.get_run(version.run_id)  # lineage: the version's run exists
-        assert run.info.status == "FINISHED" and run.info.run_name == run_name
-        assert run.info.experiment_id == experiment.experiment_id
-        for tag in ("data_fingerprint", "code_version"):
-            assert version.tags[tag] == run.data.tags[tag]
-        fingerprints[alias] = version.tags["data_fingerprint"]
-    assert fingerprints["champion"] != fingerprints["challenger"]
-    last = json.loads(model.tags["alias_history"])[-1]  # exercise 06.3's recorded rollback
-    assert (last["alias"], last["action"], last["version"], last["previous"]) == (
-        "champion",
-        "rollback",
-        "4",
-        "6",
-    )
-    X = datasets.make_churn(n_per_period=50, periods=1, seed=1)[list(datasets.CHURN_FEATURES)]
-    mlflow.set_tracking_uri(client.tracking_uri)
-    champion = mlflow.sklearn.load_model(f"models:/{name}@champion").predict_proba(X)
-    version_4 = mlflow.sklearn.load_model(f"models:/{name}/4").predict_proba(X)
-    challenger = mlflow.sklearn.load_model(f"models:/{name}@challenger").predict_proba(X)
-    assert np.array_equal(champion, version_4)
-    assert not np.allclose(champion, challenger)
-
-
-def _registry_after_two_runs_of_08(client: MlflowClient) -> None:
-    """Per execution: a starting champion, a rejected, a promoted and a rolled-back candidate."""
-    name = tracking.model_name("08-churn-classifier")
-    versions = {mv.version for mv in client.search_model_versions(f"name = '{name}'")}
-    assert sorted(versions, key=int) == ["1", "2", "3", "4", "5", "6"]
-    model = client.get_registered_model(name)
-    assert model.aliases == {"champion": "5"}, "the unservable version 6 was rolled back"
-    champion = client.get_model_version_by_alias(name, "champion")
-    assert client.get_run(champion.run_id).info.run_name == "candidate-lr-12-weeks"
-    last = json.loads(model.tags["alias_history"])[-1]
-    assert (last["alias"], last["action"], last["version"], last["previous"]) == (
-        "champion",
-        "rollback",
-        "5",
-        "6",
-    )
-    X = datasets.make_churn(n_per_period=50, periods=1, seed=1)[list(datasets.CHURN_FEATURES)]
-    mlflow.set_tracking_uri(client.tracking_uri)
-    served = mlflow.sklearn.load_model(f"models:/{name}@champion").predict_proba(X)
-    version_2 = mlflow.sklearn.load_model(f"models:/{name}/2").predict_proba(X)
-    assert np.array_equal(served, version_2), "both executions trained the same winner"
-    # No model server of this notebook is left: they run in <state>/model-servers.
-    servers = Path(os.environ["MLOPS_COURSE_STATE"]).resolve() / "model-servers"
-    assert servers.is_dir(), "the notebook started no model server"
-    left = []
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        try:
-            cwd = Path(proc.cwd()).resolve()
-        except (psutil.Error, OSError):
-            continue
-        if cwd == servers or servers in cwd.parents:
-            left.append(proc.info)
-    assert left == [], f"model servers still running: {left}"
-
-
-def _registry_after_two_runs_of_10(client: MlflowClient) -> None:
-    """Notebook 10 promotes 1, 4 and 5 versions per execution (never, scheduled, triggered);
-    each registered model's alias history holds exactly those promotions, per execution."""
-    experiment = client.get_experiment_by_name(tracking.experiment_name("10-full-cycle"))
-    per_execution = {"never": 1, "scheduled": 4, "drift-triggered": 5}
-    executions = set()
-    for policy, n in per_execution.items():
-        parents = client.search_runs(
-            [experiment.experiment_id], filter_string=f"attributes.run_name = 'policy-{policy}'"
-        )
-        assert len(parents) == 2
-        for parent in parents:
-            executions.add(parent.data.tags["execution_id"])
-            children = client.search_runs(
-                [experiment.experiment_id],
-                filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
-            )
-            assert len(children) == parent.data.metrics["n_retrains"]
-            assert parent.data.metrics["n_promotions"] == n - 1  # plus the first model
-        name = tracking.model_name(f"10-full-cycle-{policy}")
-        versions = sorted(
-            (mv.version for mv in client.search_model_versions(f"name = '{name}'")), key=int
-        )
-        assert versions == [str(v) for v in range(1, 2 * n + 1)]
-        model = client.get_registered_model(name)
-        assert model.aliases == {"champion": str(2 * n)}
-        moves = json.loads(model.tags["alias_history"])
-        assert [m["version"] for m in moves] == versions
-        assert {m["action"] for m in moves} == {"promote"}
-        for execution in executions:
-            mine = [m for m in moves if m["reason"].endswith(f"[execution {execution}]")]
-            assert len(mine) == n, (policy, execution, len(mine))
-    assert len(executions) == 2
-    # Both executions ended on the same model: the champion predicts like version 5.
-    name = tracking.model_name("10-full-cycle-drift-triggered")
-    X = datasets.make_churn(n_per_period=50, periods=1, seed=1)[list(datasets.CHURN_FEATURES)]
-    mlflow.set_tracking_uri(client.tracking_uri)
-    champion = mlflow.sklearn.load_model(f"models:/{name}@champion").predict_proba(X)
-    first = mlflow.sklearn.load_model(f"models:/{name}/5").predict_proba(X)
-    assert np.array_equal(champion, first)
-
-
-EXTRA_CHECKS = {
-    "06_model_registry": _registry_after_two_runs_of_06,
-    "08_continuous_delivery": _registry_after_two_runs_of_08,
-    "10_full_cycle": _registry_after_two_runs_of_10,
-}
-
-
-def _execute(path: Path) -> None:
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
-    errors = [
-        out
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-        if out.get("output_type") == "error"
-    ]
-    assert errors == []
+from notebook_promises import NOTEBOOKS, PROMISES, ROOT
 
 
 def test_every_notebook_states_its_promises() -> None:
     assert sorted(PROMISES) == [p.stem for p in NOTEBOOKS]
+    assert len(NOTEBOOKS) == 12
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS[0::2], ids=lambda p: p.stem)
-def test_notebook_runs_alone_on_a_fresh_state_twice(
-    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The even-numbered notebooks; tests/test_notebooks_odd.py runs the others, on the other
-    # pytest-xdist worker (`--dist loadfile` keeps a file on one worker).
-    run_alone_twice(path, tmp_path, monkeypatch)
+def test_every_notebook_is_rerun_on_its_own_fresh_state(pytestconfig: pytest.Config) -> None:
+    # `make test` passes `notebooks` to pytest, so nbval collects every notebook there, and
+    # the plugin is active: it is what runs each of them twice.
+    assert pytestconfig.pluginmanager.has_plugin("tests.nbval_fresh_state")
+    assert nbval_fresh_state.NOTEBOOKS_DIR == NOTEBOOKS[0].parent
+    assert set(nbval_fresh_state.CLEARED) == {"MLFLOW_TRACKING_URI", "MLOPS_COURSE_SERVER_URI"}
 
 
-def run_alone_twice(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run a notebook twice on a fresh state, then check what it promised in the server."""
-    state = tmp_path / "state"
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.delenv("MLOPS_COURSE_SERVER_URI", raising=False)
-    monkeypatch.setenv("MLOPS_COURSE_STATE", str(state))
-    try:
-        _execute(path)
-        _execute(path)
-        server = tracking.status(state)
-        if not PROMISES[path.stem]:
-            return
-        assert server.running, "the notebook should have started the course server"
-        client = MlflowClient(tracking_uri=server.url)
-        for topic, run_name, metrics in PROMISES[path.stem]:
-            experiment = client.get_experiment_by_name(tracking.experiment_name(topic))
-            assert experiment is not None, f"experiment {topic} is missing"
-            runs = client.search_runs(
-                [experiment.experiment_id], filter_string=f"attributes.run_name = '{run_name}'"
-            )
-            assert len(runs) == 2, f"{len(runs)} runs named {run_name}, expected one per run"
-            assert all(r.info.status == "FINISHED" for r in runs)
-            first, second = (r.data.metrics for r in runs)
-            assert metrics <= set(first), f"metrics {metrics - set(first)} were not logged"
-            assert {m: first[m] for m in metrics} == {m: second[m] for m in metrics}
-        if path.stem in EXTRA_CHECKS:
-            EXTRA_CHECKS[path.stem](client)
-    finally:
-        tracking.stop(state_dir=state)
-    assert not tracking.status(state).running
-    assert os.environ.get("MLOPS_COURSE_STATE") == str(state)
+def _notebook(*sources: str) -> str:
+    cells = [
+        {
+            "cell_type": "code",
+            "id": f"cell-{i}",
+            "metadata": {},
+            "source": s,
+            "outputs": [],
+            "execution_count": None,
+        }
+        for i, s in enumerate(sources)
+    ]
+    return json.dumps(
+        {
+            "cells": cells,
+            "metadata": {
+                "kernelspec": {
+                    "name": "python3",
+                    "display_name": "Python 3 (ipykernel)",
+                    "language": "python",
+                }
+            },
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
+
+
+@pytest.mark.kernel
+def test_plugin_gives_a_fresh_state_runs_twice_and_cleans_up(tmp_path: Path) -> None:
+    """A notebook that records its environment: nbval's kernel and the rerun each see a new
+    state folder, no session server; both executions see the same one; it is gone after."""
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    log = tmp_path / "seen.jsonl"
+    record = (
+        "import json, os\n"
+        f"with open({str(log)!r}, 'a') as fh:\n"
+        "    fh.write(json.dumps({k: os.environ.get(k) for k in ("
+        "'MLOPS_COURSE_STATE', 'MLFLOW_TRACKING_URI', 'MLOPS_COURSE_SERVER_URI')}) + '\\n')"
+    )
+    (folder / "a.ipynb").write_text(_notebook("x = 1", record))
+    (folder / "b.ipynb").write_text(_notebook(record, "assert False, 'a failing cell'"))
+    env = {**os.environ, "MLOPS_NBVAL_FRESH_DIR": str(folder), "MLOPS_TEST_SESSION_SERVER": "0"}
+    env["MLFLOW_TRACKING_URI"] = "http://127.0.0.1:9"  # what the kernels must not see
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",  # the folder is outside the repository: its conftest.py does not apply
+            "tests.nbval_fresh_state",
+            "--nbval-lax",
+            "-rs",
+            "-v",
+            str(folder),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = result.stdout + result.stderr
+    assert re.search(r"a\.ipynb::rerun-on-the-same-state PASSED", out), out[-3000:]
+    assert re.search(r"b\.ipynb::rerun-on-the-same-state SKIPPED", out), out
+    assert "nbval's execution of b.ipynb failed" in out, out
+    assert result.returncode == 1, out  # b's failing cell fails the run
+    seen = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(seen) == 3  # a: nbval and the rerun; b: nbval only
+    assert all(
+        s["MLFLOW_TRACKING_URI"] is None and s["MLOPS_COURSE_SERVER_URI"] is None for s in seen
+    )
+    states = [Path(s["MLOPS_COURSE_STATE"]) for s in seen]
+    assert states[0] == states[1] != states[2], "a new state per notebook, kept for the rerun"
+    assert not any(s.parent.exists() for s in states), "state folders are removed"

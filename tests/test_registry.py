@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
+from conftest import require_tool
 from utils import datasets, registry, tracking, training
 from utils.paths import repo_root
 
@@ -113,8 +114,7 @@ def test_code_version_without_git_is_a_content_hash(tmp_path: Path) -> None:
 
 
 def test_code_version_in_a_git_checkout_notes_uncommitted_changes(tmp_path: Path) -> None:
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed")
+    require_tool(shutil.which("git") is not None, "git not found: install git to check this.")
     root = _copy_utils(tmp_path / "repo")
 
     def git(*args: str) -> str:

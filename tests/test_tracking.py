@@ -43,6 +43,7 @@ def _dead_pid() -> int:
     return proc.pid
 
 
+@pytest.mark.server
 def test_start_is_reused_and_status_reports_it(own_server: Path) -> None:
     first = tracking.status(own_server)
     assert first.running and first.url and first.pid
@@ -56,6 +57,7 @@ def test_start_is_reused_and_status_reports_it(own_server: Path) -> None:
     assert first.url.startswith("http://127.0.0.1:")
 
 
+@pytest.mark.server
 def test_server_listens_on_loopback_only(own_server: Path) -> None:
     import psutil
 
@@ -68,6 +70,7 @@ def test_server_listens_on_loopback_only(own_server: Path) -> None:
     assert addresses == {"127.0.0.1"}
 
 
+@pytest.mark.server
 def test_runs_survive_a_restart_on_the_same_port(own_server: Path) -> None:
     before = tracking.status(own_server)
     client = MlflowClient(tracking_uri=before.url)
@@ -89,6 +92,7 @@ def test_runs_survive_a_restart_on_the_same_port(own_server: Path) -> None:
     assert Path(path).read_text() == "hello"
 
 
+@pytest.mark.server
 def test_explicit_port_in_use_is_a_clear_error(own_server: Path, tmp_path: Path) -> None:
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", 0))
@@ -99,6 +103,7 @@ def test_explicit_port_in_use_is_a_clear_error(own_server: Path, tmp_path: Path)
     assert not (tmp_path / "s" / tracking.SERVER_FILE).exists()
 
 
+@pytest.mark.server
 def test_moving_a_running_server_needs_a_stop_first(own_server: Path) -> None:
     port = tracking.status(own_server).port
     assert port is not None
@@ -126,6 +131,7 @@ def test_bad_timeout(tmp_path: Path) -> None:
         tracking.start(state_dir=tmp_path, timeout=0)
 
 
+@pytest.mark.server
 def test_stale_pid_file_is_reported_and_replaced(tmp_path: Path) -> None:
     state = tmp_path / "stale"
     state.mkdir()
@@ -163,6 +169,7 @@ def test_a_pid_reused_by_another_program_is_not_taken_for_the_server(tmp_path: P
     assert tracking.stop(state_dir=tmp_path) is False  # and this test process survives
 
 
+@pytest.mark.server
 def test_server_that_exits_during_start_shows_its_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -211,6 +218,7 @@ def test_connect_to_a_dead_class_server_says_what_to_do(monkeypatch: pytest.Monk
         tracking.connect()
 
 
+@pytest.mark.server
 def test_connect_starts_the_course_server_and_a_dead_one_fails_fast(
     local_env: Path, capsys
 ) -> None:
@@ -233,11 +241,11 @@ def test_connect_starts_the_course_server_and_a_dead_one_fails_fast(
         assert url.startswith(uri + "/#/experiments/") and url.endswith(run.info.run_id)
     finally:
         assert tracking.stop()
-    begun = time.monotonic()
+    # With MLflow's default retries this hangs for minutes; connect() set MLflow's own client
+    # settings to one retry, so the error comes at once (`make bench` times nothing here).
+    assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "1"
     with pytest.raises(mlflow.exceptions.MlflowException, match="Max retries exceeded"):
         mlflow.search_experiments()
-    # With MLflow's default retries this hangs for minutes; the course client gives up fast.
-    assert time.monotonic() - begun < 30
 
 
 def test_experiment_and_model_names(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -262,7 +270,8 @@ def test_non_string_name_is_rejected() -> None:
         tracking.experiment_name(5)  # type: ignore[arg-type]
 
 
-def test_log_sklearn_model_round_trip_is_fast_and_exact() -> None:
+def test_log_sklearn_model_round_trip_is_exact_with_pinned_requirements() -> None:
+    import sklearn
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
 
@@ -271,14 +280,13 @@ def test_log_sklearn_model_round_trip_is_fast_and_exact() -> None:
     X, y = load_iris(return_X_y=True, as_frame=True)
     model = LogisticRegression(max_iter=500).fit(X, y)
     with mlflow.start_run():
-        begun = time.monotonic()
         info = tracking.log_sklearn_model(model, input_example=X.head(2))
-        elapsed = time.monotonic() - begun
     loaded = mlflow.sklearn.load_model(info.model_uri)
     assert (loaded.predict(X) == model.predict(X)).all()
     reqs = Path(mlflow.pyfunc.get_model_dependencies(info.model_uri))
-    assert "scikit-learn==" in reqs.read_text()
-    assert elapsed < 60  # not a benchmark: only that pip inference (minutes offline) is skipped
+    # Pinned by the course, not inferred by MLflow (pip inference takes minutes offline).
+    pins = {f"scikit-learn=={sklearn.__version__}", f"mlflow=={mlflow.__version__}"}
+    assert set(reqs.read_text().split()) == pins
 
 
 @pytest.mark.parametrize("kind", ["random_forest", "hist_gradient_boosting"])
@@ -317,6 +325,7 @@ def test_ui_url_needs_a_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
         mlflow.set_tracking_uri(session_uri)
 
 
+@pytest.mark.server
 def test_command_line_start_status_stop(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     env["MLOPS_COURSE_STATE"] = str(tmp_path)
@@ -347,6 +356,7 @@ def test_command_line_start_status_stop(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "port must be between 1024 and 65535" in bad.stderr
 
 
+@pytest.mark.server
 def test_a_port_taken_while_starting_moves_to_another(tmp_path: Path) -> None:
     # Another course server (another state folder) already answers /health on the port
     # this one is told to try: the new server must not mistake it for itself.

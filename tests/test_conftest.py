@@ -1,0 +1,69 @@
+"""The test session's own rules (conftest.py): a missing tool is a skip with its reason on a
+contributor's machine, listed at the end of the run, and a failure when CI is set."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SUITE = """
+from conftest import require_tool
+
+def test_needs_a_tool():
+    require_tool(False, "frobnicator not found: apt-get install frobnicator.")
+
+def test_needs_nothing():
+    require_tool(True, "never shown")
+"""
+
+
+def _run(tmp_path: Path, ci: bool) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_suite.py").write_text(SUITE)
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["MLOPS_TEST_SESSION_SERVER"] = "0"  # no tracking server for this small run
+    if ci:
+        env["CI"] = "true"
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "conftest",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            str(tmp_path / "test_suite.py"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_missing_tool_is_a_skip_listed_at_the_end_of_the_run(tmp_path: Path) -> None:
+    result = _run(tmp_path, ci=False)
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    assert "suites not checked on this machine" in result.stdout
+    summary = [line for line in lines if line.startswith("SKIPPED test_suite.py")]
+    assert summary == [
+        "SKIPPED test_suite.py (1 tests): frobnicator not found: apt-get install frobnicator."
+    ], result.stdout
+    assert "This run did not check everything" in result.stdout
+    assert "1 passed, 1 skipped" in result.stdout
+
+
+def test_a_missing_tool_fails_when_ci_is_set(tmp_path: Path) -> None:
+    result = _run(tmp_path, ci=True)
+    assert result.returncode == 1, result.stdout
+    assert "frobnicator not found: apt-get install frobnicator. (CI is set" in result.stdout
+    assert "1 failed, 1 passed" in result.stdout
+    assert "suites not checked on this machine" not in result.stdout
