@@ -14,7 +14,9 @@ Usage: ``python benchmarks/run.py [--notebooks PATTERN] [--skip-default-server]`
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -141,14 +143,73 @@ def bench_server_start(
         tracking._terminate(proc.pid)
 
 
+def test_file_budgets(contributing: Path) -> tuple[dict[str, float], float]:
+    """The time budget per test file that CONTRIBUTING.md states, and the one for any other."""
+    budgets, default = {}, float("nan")
+    for line in contributing.read_text().splitlines():
+        named = re.match(r"^\| `([^`]+)` \| (\d+) \|", line)
+        if named:
+            budgets[named[1]] = float(named[2])
+        other = re.match(r"^\| any other (?:test )?file \| (\d+) \|", line)
+        if other:
+            default = float(other[1])
+    if not budgets or default != default:
+        raise ValueError(f"{contributing} states no time budget per test file")
+    return budgets, default
+
+
+def print_slowest_test_files(root: Path, top: int = 15) -> int:
+    """Print the slowest test files that the last test runs recorded, against their budgets.
+
+    `make test` and `make check` record the time each test file took (setup, call and
+    teardown of its tests, on one worker) in ``_build/test-times.json`` (conftest.py). Returns
+    the number of files over their budget.
+    """
+    record_file = root / "_build" / "test-times.json"
+    print("\n## Slowest test files (from the last runs of make test and make check)\n")
+    if not record_file.exists():
+        print("No record yet: run `make test` first; it writes _build/test-times.json.")
+        return 0
+    record = json.loads(record_file.read_text())
+    budgets, default = test_file_budgets(root / "CONTRIBUTING.md")
+    last = record.get("last_run", {})
+    print(
+        f"Last run: {last.get('finished')}, {last.get('tests')} tests on "
+        f"{last.get('workers')} workers, {last.get('wall_seconds')} s. Seconds are one "
+        "worker's time for the file; budgets are in CONTRIBUTING.md.\n"
+    )
+    print("| test file | seconds | budget | measured | |")
+    print("|---|---:|---:|---|---|")
+    rows = sorted(record["files"].items(), key=lambda kv: -kv[1]["seconds"])
+    over = 0
+    for path, entry in rows:
+        budget = budgets.get(path, default)
+        late = entry["seconds"] > budget
+        over += late
+        if rows.index((path, entry)) < top or late:
+            flag = "OVER BUDGET" if late else ""
+            print(
+                f"| {path} | {entry['seconds']:.1f} | {budget:.0f} | {entry['measured']} | {flag} |"
+            )
+    total = sum(entry["seconds"] for _, entry in rows)
+    print(f"\n{len(rows)} files, {total:.0f} s of worker time in all; {over} over budget.")
+    return over
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebooks", default="*.ipynb", help="glob in notebooks/")
     parser.add_argument("--skip-default-server", action="store_true")
+    parser.add_argument(
+        "--tests-only", action="store_true", help="only the slowest test files of the last runs"
+    )
     args = parser.parse_args(argv)
 
     root = repo_root()
+    if args.tests_only:
+        print_slowest_test_files(root)
+        return 0
     work = Path(tempfile.mkdtemp(prefix="mlops-course-bench-"))
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     env.update(tracking._QUIET_ENV)
@@ -211,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         tracking.stop(state_dir=nb_state)
+        print_slowest_test_files(root)
         return 1 if failures else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -146,7 +146,8 @@ def logged_run(tmp_path_factory: pytest.TempPathFactory):
 
     Module-scoped: creating an MLflow database takes seconds, and the checks only read it.
     """
-    mlflow = pytest.importorskip("mlflow")
+    import mlflow
+
     tmp_path = tmp_path_factory.mktemp("mlflow")
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")

@@ -194,16 +194,15 @@ def test_both_ways_of_starting_pytest_agree(
 
 
 def test_warm_up_starts_the_helper_in_the_background(project: Path) -> None:
-    started = time.perf_counter()
-    running = devops.warm_up()
-    assert time.perf_counter() - started < 2.0, "warm_up must not wait for the imports"
+    running = devops.warm_up()  # how long it takes is measured by `make bench`, not here
     assert running is (sys.platform == "linux")
     assert devops.warm_up() is running  # a second call changes nothing
     assert devops.run_pytest(project).passed == ["test_double", "test_double_of_zero"]
 
 
 def test_a_stopped_pytest_process_is_gone(tmp_path: Path) -> None:
-    psutil = pytest.importorskip("psutil")
+    import psutil
+
     pid_file = tmp_path / "pid"
     path = write(
         tmp_path / "slow",
