@@ -67,3 +67,20 @@ def test_a_missing_tool_fails_when_ci_is_set(tmp_path: Path) -> None:
     assert "frobnicator not found: apt-get install frobnicator. (CI is set" in result.stdout
     assert "1 failed, 1 passed" in result.stdout
     assert "suites not checked on this machine" not in result.stdout
+
+
+def test_every_notebook_and_long_test_file_has_a_time_budget() -> None:
+    """`make bench` reads the budgets from CONTRIBUTING.md: every notebook has its row."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import run as bench
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    budgets, default, total = bench.test_file_budgets(ROOT / "CONTRIBUTING.md")
+    notebooks = {f"notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert notebooks <= set(budgets), notebooks - set(budgets)
+    long_files = {"tests/test_classroom.py", "tests/test_slides.py", "tests/test_e2e.py"}
+    assert long_files <= set(budgets)
+    assert all((ROOT / path).is_file() for path in budgets), "a budget names a missing file"
+    assert default == 30 and total == 1300
+    assert total < sum(budgets.values()), "the total is a budget of its own, not the sum"
