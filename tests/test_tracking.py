@@ -37,6 +37,12 @@ def own_server(tmp_path_factory: pytest.TempPathFactory):
     tracking.stop(state_dir=state)
 
 
+def _a_free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
@@ -360,7 +366,12 @@ def test_command_line_start_status_stop(tmp_path: Path) -> None:
 def test_a_port_taken_while_starting_moves_to_another(tmp_path: Path) -> None:
     # Another course server (another state folder) already answers /health on the port
     # this one is told to try: the new server must not mistake it for itself.
-    other = tracking.start(state_dir=tmp_path / "other")
+    # Not on the default port: the start falls back to it after the recorded port, and the
+    # patched check below would call the default port free too when `other` holds it.
+    port = _a_free_port()
+    while port == tracking.DEFAULT_PORT:
+        port = _a_free_port()
+    other = tracking.start(state_dir=tmp_path / "other", port=port)
     try:
         state = tmp_path / "mine"
         state.mkdir()
