@@ -35,7 +35,7 @@ help:
 
 # A .venv whose Python is missing, fails to run or is older than $(MIN_PYTHON) (made by another
 # Python, or half made by a failed `python3 -m venv`) is rebuilt, whatever the stamp says.
-ifneq ($(shell $(BIN)/python -c '$(PY_OK)' >/dev/null 2>&1 && $(BIN)/python -m pip --version >/dev/null 2>&1 && echo ok),ok)
+ifneq ($(shell $(BIN)/python -c 'import pip; $(PY_OK)' >/dev/null 2>&1 && echo ok),ok)
 $(STAMP): FORCE
 endif
 
@@ -47,7 +47,7 @@ endif
 $(STAMP): $(LOCK) pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: '$(PYTHON)' was not found. Install Python $(MIN_PYTHON) or newer, then run: make $(or $(MAKECMDGOALS),lab) PYTHON=/path/to/python3"; exit 1; }
 	@$(PYTHON) -c '$(PY_OK)' || { echo "make: the course needs Python $(MIN_PYTHON) or newer; '$(PYTHON)' is $$($(PYTHON) -c 'import platform; print(platform.python_version())' 2>&1). Run: make $(or $(MAKECMDGOALS),lab) PYTHON=/path/to/python3.11"; exit 1; }
-	@if ! { $(BIN)/python -c '$(PY_OK)' && $(BIN)/python -m pip --version; } >/dev/null 2>&1; then \
+	@if ! $(BIN)/python -c 'import pip; $(PY_OK)' >/dev/null 2>&1; then \
 		if [ -e $(VENV) ]; then echo "make: $(VENV) is broken or made by an old Python; rebuilding it with $(PYTHON)."; fi; \
 		rm -rf $(VENV); \
 		$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "make: '$(PYTHON) -m venv' failed. On Debian or Ubuntu install python3-venv (sudo apt install python3-venv), then run make again."; exit 1; }; \
@@ -74,10 +74,11 @@ test: lint
 		--durations=15 tests notebooks
 
 # The fast check before every commit: lint, then every test not marked as needing a notebook
-# kernel, a browser, PostgreSQL or a server of its own (markers in pyproject.toml).
+# kernel, a browser, PostgreSQL or a server of its own, or 2 s or more alone (markers in
+# pyproject.toml).
 check: lint
 	$(BIN)/pytest -n $(CHECK_WORKERS) --dist loadfile -q \
-		-m "not kernel and not browser and not postgres and not server" tests
+		-m "not kernel and not browser and not postgres and not server and not slow" tests
 
 slides: $(STAMP)
 	$(BIN)/python slides/build.py

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 SUITE = """
@@ -48,6 +50,7 @@ def _run(tmp_path: Path, ci: bool) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_a_missing_tool_is_a_skip_listed_at_the_end_of_the_run(tmp_path: Path) -> None:
     result = _run(tmp_path, ci=False)
     assert result.returncode == 0, result.stdout
@@ -61,6 +64,7 @@ def test_a_missing_tool_is_a_skip_listed_at_the_end_of_the_run(tmp_path: Path) -
     assert "1 passed, 1 skipped" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_missing_tool_fails_when_ci_is_set(tmp_path: Path) -> None:
     result = _run(tmp_path, ci=True)
     assert result.returncode == 1, result.stdout

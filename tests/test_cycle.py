@@ -175,6 +175,7 @@ def test_reuse_gives_the_same_result(default_runs: dict) -> None:
         cycle.run_cycle(cycle.never(), SMALL, reuse=default_runs["never"])
 
 
+@pytest.mark.slow
 def test_bad_data_stop_a_retraining_and_the_champion_stays() -> None:
     data = SMALL.data()
     bad = data["period"] == 4
@@ -191,6 +192,7 @@ def test_bad_data_stop_a_retraining_and_the_champion_stays() -> None:
     assert "validated" not in str(stopped[0]) and "data tests failed" in str(stopped[0])
 
 
+@pytest.mark.slow
 def test_custom_thresholds_are_used_even_when_work_is_shared() -> None:
     deaf = cycle.drift_triggered(Thresholds(psi=10.0, roc_auc_drop=1.0), name="deaf")
     runs = cycle.run_policies([cycle.drift_triggered(), deaf], SMALL, progress=False)
@@ -222,6 +224,7 @@ def test_run_cycle_checks_its_arguments() -> None:
 # --------------------------------------------------------------------------- recorded runs
 
 
+@pytest.mark.slow
 def test_recorded_runs_match_the_registry_across_two_executions() -> None:
     tracking.connect(quiet=True)
     experiment_id = tracking.use_experiment("test-cycle")

@@ -66,6 +66,7 @@ def project(tmp_path: Path) -> Path:
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_green_run_lists_every_test(project: Path) -> None:
     report = devops.run_pytest(project / "test_little.py")
     assert report.ok
@@ -168,6 +169,7 @@ def test_pytest_runs_with_this_python(tmp_path: Path) -> None:
     assert devops.run_pytest(path).ok
 
 
+@pytest.mark.slow
 def test_timeout_is_a_clear_error(tmp_path: Path) -> None:
     path = write(
         tmp_path / "slow", "test_slow.py", "import time\n\ndef test_x():\n    time.sleep(60)\n"
@@ -177,6 +179,7 @@ def test_timeout_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("forkserver", [True, False], ids=["forked", "fresh-interpreter"])
+@pytest.mark.slow
 def test_both_ways_of_starting_pytest_agree(
     project: Path, monkeypatch: pytest.MonkeyPatch, forkserver: bool
 ) -> None:
@@ -200,6 +203,7 @@ def test_warm_up_starts_the_helper_in_the_background(project: Path) -> None:
     assert devops.run_pytest(project).passed == ["test_double", "test_double_of_zero"]
 
 
+@pytest.mark.slow
 def test_a_stopped_pytest_process_is_gone(tmp_path: Path) -> None:
     import psutil
 

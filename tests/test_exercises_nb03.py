@@ -79,6 +79,7 @@ def test_notebooks_coursework_matches_the_reference(tmp_path: Path) -> None:
     assert devops.check_maintainable(path).passed
 
 
+@pytest.mark.slow
 def test_notebooks_tests_pass_without_the_scaler(tmp_path: Path) -> None:
     # The notebook says: CI stays green when the scaler is dropped (exercise 03.1 fixes that).
     code = notebook_cells("code")

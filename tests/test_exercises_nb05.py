@@ -146,6 +146,7 @@ def test_05_2_the_solution_passes(churn: pd.DataFrame) -> None:
     assert "exact" in check.message
 
 
+@pytest.mark.slow
 def test_05_2_wrong_runs_get_specific_hints(churn: pd.DataFrame) -> None:
     result = training.train(_config(), churn)
     other = training.train(

@@ -250,6 +250,7 @@ def test_log_training_run_logs_everything_and_reads_back_exactly(
     assert experiments.run_metrics(logged.run_id) == metrics
 
 
+@pytest.mark.slow
 def test_log_training_run_with_model_round_trips(
     experiment_id: str, churn: pd.DataFrame, result: training.TrainResult
 ) -> None:

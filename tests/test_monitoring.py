@@ -294,6 +294,7 @@ def test_a_batch_from_the_reference_itself_raises_no_alert(monitor, model_and_re
     assert "no retraining" in str(report) and "no alert" in str(report)
 
 
+@pytest.mark.slow
 def test_family_wise_false_alarm_rate_over_null_weeks(monitor) -> None:
     """No drift: the share of weeks in which any of the 10 tests alerts (Bonferroni) stays at or
     below alpha (plus three standard errors), and the combined drift rule never fires."""

@@ -226,6 +226,7 @@ def test_public_utils_functions_have_docstrings_and_type_hints() -> None:
     assert problems == []
 
 
+@pytest.mark.slow
 def test_importing_utils_has_no_side_effects() -> None:
     import subprocess
     import sys

@@ -349,6 +349,7 @@ def test_ranking_figure_rejects_other_tables() -> None:
         stack.ranking_figure(pd.DataFrame({"tool": ["x"]}), stack.EQUAL_WEIGHTS)
 
 
+@pytest.mark.slow
 def test_widget_calls_weighted_scores_when_a_slider_moves(matrix: pd.DataFrame) -> None:
     widget = stack.DecisionWidget(matrix)
     assert widget.weights == stack.EQUAL_WEIGHTS
