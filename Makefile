@@ -24,7 +24,7 @@ PY_OK := import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
 help:
 	@echo "make lab    set up .venv if needed, start the tracking server and JupyterLab"
 	@echo "make test   set up .venv if needed, check everything: lint, unit tests, every notebook"
-	@echo "            and deck, the browser journey and the class server (about 8 minutes)"
+	@echo "            and deck, the browser journey and the class server (about 12 minutes)"
 	@echo "make check  the fast check before every commit: lint and the unit tests (under a minute)"
 	@echo "make slides build every deck to offline HTML and PDF in slides/_build/"
 	@echo "make e2e    walk the student's journey in headless Chromium (part of make test)"
@@ -74,7 +74,7 @@ test: lint
 		--durations=15 tests notebooks
 
 # The fast check before every commit: lint, then every test not marked as needing a notebook
-# kernel, a browser, PostgreSQL or a server of its own, or 2 s or more alone (markers in
+# kernel, a browser, PostgreSQL or a server of its own, or 1.5 s or more alone (markers in
 # pyproject.toml).
 check: lint
 	$(BIN)/pytest -n $(CHECK_WORKERS) --dist loadfile -q \
