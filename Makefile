@@ -98,7 +98,7 @@ bench-class: $(STAMP)
 
 # Re-resolve the lock for Linux, macOS and Windows at once (uv's universal resolution).
 lock: $(STAMP)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra classroom --universal --python-version 3.11 \
 		--no-header -o requirements.lock
 
 clean:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -15,11 +17,6 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
-
-try:
-    import tomllib
-except ImportError:  # pragma: no cover - Python 3.11 has tomllib
-    import tomli as tomllib  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -37,13 +34,14 @@ def _pyproject() -> dict:
 def _direct_requirements() -> list[Requirement]:
     project = _pyproject()["project"]
     reqs = [Requirement(r) for r in project["dependencies"]]
-    reqs += [Requirement(r) for r in project["optional-dependencies"]["dev"]]
+    for extra in project["optional-dependencies"].values():  # dev, classroom
+        reqs += [Requirement(r) for r in extra]
     return reqs
 
 
-def _lock() -> list[tuple[str, Version, Marker | None]]:
+def _lock(name: str = "requirements.lock") -> list[tuple[str, Version, Marker | None]]:
     pins = []
-    for raw in (ROOT / "requirements.lock").read_text().splitlines():
+    for raw in (ROOT / name).read_text().splitlines():
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
@@ -85,7 +83,9 @@ def test_lock_pins_the_installed_versions() -> None:
     from packaging.markers import default_environment
 
     env = default_environment()
-    for name, pinned, marker in _lock():
+    # `make` installs from LOCK and exports it as MLOPS_LOCK_FILE: the weekly upgrade job
+    # installs the newest allowed versions from another file, and compares with that one.
+    for name, pinned, marker in _lock(os.environ.get("MLOPS_LOCK_FILE", "requirements.lock")):
         if marker is None or marker.evaluate(env):
             assert Version(version(name)) == pinned, f"{name}: installed {version(name)}"
 
@@ -104,7 +104,81 @@ def test_environment_yml_agrees_with_pyproject() -> None:
     conda.pop("pip", None)
     wanted = {canonicalize_name(r.name): str(r.specifier) for r in _direct_requirements()}
     assert conda == wanted, "environment.yml and pyproject.toml list different dependencies"
-    assert pip == ["-e .[dev]"], "environment.yml installs the course package with pip"
+    assert pip == ["-e .[dev,classroom]"], "environment.yml installs the course package with pip"
+
+
+# Modules of the project itself, imported by their file name (tests, benchmarks, slides).
+OWN_MODULES = {"utils", "conftest", "tests", "run", "run_all", "build", "notebook_promises"}
+OWN_MODULES |= {"nbval_fresh_state", "test_notebooks", "coursework", "little", "test_little"}
+# Declared but never imported, each for a reason.
+NOT_IMPORTED = {
+    "jupyterlab": "the student's front end (make lab)",
+    "jupyterlab-rise": "live slides in JupyterLab",
+    "mlflow": "imported as mlflow, provided by mlflow-skinny as well; declared as the whole",
+    "pytest-xdist": "a pytest plugin (-n in make test)",
+    "nbval": "a pytest plugin (--nbval-lax in make test)",
+    "ruff": "the linter, a command",
+    "nbstripout": "a pre-commit hook, a command",
+    "pre-commit": "the git hooks, a command",
+    "psycopg": "MLflow's PostgreSQL store loads it (class server)",
+    "flask-wtf": "MLflow's authentication app loads it (class server)",
+}
+
+
+def _imports() -> dict[str, set[str]]:
+    """Top-level modules imported anywhere in the project, with the files that import them."""
+    sources = [
+        p for d in ("utils", "tests", "benchmarks", "slides") for p in (ROOT / d).rglob("*.py")
+    ]
+    sources = [p for p in sources if "node_modules" not in p.parts] + [ROOT / "conftest.py"]
+    texts = [(p, p.read_text()) for p in sources]
+    for nb in [*NOTEBOOKS, *sorted((ROOT / "slides").glob("*.ipynb"))]:
+        for cell in json.loads(nb.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                lines = "".join(cell["source"]).splitlines()
+                texts.append((nb, "\n".join(x for x in lines if x.lstrip()[:1] not in "%!")))
+    found: dict[str, set[str]] = {}
+    for path, text in texts:
+        for node in ast.walk(ast.parse(text)):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                found.setdefault(name.split(".")[0], set()).add(str(path.relative_to(ROOT)))
+    return {
+        m: files
+        for m, files in found.items()
+        if m not in sys.stdlib_module_names and m not in OWN_MODULES
+    }
+
+
+def test_every_import_is_declared_in_pyproject() -> None:
+    from importlib.metadata import packages_distributions
+
+    declared = {canonicalize_name(r.name) for r in _direct_requirements()}
+    providers = packages_distributions()
+    missing = []
+    for module, files in sorted(_imports().items()):
+        dists = {canonicalize_name(d) for d in providers.get(module, [])}
+        if not dists & declared:
+            missing.append(
+                f"{module} ({', '.join(sorted(dists)) or 'not installed'}): {sorted(files)[:3]}"
+            )
+    assert missing == [], "imported but not declared in pyproject.toml"
+
+
+def test_every_declared_package_is_imported_or_says_why_not() -> None:
+    from importlib.metadata import packages_distributions
+
+    imported = set()
+    for module in _imports():
+        imported |= {canonicalize_name(d) for d in packages_distributions().get(module, [])}
+    declared = {canonicalize_name(r.name) for r in _direct_requirements()}
+    unused = declared - imported - set(NOT_IMPORTED)
+    assert unused == set(), "declared but never imported: import them, or say why in NOT_IMPORTED"
+    assert set(NOT_IMPORTED) <= declared, "NOT_IMPORTED names a package pyproject does not declare"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
