@@ -39,9 +39,9 @@ ifneq ($(shell $(BIN)/python -c 'import pip; $(PY_OK)' >/dev/null 2>&1 && echo o
 $(STAMP): FORCE
 endif
 
-# Install the exact versions of $(LOCK) with uv (about 10 s with a warm cache);
+# Install the exact versions of $(LOCK) with uv (about 15 s with a warm cache);
 # pip is the fallback when uv cannot run on this platform. Bytecode is compiled at install
-# (about 25 s once, as pip does by default): otherwise, where PYTHONDONTWRITEBYTECODE is set
+# (about 13 s once, as pip does by default): otherwise, where PYTHONDONTWRITEBYTECODE is set
 # (containers, CI), every kernel, server and test worker compiles MLflow from source again,
 # about 1.3 s for `import mlflow.sklearn` and 2.6 s for the tracking server's imports.
 $(STAMP): $(LOCK) pyproject.toml
