@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import re
@@ -85,7 +86,8 @@ def test_lock_pins_the_installed_versions() -> None:
     env = default_environment()
     # `make` installs from LOCK and exports it as MLOPS_LOCK_FILE: the weekly upgrade job
     # installs the newest allowed versions from another file, and compares with that one.
-    for name, pinned, marker in _lock(os.environ.get("MLOPS_LOCK_FILE", "requirements.lock")):
+    lock = os.environ.get("MLOPS_LOCK_FILE") or "requirements.lock"  # relative to ROOT, or absolute
+    for name, pinned, marker in _lock(lock):
         if marker is None or marker.evaluate(env):
             assert Version(version(name)) == pinned, f"{name}: installed {version(name)}"
 
@@ -107,39 +109,73 @@ def test_environment_yml_agrees_with_pyproject() -> None:
     assert pip == ["-e .[dev,classroom]"], "environment.yml installs the course package with pip"
 
 
-# Modules of the project itself, imported by their file name (tests, benchmarks, slides).
-OWN_MODULES = {"utils", "conftest", "tests", "run", "run_all", "build", "notebook_promises"}
-OWN_MODULES |= {"nbval_fresh_state", "test_notebooks", "coursework", "little", "test_little"}
+# Where the course's own code runs: what it imports must be in [project].dependencies (a
+# student installs the course without extras). utils.classroom may use the classroom extra too.
+# Everything else (tests, benchmarks, conftest.py) may use any extra.
+RUNTIME_DIRS = ("utils/", "notebooks/", "slides/")
+EXTRA_FOR = {"utils/classroom.py": "classroom"}
+# Modules of the project itself, imported by their file name: utils, the test and benchmark
+# helpers, slides/build.py, and the files notebooks write with %%writefile (e.g. coursework.py).
+OWN_MODULES = {"utils", "tests", "conftest"}
+# Import names whose distribution is named otherwise, for a module that is not installed here
+# (packages_distributions() knows only installed distributions; other names are their own).
+DISTRIBUTION_OF = {"PIL": "pillow", "yaml": "pyyaml", "sklearn": "scikit-learn"}
+DISTRIBUTION_OF |= {"IPython": "ipython", "flask_wtf": "flask-wtf"}
 # Declared but never imported, each for a reason.
 NOT_IMPORTED = {
     "jupyterlab": "the student's front end (make lab)",
     "jupyterlab-rise": "live slides in JupyterLab",
-    "mlflow": "imported as mlflow, provided by mlflow-skinny as well; declared as the whole",
     "pytest-xdist": "a pytest plugin (-n in make test)",
     "nbval": "a pytest plugin (--nbval-lax in make test)",
     "ruff": "the linter, a command",
     "nbstripout": "a pre-commit hook, a command",
     "pre-commit": "the git hooks, a command",
-    "psycopg": "MLflow's PostgreSQL store loads it (class server)",
-    "flask-wtf": "MLflow's authentication app loads it (class server)",
+    "psycopg": "MLflow's PostgreSQL store loads it (class server; utils.classroom checks it)",
+    "flask-wtf": "MLflow's authentication app loads it (class server; utils.classroom checks it)",
 }
 
 
+def _declared() -> dict[str, set[str]]:
+    """Each declared distribution (canonical name) with its groups: 'dependencies' or extras."""
+    project = _pyproject()["project"]
+    groups = {"dependencies": project["dependencies"], **project["optional-dependencies"]}
+    declared: dict[str, set[str]] = {}
+    for group, reqs in groups.items():
+        for req in reqs:
+            declared.setdefault(canonicalize_name(Requirement(req).name), set()).add(group)
+    return declared
+
+
+def _code_cells(nb: Path) -> list[tuple[str, str]]:
+    """Each code cell of a notebook as (first line, Python): line magics and shell escapes
+    left out, and cell magics too, except %%writefile, whose body is a Python file of the course."""
+    cells = []
+    for cell in json.loads(nb.read_text())["cells"]:
+        lines = "".join(cell["source"]).splitlines() if cell["cell_type"] == "code" else []
+        first = lines[0].strip() if lines else ""
+        if first.startswith("%%") and not first.startswith("%%writefile"):
+            continue
+        python = "\n".join(x for x in lines if not x.lstrip().startswith(("%", "!")))
+        cells.append((first, python))
+    return cells
+
+
+@functools.cache  # parsed once (0.5 s) for both tests below
 def _imports() -> dict[str, set[str]]:
-    """Top-level modules imported anywhere in the project, with the files that import them."""
+    """Third-party top-level modules imported anywhere in the project, with their files."""
     sources = [
         p for d in ("utils", "tests", "benchmarks", "slides") for p in (ROOT / d).rglob("*.py")
     ]
     sources = [p for p in sources if "node_modules" not in p.parts] + [ROOT / "conftest.py"]
+    own = OWN_MODULES | {p.stem for p in sources}
     texts = [(p, p.read_text()) for p in sources]
     for nb in [*NOTEBOOKS, *sorted((ROOT / "slides").glob("*.ipynb"))]:
-        for cell in json.loads(nb.read_text())["cells"]:
-            if cell["cell_type"] == "code":
-                lines = "".join(cell["source"]).splitlines()
-                texts.append((nb, "\n".join(x for x in lines if x.lstrip()[:1] not in "%!")))
+        for first, python in _code_cells(nb):
+            texts.append((nb, python))
+            own |= set(re.findall(r"^%%writefile\s.*?(\w+)\.py\W*$", first))
     found: dict[str, set[str]] = {}
     for path, text in texts:
-        for node in ast.walk(ast.parse(text)):
+        for node in ast.walk(ast.parse(text, str(path))):
             names = []
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
@@ -147,38 +183,52 @@ def _imports() -> dict[str, set[str]]:
                 names = [node.module]
             for name in names:
                 found.setdefault(name.split(".")[0], set()).add(str(path.relative_to(ROOT)))
-    return {
-        m: files
-        for m, files in found.items()
-        if m not in sys.stdlib_module_names and m not in OWN_MODULES
-    }
+    return {m: files for m, files in found.items() if m not in sys.stdlib_module_names | own}
 
 
-def test_every_import_is_declared_in_pyproject() -> None:
+def _allowed_groups(file: str, declared: dict[str, set[str]]) -> set[str]:
+    """The pyproject groups a file may import from (see RUNTIME_DIRS)."""
+    if file.startswith(RUNTIME_DIRS):
+        return {"dependencies", EXTRA_FOR.get(file, "dependencies")}
+    return set().union(*declared.values())
+
+
+def _distributions(module: str, providers: dict[str, list[str]]) -> set[str]:
+    """The distributions that provide an import name (canonical names)."""
+    names = providers.get(module) or [DISTRIBUTION_OF.get(module, module)]
+    return {canonicalize_name(n) for n in names}
+
+
+def test_every_import_is_declared() -> None:
     from importlib.metadata import packages_distributions
 
-    declared = {canonicalize_name(r.name) for r in _direct_requirements()}
-    providers = packages_distributions()
+    declared, providers = _declared(), packages_distributions()
     missing = []
     for module, files in sorted(_imports().items()):
-        dists = {canonicalize_name(d) for d in providers.get(module, [])}
-        if not dists & declared:
-            missing.append(
-                f"{module} ({', '.join(sorted(dists)) or 'not installed'}): {sorted(files)[:3]}"
-            )
-    assert missing == [], "imported but not declared in pyproject.toml"
+        dists = _distributions(module, providers)
+        for file in sorted(files):
+            allowed = _allowed_groups(file, declared)
+            if not any(declared.get(d, set()) & allowed for d in dists):
+                missing.append(
+                    f"{module} ({', '.join(sorted(dists))}) imported by {file}, "
+                    f"not declared in {' or '.join(sorted(allowed))}"
+                )
+    assert not missing, "pyproject.toml must declare:\n" + "\n".join(missing)
 
 
 def test_every_declared_package_is_imported_or_says_why_not() -> None:
     from importlib.metadata import packages_distributions
 
-    imported = set()
-    for module in _imports():
-        imported |= {canonicalize_name(d) for d in packages_distributions().get(module, [])}
-    declared = {canonicalize_name(r.name) for r in _direct_requirements()}
-    unused = declared - imported - set(NOT_IMPORTED)
-    assert unused == set(), "declared but never imported: import them, or say why in NOT_IMPORTED"
+    providers = packages_distributions()
+    imported = set().union(*(_distributions(m, providers) for m in _imports()))
+    declared = set(_declared())
+    unused = sorted(declared - imported - set(NOT_IMPORTED))
+    assert not unused, (
+        f"declared but never imported (import them, or say why in NOT_IMPORTED): {unused}"
+    )
     assert set(NOT_IMPORTED) <= declared, "NOT_IMPORTED names a package pyproject does not declare"
+    stale = sorted(set(NOT_IMPORTED) & imported)
+    assert not stale, f"imported after all, take them out of NOT_IMPORTED: {stale}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
