@@ -344,7 +344,8 @@ def test_package_report_lists_the_course_requirements() -> None:
     report = checks.package_report()
     names = {row.package for row in report}
     assert {"mlflow", "scikit-learn", "pandas", "numpy", "ipywidgets"} <= names
-    assert "pytest" not in names  # extras are left out
+    assert "pytest-xdist" not in names  # the dev extra is left out
+    assert "psycopg" not in names  # and so is the classroom extra
     assert all(row.ok and row.installed for row in report)
     sklearn_row = next(row for row in report if row.package == "scikit-learn")
     assert sklearn_row.required.startswith(">=")
