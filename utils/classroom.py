@@ -619,6 +619,11 @@ class ClassServer:
     log_file: Path
     message: str
     started: bool = field(default=False)
+    # Why it is not running: "" (it runs), "none", "gone" (its process ended), "no-health"
+    # (the process lives but /health does not answer), "refused" (/health answers but the API
+    # refuses the admin: the message quotes the server's reason), "first-start" (the admin's
+    # one-off password was never replaced).
+    problem: str = field(default="")
 
     def __str__(self) -> str:
         return self.message
@@ -704,27 +709,111 @@ def _student_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+def allowed_host_patterns(host: str, port: int, extra: str | None = None) -> list[str]:
+    """The Host headers the class server accepts: MLflow's defaults, the server's names, ``extra``.
+
+    Introduced in ``docs/classroom.md``. MLflow's ``--allowed-hosts`` *replaces* its default
+    list (loopback and private addresses), so passing only the name students type would lock
+    out 127.0.0.1, which this module itself uses. The list therefore always holds MLflow's
+    defaults (``mlflow.server.security_utils.get_default_allowed_hosts``), the bound address,
+    the machine's host names (the address written into ``credentials.csv`` when the server
+    binds every interface), and the comma-separated names in ``extra``, each with and without a
+    port.
+    """
+    from mlflow.server.security_utils import get_default_allowed_hosts
+
+    names = [host] if host not in ("0.0.0.0", "::") else []
+    names += [socket.gethostname(), socket.getfqdn()]
+    if extra:
+        names += [name.strip() for name in extra.split(",") if name.strip()]
+    patterns = list(get_default_allowed_hosts())
+    for name in names:
+        name = f"[{name}]" if ":" in name and not name.startswith("[") else name
+        for pattern in (name, f"{name}:{port}", f"{name}:*"):
+            if pattern not in patterns:
+                patterns.append(pattern)
+    return patterns
+
+
+def _check_allowed_hosts(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9.*:\[\],_-]*", value):
+        raise ValueError(
+            f"allowed_hosts must be comma-separated host names such as "
+            f"'class.example.org,10.0.0.5', got {value!r}"
+        )
+    return value.strip(",") or None
+
+
 def _is_class_server(pid: int, folder: Path) -> bool:
     import psutil
 
     try:
-        cmdline = " ".join(psutil.Process(pid).cmdline())
+        arguments = psutil.Process(pid).cmdline()
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return False
-    return "mlflow" in cmdline and "basic-auth" in cmdline and str(folder) in cmdline
+    # The artifacts folder is one whole argument: a prefix (``.../race`` of ``.../race2``) is
+    # another class's server.
+    artifacts = str(_server_dir(folder) / "artifacts")
+    return "mlflow" in " ".join(arguments) and "basic-auth" in arguments and artifacts in arguments
 
 
-def status(folder: str | os.PathLike[str] | None = None) -> ClassServer:
-    """Report whether the class server of ``folder`` runs and answers.
+def _api_refusal(url: str, admin: tuple[str, str]) -> str:
+    """Why an authenticated API call as the admin fails, or "" when it succeeds."""
+    try:
+        code, body = _api(url, "GET", "2.0/mlflow/experiments/search", admin, {"max_results": 1})
+    except ClassroomError as error:
+        return str(error)
+    return "" if code == 200 else f"HTTP {code}: {_message(body)}"
 
-    Introduced in ``docs/classroom.md`` (``python -m utils.classroom status``).
+
+def _api_gate_refusal(url: str) -> str:
+    """Why the API is not in service, or "" when it is.
+
+    A request without credentials must get HTTP 401: the Host header passed MLflow's check
+    and the accounts are in force. (Calling as the admin would work too, but each worker would
+    then remember the admin's password for ``auth_cache_ttl_seconds``, also after it changes.)
+    """
+    request = urllib.request.Request(f"{url}/api/2.0/mlflow/experiments/search?max_results=1")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=30) as response:
+            return f"HTTP {response.status} without a password: the accounts are not in force"
+    except urllib.error.HTTPError as err:
+        if err.code == 401:
+            return ""
+        reason = err.read().decode("utf-8", "replace").strip()[:300]
+        return f"HTTP {err.code}: {reason}"
+    except OSError as err:
+        return f"the API does not answer ({err})"
+
+
+def status(
+    folder: str | os.PathLike[str] | None = None, health_timeout: float = 10.0
+) -> ClassServer:
+    """Report whether the class server of ``folder`` runs and answers its API.
+
+    Introduced in ``docs/classroom.md`` (``python -m utils.classroom status``). Running means:
+    the recorded process is this folder's server, ``/health`` answers within
+    ``health_timeout`` seconds, and an authenticated API call as the admin succeeds (``/health``
+    skips MLflow's checks of the Host header and of accounts, so it alone says too little).
     """
     path = class_dir(folder)
     log_file = _server_dir(path) / "server.log"
     record = _read_json(_server_dir(path) / SERVER_FILE)
     if not record:
         return ClassServer(
-            path, False, None, None, None, None, "127.0.0.1", log_file, "No class server runs."
+            path,
+            False,
+            None,
+            None,
+            None,
+            None,
+            "127.0.0.1",
+            log_file,
+            "No class server runs.",
+            problem="none",
         )
     pid, port, host = int(record["pid"]), int(record["port"]), str(record["host"])
     url = f"http://127.0.0.1:{port}"
@@ -741,8 +830,9 @@ def status(folder: str | os.PathLike[str] | None = None) -> ClassServer:
             log_file,
             f"The class server (pid {pid}, port {port}) is no longer running; start it "
             "again with `python -m utils.classroom start`.",
+            problem="gone",
         )
-    if not tracking._healthy(url):
+    if not tracking._healthy(url, timeout=health_timeout):
         return ClassServer(
             path,
             False,
@@ -752,8 +842,39 @@ def status(folder: str | os.PathLike[str] | None = None) -> ClassServer:
             port,
             host,
             log_file,
-            f"The class server process (pid {pid}) exists but {url}/health does not answer. "
-            f"Its log: {log_file}",
+            f"The class server process (pid {pid}) exists but {url}/health does not answer "
+            f"within {health_timeout:g} s: it is starting, or too busy. Its log: {log_file}",
+            problem="no-health",
+        )
+    keys = _secrets(path)
+    if not keys.get("admin_ready"):
+        return ClassServer(
+            path,
+            False,
+            url,
+            student_url,
+            pid,
+            port,
+            host,
+            log_file,
+            f"The class server (pid {pid}) runs, but its first start did not finish: the "
+            "admin's one-off password was not replaced. Run `python -m utils.classroom start` "
+            "again to finish it.",
+            problem="first-start",
+        )
+    refusal = _api_gate_refusal(url)
+    if refusal:
+        return ClassServer(
+            path,
+            False,
+            url,
+            student_url,
+            pid,
+            port,
+            host,
+            log_file,
+            f"The class server (pid {pid}) answers /health but refuses the API: {refusal}",
+            problem="refused",
         )
     return ClassServer(
         path,
@@ -790,6 +911,11 @@ def start(
     in ``secrets.json``. ``default_permission`` is what every account may do with what others
     created (``READ``: see, not change; ``NO_PERMISSIONS``: not even see).
 
+    ``allowed_hosts`` adds comma-separated host names students may type to the Host headers
+    the server accepts (:func:`allowed_host_patterns`: loopback and private addresses always
+    stay allowed). It is saved in ``class.json`` and reused by later starts; ``""`` clears it.
+    A server that runs but answers slowly is never stopped by a second start.
+
     Raises:
         ClassroomError: the folder is not set up (run :func:`init`), the port is taken, or
             the server did not start (the message shows the end of its log).
@@ -814,6 +940,8 @@ def start(
             f"default_permission must be 'READ' (students see each other's runs) or "
             f"'NO_PERMISSIONS' (they do not), got {default_permission!r}"
         )
+    if allowed_hosts is not None:
+        allowed_hosts = _check_allowed_hosts(allowed_hosts) or ""  # "": none beyond the defaults
     if not isinstance(auth_cache_seconds, int) or not 0 <= auth_cache_seconds <= 3600:
         raise ValueError(f"auth_cache_seconds must be 0 to 3600, got {auth_cache_seconds!r}")
     path = class_dir(folder)
@@ -857,16 +985,39 @@ def _start_unlocked(
     timeout: float,
 ) -> ClassServer:
     current = status(path)
-    if current.running:
+    if current.problem == "no-health":
+        # A live server that is slow to answer (a class logging at once) is never killed by a
+        # second start: wait for it, then reuse it or say what to do.
+        deadline = time.monotonic() + 30
+        while current.problem == "no-health" and time.monotonic() < deadline:
+            time.sleep(1)
+            current = status(path, health_timeout=5)
+        if current.problem == "no-health":
+            raise ClassroomError(
+                f"{current.message} It was left running, so nobody's work is interrupted. "
+                "If it stays stuck, stop it yourself (`python -m utils.classroom stop "
+                "--keep-postgres`) and start it again."
+            )
+    if current.running or current.problem in ("first-start", "refused"):
         if current.port != port:
             raise ClassroomError(
                 f"The class server already runs at {current.url}, not on port {port}. Stop "
                 "it first (`python -m utils.classroom stop`) to move it."
             )
+    if current.problem == "refused":
+        raise ClassroomError(
+            f"{current.message} It was left running. Stop it (`python -m utils.classroom stop "
+            "--keep-postgres`) and start it again: the new start accepts 127.0.0.1 and the "
+            "saved allowed hosts."
+        )
+    if current.problem == "first-start":
+        _finish_first_start(path, current)
+        current.running, current.problem = True, ""
+        current.message = f"Finished the first start of the class server at {current.student_url}."
+        return current
+    if current.running:
         current.message = f"Reusing the class server at {current.student_url}."
         return current
-    if current.pid is not None:
-        tracking._terminate(current.pid)
     cluster = _load_cluster(path / "postgres")
     if cluster is None:
         raise ClassroomError(f"{path / 'postgres'} holds no cluster: run `init` again.")
@@ -885,12 +1036,21 @@ def _start_unlocked(
     artifacts.mkdir(exist_ok=True)
     ini = server_dir / "basic_auth.ini"
     ini.write_text(_auth_ini(settings, default_permission, auth_cache_seconds))
-    settings.update(port=port, host=host, workers=workers, default_permission=default_permission)
+    if allowed_hosts is None:
+        allowed_hosts = settings.get("allowed_hosts")  # the names given at an earlier start
+    allowed_hosts = allowed_hosts or None
+    settings.update(
+        port=port,
+        host=host,
+        workers=workers,
+        default_permission=default_permission,
+        allowed_hosts=allowed_hosts,
+    )
     (path / CLASS_FILE).write_text(json.dumps(settings, indent=2))
 
     env = tracking._server_env()
     for name in list(env):
-        if name.startswith(("PG", "MLFLOW_TRACKING_", "MLFLOW_AUTH_")):
+        if name.startswith(("PG", "MLFLOW_TRACKING_", "MLFLOW_AUTH_", "MLFLOW_SERVER_ALLOWED")):
             del env[name]
     env.update(
         PGPASSWORD=keys["db_password"],
@@ -920,26 +1080,50 @@ def _start_unlocked(
         str(artifacts),
         "--workers",
         str(workers),
+        "--allowed-hosts",
+        ",".join(allowed_host_patterns(host, port, allowed_hosts)),
     ]
-    if allowed_hosts:
-        command += ["--allowed-hosts", allowed_hosts]
     server = _spawn(path, command, port, host, env, timeout)
     if bootstrap:
-        new = _new_password()
-        _api(
-            server.url or "",
-            "PATCH",
-            "2.0/mlflow/users/update-password",
-            (ADMIN_USER, keys["admin_password"]),
-            {
-                "username": ADMIN_USER,
-                "password": new,
-                "current_password": keys["admin_password"],
-            },
-        )
-        keys.update(admin_password=new, admin_ready=True)
-        _save_secrets(path, keys)
+        _finish_first_start(path, server)
     return server
+
+
+def _finish_first_start(path: Path, server: ClassServer) -> None:
+    """Replace the admin's one-off password, surviving a crash at any point.
+
+    The new password is saved as pending *before* the server is asked to change it; after a
+    crash between the two, the next start finds out which of the two the server accepts. The
+    admin is marked ready only once the server has confirmed the change.
+    """
+    url = server.url or ""
+    keys = _secrets(path)
+    pending = keys.get("admin_password_pending")
+    if pending and not _api_refusal(url, (ADMIN_USER, pending)):
+        keys.update(admin_password=pending, admin_ready=True)  # the change had gone through
+        keys.pop("admin_password_pending", None)
+        _save_secrets(path, keys)
+        return
+    current = str(keys.get("admin_password", ""))
+    new = _new_password()
+    keys["admin_password_pending"] = new
+    _save_secrets(path, keys)
+    code, body = _api(
+        url,
+        "PATCH",
+        "2.0/mlflow/users/update-password",
+        (ADMIN_USER, current),
+        {"username": ADMIN_USER, "password": new, "current_password": current},
+    )
+    if code != 200:
+        raise ClassroomError(
+            f"The class server did not accept the admin's new password (HTTP {code}: "
+            f"{_message(body)}). The server is running; run `python -m utils.classroom start` "
+            "again to retry. Until then no student account can be added."
+        )
+    keys.update(admin_password=new, admin_ready=True)
+    keys.pop("admin_password_pending", None)
+    _save_secrets(path, keys)
 
 
 def _spawn(
@@ -1069,17 +1253,23 @@ def _api(
             f"The class server at {url} does not answer ({err}). Is it running? "
             "`python -m utils.classroom status`"
         ) from None
-    if code == 401:
-        raise ClassroomError(
-            f"The class server at {url} refused the credentials of '{auth[0]}' (HTTP 401): "
-            f"the password in {SECRETS_FILE} is not the current one."
-        )
-    if code == 403:
-        raise ClassroomError(f"'{auth[0]}' may not {method} {endpoint} (HTTP 403).")
     try:
         parsed = json.loads(body) if body.strip() else {}
     except ValueError:
-        parsed = {"message": body[:300]}
+        parsed = {"message": body.strip()[:300]}
+    if not isinstance(parsed, dict):
+        parsed = {"message": str(parsed)[:300]}
+    if code == 401:
+        raise ClassroomError(
+            f"The class server at {url} refused the credentials of '{auth[0]}' (HTTP 401): "
+            f"the password in {SECRETS_FILE} is not the current one. The server said: "
+            f"{_message(parsed)}"
+        )
+    if code == 403:
+        raise ClassroomError(
+            f"The class server at {url} refused {method} {endpoint} for '{auth[0]}' (HTTP 403). "
+            f"The server said: {_message(parsed)}"
+        )
     return code, parsed
 
 

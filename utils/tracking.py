@@ -654,6 +654,7 @@ def _check_account(url: str) -> None:
             return
     except urllib.error.HTTPError as err:
         code = err.code
+        reason = err.read().decode("utf-8", "replace").strip()[:300]
     except OSError:
         return  # /health answered; MLflow itself will report any other trouble
     how = (
@@ -668,10 +669,17 @@ def _check_account(url: str) -> None:
             f"The tracking server at {url} refused user '{user}' (HTTP 401): the user name or "
             f"the password is wrong (mind typos and spaces). {how}"
         )
+    if code == 403 and "host" in reason.lower():
+        raise TrackingServerError(
+            f"The tracking server at {url} refuses the address you use to reach it (HTTP 403: "
+            f"{reason}). Ask your instructor to add that host name when starting the class "
+            "server (`python -m utils.classroom start --allowed-hosts NAME`)."
+        )
     if code == 403:
         raise TrackingServerError(
             f"The tracking server at {url} knows user '{user}' but does not let it read "
-            "experiments (HTTP 403, permission denied). Ask your instructor for access."
+            f"experiments (HTTP 403: {reason or 'permission denied'}). Ask your instructor "
+            "for access."
         )
 
 
