@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -78,6 +79,10 @@ def test_lab_starts_server_and_jupyterlab_offline_and_ctrl_c_stops_both(tmp_path
             f"{info['jupyterlab_base']}/api/contents/notebooks?token={info['token']}", timeout=10
         )
         assert code == 200 and "00_start_here.ipynb" in body
+        # The token is in no command line and in a file only its owner reads.
+        assert stat.S_IMODE((tmp_path / lab.LAB_FILE).stat().st_mode) == 0o600
+        for process in [jupyter, *jupyter.children(recursive=True)]:
+            assert info["token"] not in " ".join(process.cmdline())
         # The JupyterLab process tree runs the offline flags, as root too.
         cmdline = " ".join(jupyter.cmdline())
         for flag in lab.OFFLINE_FLAGS:
@@ -118,10 +123,10 @@ def test_lab_reuses_a_running_server_and_leaves_it_running(tmp_path: Path) -> No
         tracking.stop(state_dir=tmp_path)
 
 
-def test_lab_command_is_bound_to_loopback_with_a_token() -> None:
-    command = lab.lab_command(8899, "abc", open_browser=False)
+def test_lab_command_is_bound_to_loopback_and_keeps_the_token_off_it() -> None:
+    command = lab.lab_command(8899, open_browser=False)
     assert "--ServerApp.ip=127.0.0.1" in command
-    assert "--IdentityProvider.token=abc" in command
+    assert not [arg for arg in command if "token" in arg.lower()]  # `ps` shows a command line
     assert f"--ServerApp.root_dir={repo_root()}" in command
     assert "--ServerApp.default_url=/lab/tree/notebooks/00_start_here.ipynb" in command
     assert (repo_root() / lab.START_NOTEBOOK).exists()

@@ -362,6 +362,28 @@ def test_command_line_start_status_stop(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "port must be between 1024 and 65535" in bad.stderr
 
 
+@pytest.mark.parametrize("action", ["start", "status", "stop"])
+def test_an_unwritable_state_folder_is_one_clear_line_not_a_traceback(
+    tmp_path: Path, action: str
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")  # (root may write anywhere; a file in the way stops it)
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["MLOPS_COURSE_STATE"] = str(blocker / "state")
+    result = subprocess.run(
+        [sys.executable, "-m", "utils", "server", action],
+        env=env,
+        cwd=repo_root(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "cannot write its state folder" in result.stderr
+    assert "MLOPS_COURSE_STATE" in result.stderr
+
+
 @pytest.mark.server
 def test_a_port_taken_while_starting_moves_to_another(tmp_path: Path) -> None:
     # Another course server (another state folder) already answers /health on the port

@@ -41,6 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     except (tracking.TrackingServerError, ValueError, TypeError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        where = f" ({err.filename})" if err.filename else ""
+        print(
+            f"error: the course cannot write its state folder{where}: {err.strerror or err}. "
+            "Free some disk space or make the folder writable, or point MLOPS_COURSE_STATE "
+            "at a writable folder.",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from utils import tracking
-from utils.paths import repo_root
+from utils.paths import repo_root, write_private
 
 __all__ = [
     "ADMIN_USER",
@@ -188,16 +188,6 @@ def _check_password(password: Any, what: str = "password") -> str:
 def _new_password() -> str:
     """A random password of 16 URL-safe characters (96 bits)."""
     return secrets.token_urlsafe(12)
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only (mode 600), atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    tmp.replace(path)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -644,7 +634,7 @@ def _secrets(folder: Path) -> dict[str, Any]:
 
 
 def _save_secrets(folder: Path, values: dict[str, Any]) -> None:
-    _write_private(folder / SECRETS_FILE, json.dumps(values, indent=2))
+    write_private(folder / SECRETS_FILE, json.dumps(values, indent=2))
 
 
 def init(
@@ -1427,7 +1417,7 @@ def write_credentials(
     for account in rows:
         writer.writerow([account.username, account.password, url])
     out.parent.mkdir(parents=True, exist_ok=True)
-    _write_private(out, buffer.getvalue())
+    write_private(out, buffer.getvalue())
     return len(rows)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from utils import tracking
-from utils.paths import repo_root, state_dir
+from utils.paths import repo_root, state_dir, write_private
 
 LAB_FILE = "lab.json"
 LAB_LOG = "jupyterlab.log"
@@ -44,8 +44,12 @@ def _running_as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def lab_command(port: int, token: str, open_browser: bool = True) -> list[str]:
-    """The JupyterLab command line ``make lab`` runs (introduced in notebook 00)."""
+def lab_command(port: int, open_browser: bool = True) -> list[str]:
+    """The JupyterLab command line ``make lab`` runs (introduced in notebook 00).
+
+    The token is not on it (every local user can read a command line with ``ps``): JupyterLab
+    reads it from the environment variable ``JUPYTER_TOKEN``, which :func:`run` sets.
+    """
     command = [
         sys.executable,
         "-m",
@@ -54,7 +58,6 @@ def lab_command(port: int, token: str, open_browser: bool = True) -> list[str]:
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={repo_root()}",
         f"--ServerApp.default_url=/lab/tree/{START_NOTEBOOK}",
         f"--ServerApp.open_browser={open_browser}",
@@ -150,6 +153,7 @@ def run(open_browser: bool = True, port: int | None = None, timeout: float = 120
         env.update(tracking._QUIET_ENV)
         env["MLOPS_COURSE_STATE"] = str(state)
         env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+        env["JUPYTER_TOKEN"] = token  # not on the command line, where `ps` shows it
         env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
             p for p in (str(_offline_lab_config(state)), env.get("JUPYTER_CONFIG_PATH")) if p
         )
@@ -164,7 +168,7 @@ def run(open_browser: bool = True, port: int | None = None, timeout: float = 120
             kwargs["start_new_session"] = True
         with open(log_file, "ab") as log:
             jupyter = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-                lab_command(port, token, open_browser),
+                lab_command(port, open_browser),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -197,7 +201,7 @@ def run(open_browser: bool = True, port: int | None = None, timeout: float = 120
             "mlflow_pid": server.pid,
             "mlflow_started_by_lab": started_server,
         }
-        (state / LAB_FILE).write_text(json.dumps(info, indent=2))
+        write_private(state / LAB_FILE, json.dumps(info, indent=2))  # it holds the token
         print(f"MLflow UI: {info['mlflow_ui']}", flush=True)
         print(f"JupyterLab: {info['jupyterlab']}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)

@@ -30,6 +30,22 @@ def state_dir(create: bool = True) -> Path:
     return path
 
 
+def write_private(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (mode 600), atomically.
+
+    For files that hold a password or a token: the class server's ``secrets.json`` and
+    ``credentials.csv``, and ``lab.json`` with JupyterLab's token. The file is written under a
+    temporary name and renamed, so a reader never sees half of it.
+    """
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    tmp.replace(path)
+
+
 def git_output(folder: str | os.PathLike[str], *args: str) -> str | None:
     """The standard output of ``git -C <folder> <args>``, or None when it cannot say.
 
