@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import mlflow
+import psutil
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -360,6 +361,38 @@ def test_command_line_start_status_stop(tmp_path: Path) -> None:
     assert not tracking.status(tmp_path).running
     bad = cli("server", "start", "--port", "80")
     assert bad.returncode == 2 and "port must be between 1024 and 65535" in bad.stderr
+
+
+@pytest.mark.server
+def test_a_server_stopped_by_another_process_leaves_no_zombie(tmp_path: Path) -> None:
+    # A notebook kernel starts the server and keeps running; a terminal stops it.
+    starter = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from utils import tracking\n"
+            "print(tracking.start(state_dir=sys.argv[1]).pid, flush=True)\n"
+            "time.sleep(600)\n",
+            str(tmp_path),
+        ],
+        cwd=repo_root(),
+        stdout=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"},
+    )
+    try:
+        assert starter.stdout is not None
+        pid = int(starter.stdout.readline())
+        assert tracking.stop(tmp_path)
+        assert starter.poll() is None  # the starting process lives on
+        deadline = time.monotonic() + 30
+        while psutil.pid_exists(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not psutil.pid_exists(pid), f"pid {pid}: {psutil.Process(pid).status()}"
+    finally:
+        starter.kill()
+        starter.wait()
 
 
 @pytest.mark.parametrize("action", ["start", "status", "stop"])

@@ -1156,6 +1156,7 @@ def _spawn(
                 f"The end of its log ({log_file}):\n{tracking._log_tail(log_file, log_start)}"
             )
         if tracking._healthy(url, timeout=1.0):
+            tracking.reap_in_background(proc)
             return ClassServer(
                 folder,
                 True,

@@ -27,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -509,6 +510,7 @@ def _spawn(state: Path, port: int, timeout: float) -> ServerStatus:
                 "README.md."
             )
         if _healthy(url, timeout=1.0) and proc.poll() is None and _serves_port(proc.pid, port):
+            reap_in_background(proc)
             return ServerStatus(
                 True,
                 url,
@@ -546,13 +548,45 @@ def _terminate(pid: int, timeout: float = 15.0) -> None:
                 proc.terminate()
         except psutil.NoSuchProcess:
             pass
-    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    alive = _wait_gone(procs, timeout)
     for proc in alive:
         try:
             proc.kill()
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(alive, timeout=5)
+    _wait_gone(alive, 5)
+
+
+def _wait_gone(procs: list, timeout: float) -> list:  # psutil.Process
+    """Wait until every process has exited; return those still running after ``timeout``.
+
+    A process that has exited but is not yet reaped by its parent (a zombie: the server was
+    started by another process, e.g. a notebook kernel) counts as gone: waiting for it would
+    only wait for the timeout.
+    """
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = []
+        for proc in procs:
+            try:
+                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(proc)
+            except psutil.NoSuchProcess:
+                pass
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def reap_in_background(proc: subprocess.Popen) -> None:
+    """Collect ``proc``'s exit status as soon as it ends, whoever stops it.
+
+    A server started here and stopped by another process (``python -m utils server stop``, a
+    second notebook) would otherwise stay a zombie for as long as this process lives.
+    """
+    threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
 
 
 def stop(state_dir: str | os.PathLike[str] | None = None) -> bool:
