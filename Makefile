@@ -101,7 +101,13 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra classroom --universal --python-version 3.11 \
 		--no-header -o requirements.lock
 
+# Build outputs go; the state folder .course/ (every run) only after a question, see
+# `python -m utils clean --help`: without a terminal it is moved aside, never deleted.
 clean:
-	-@test -x $(BIN)/python && $(BIN)/python -m utils server stop || true
-	rm -rf .course _build slides/_build .pytest_cache .ruff_cache
+	@if [ -x $(BIN)/python ] && $(BIN)/python -c "" 2>/dev/null; then \
+		$(BIN)/python -m utils clean --state "$(CURDIR)/.course"; \
+	elif [ -d .course ]; then \
+		echo "make: .course/ (your runs) is left alone: without a working .venv, make clean cannot stop a server that may be using it. Run make lab once first, or move .course away yourself."; \
+	fi
+	rm -rf _build slides/_build .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -not -path "./$(VENV)/*" -prune -exec rm -rf {} +

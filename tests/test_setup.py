@@ -98,3 +98,23 @@ def test_a_missing_python_gets_one_line_that_says_what_to_do(tmp_path: Path) -> 
         "make: 'no-such-python3' was not found. Install Python 3.11 or newer, then run: "
         "make lab PYTHON=/path/to/python3" in result.stdout
     ), result.stdout + result.stderr
+
+
+def test_clean_without_a_working_venv_leaves_the_runs_alone(tmp_path: Path) -> None:
+    folder = _scratch(tmp_path, None)
+    (folder / ".course").mkdir()
+    (folder / ".course" / "mlflow.db").write_text("runs")
+    result = _make(folder, "clean")
+    assert result.returncode == 0, result.stderr
+    assert ".course/ (your runs) is left alone" in result.stdout
+    assert (folder / ".course" / "mlflow.db").exists()
+
+
+def test_clean_without_a_terminal_moves_the_runs_aside(tmp_path: Path) -> None:
+    folder = _scratch(tmp_path, HEALTHY)
+    (folder / ".course" / "artifacts" / "1").mkdir(parents=True)  # work, but no database
+    result = _make(folder, "clean")  # stdin is not a terminal here
+    assert result.returncode == 0, result.stderr
+    (aside,) = folder.glob(".course-old-*")
+    assert f"moved it to {aside}" in result.stdout
+    assert (aside / "artifacts" / "1").is_dir() and not (folder / ".course").exists()

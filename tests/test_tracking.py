@@ -395,6 +395,54 @@ def test_a_server_stopped_by_another_process_leaves_no_zombie(tmp_path: Path) ->
         starter.wait()
 
 
+@pytest.mark.server
+def test_clean_stops_the_folders_server_and_moves_runs_aside_without_a_terminal(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / ".course"
+    server = tracking.start(state_dir=state)
+    client = mlflow.MlflowClient(tracking_uri=server.url)
+    experiment = client.create_experiment("clean-test")
+    client.set_terminated(client.create_run(experiment).info.run_id)
+    assert tracking.count_runs(state) == 1
+    line = tracking.clean_state(state, confirm=None)
+    assert not tracking._pid_alive(server.pid)  # its server was stopped first
+    assert not state.exists()
+    (aside,) = tmp_path.glob(".course-old-*")
+    assert f"moved it to {aside}" in line and "1 run(s)" in line
+    assert tracking.count_runs(aside) == 1  # nothing lost
+
+
+@pytest.mark.slow
+def test_clean_asks_before_deleting_runs_and_keeps_them_on_no(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{state / 'mlflow.db'}")
+    client.create_run(client.create_experiment("x", artifact_location=str(state / "artifacts")))
+    asked = []
+
+    def no(question: str) -> bool:
+        asked.append(question)
+        return False
+
+    assert tracking.clean_state(state, confirm=no).startswith("Kept")
+    assert "1 run(s)" in asked[0] and tracking.count_runs(state) == 1
+    assert "Deleted" in tracking.clean_state(state, confirm=lambda q: True)
+    assert not state.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert tracking.clean_state(empty, confirm=None) == f"Deleted {empty.resolve()}."
+
+
+def test_clean_never_touches_a_class_folder(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    (state / "class").mkdir(parents=True)
+    (state / "class" / "secrets.json").write_text("{}")
+    with pytest.raises(ValueError, match="class server's files"):
+        tracking.clean_state(state, confirm=lambda q: True)
+    assert (state / "class" / "secrets.json").exists()
+
+
 @pytest.mark.parametrize("action", ["start", "status", "stop"])
 def test_an_unwritable_state_folder_is_one_clear_line_not_a_traceback(
     tmp_path: Path, action: str

@@ -1,4 +1,4 @@
-"""Command line: ``python -m utils server start|stop|status`` and ``python -m utils lab``."""
+"""Command line: ``python -m utils server start|stop|status``, ``lab`` and ``clean``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,14 @@ import argparse
 import sys
 
 from utils import tracking
+
+
+def _ask(question: str) -> bool:
+    """Ask a yes/no question in the terminal; anything but yes is no."""
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,8 +31,23 @@ def main(argv: list[str] | None = None) -> int:
     lab.add_argument("--port", type=int, default=None, help="JupyterLab's port (default 8888)")
     lab.add_argument("--no-browser", action="store_true", help="do not open a web browser")
 
+    clean = sub.add_parser(
+        "clean",
+        help="stop the server of a state folder and delete it, asking first if it holds runs",
+    )
+    clean.add_argument("--state", required=True, help="the state folder (make clean: .course)")
+    clean.add_argument("--yes", action="store_true", help="delete runs without asking")
+
     args = parser.parse_args(argv)
     try:
+        if args.command == "clean":
+            confirm = None
+            if args.yes:
+                confirm = lambda question: True  # noqa: E731
+            elif sys.stdin.isatty():
+                confirm = _ask
+            print(tracking.clean_state(args.state, confirm))
+            return 0
         if args.command == "lab":
             from utils import lab as lab_module
 

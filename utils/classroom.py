@@ -139,8 +139,9 @@ def class_dir(folder: str | os.PathLike[str] | None = None) -> Path:
     As root the default is ``/srv/mlops-class``: PostgreSQL runs as the ``postgres`` user,
     which cannot enter root's home folder.
 
-    Introduced in ``docs/classroom.md``. It holds passwords, so it must not lie inside the
-    course repository (where it could be committed), except under the ignored ``.course/``.
+    Introduced in ``docs/classroom.md``. It holds passwords and the class's database, so it
+    must not lie inside the course repository: it could be committed, and ``make clean`` or
+    an update of the course could take it away (``.course/`` included).
     """
     if folder is None:
         # root's home is closed to the postgres user; /srv is the usual place for a service.
@@ -155,12 +156,11 @@ def class_dir(folder: str | os.PathLike[str] | None = None) -> Path:
 def _refuse_inside_repo(path: Path, what: str) -> None:
     root = repo_root()
     if path == root or root in path.parents:
-        if (root / ".course") not in [path, *path.parents]:
-            raise ValueError(
-                f"{what} {path} is inside the course repository, where its passwords could "
-                f"be committed. Use a folder outside it (e.g. ~/mlops-class) or below "
-                f"{root / '.course'} (ignored by git)."
-            )
+        raise ValueError(
+            f"{what} {path} is inside the course repository, where its passwords could be "
+            "committed and `make clean` or an update could remove it. Use a folder outside it, "
+            "e.g. ~/mlops-class."
+        )
 
 
 def _check_name(name: Any, what: str) -> str:

@@ -32,6 +32,7 @@ import time
 import urllib.error
 import urllib.request
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -608,6 +609,67 @@ def stop(state_dir: str | os.PathLike[str] | None = None) -> bool:
                 stopped = True
         _remove_record(state)
         return stopped
+
+
+def count_runs(state_dir: str | os.PathLike[str]) -> int:
+    """How many runs the course server's database in ``state_dir`` holds (0 without one).
+
+    Read straight from the SQLite file, read-only, so it works with the server stopped.
+    """
+    import sqlite3
+
+    database = Path(state_dir) / "mlflow.db"
+    if not database.is_file():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+            return int(connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+    except sqlite3.Error:
+        return -1  # unreadable: count it as "has runs", never as empty
+
+
+def clean_state(
+    state_dir: str | os.PathLike[str],
+    confirm: Callable[[str], bool] | None = None,
+) -> str:
+    """What ``make clean`` does with the state folder; returns what happened, in one line.
+
+    The server of ``state_dir`` is stopped first (never another folder's). A folder without
+    runs is deleted. One with runs is deleted only if ``confirm`` (a question to the user,
+    e.g. in a terminal) says yes; without a way to ask (``confirm`` is None) it is moved aside
+    to ``<name>-old-<date>-<time>`` next to it, and the line says where. A folder that holds a
+    class server's files (PostgreSQL, passwords) is never touched.
+
+    Raises:
+        ValueError: ``state_dir`` holds a class folder.
+    """
+    import shutil
+
+    path = Path(state_dir).expanduser().resolve()
+    if not path.exists():
+        return f"{path} does not exist: nothing to clean."
+    for marker in ("class.json", "secrets.json", "postgres"):
+        found = [p for p in (path.glob(marker), path.glob(f"*/{marker}")) for p in p]
+        if found:
+            raise ValueError(
+                f"{path} holds a class server's files ({found[0]}): make clean leaves it alone. "
+                "Move the class folder out of the course repository (see docs/classroom.md)."
+            )
+    if stop(path):
+        print(f"Stopped the course server of {path}.", flush=True)
+    runs = count_runs(path)
+    artifacts = path / "artifacts"
+    has_work = runs != 0 or (artifacts.is_dir() and any(artifacts.iterdir()))
+    what = f"{runs} run(s)" if runs >= 0 else "an unreadable database"
+    if has_work:
+        if confirm is None:
+            aside = path.with_name(f"{path.name}-old-{time.strftime('%Y%m%d-%H%M%S')}")
+            path.rename(aside)
+            return f"{path} held {what}; moved it to {aside} (delete that folder yourself)."
+        if not confirm(f"{path} holds {what} with their artifacts. Delete them for good?"):
+            return f"Kept {path} and its {what}."
+    shutil.rmtree(path)
+    return f"Deleted {path}" + (f" and its {what}." if has_work else ".")
 
 
 # --------------------------------------------------------------------------- client
