@@ -1,10 +1,11 @@
 """The class server survives what an instructor meets in the first lesson (utils/classroom.py).
 
-One real class folder (PostgreSQL and ``mlflow server --app-name basic-auth``) is set up for the
-module and used in order: a start with ``--allowed-hosts`` keeps loopback working and is
+One real class folder (PostgreSQL and ``mlflow server --app-name mlops-classroom``) is set up
+for the module and used in order: a start with ``--allowed-hosts`` keeps loopback working and is
 remembered by the next start; a server that is slow to answer is left running by a second
 start; a crash between the admin's password change and saving it is recovered; another class's
-server whose folder name shares a prefix is not taken for ours.
+server whose folder name shares a prefix is not taken for ours; no student can take another's
+names.
 """
 
 from __future__ import annotations
@@ -135,6 +136,63 @@ def test_a_refused_api_is_reported_with_the_servers_reason(folder: Path) -> None
         classroom._api(server.url, "GET", "2.0/mlflow/experiments/search", ("admin", "x" * 16))
 
 
+def _call(url: str, auth: tuple[str, str], endpoint: str, body: dict) -> tuple[int, dict]:
+    try:
+        return classroom._api(url, "POST", endpoint, auth, body)
+    except classroom.ClassroomError as error:  # 403 raises, with the server's reason
+        return 403, {"message": str(error)}
+
+
+def test_a_students_names_are_reserved_for_them(folder: Path) -> None:
+    server = classroom.status(folder)
+    assert server.running and server.url
+    accounts = {a.username: a for a in classroom.add_students(["alice", "bob"], folder)}
+    alice = ("alice", accounts["alice"].password)
+    bob = ("bob", accounts["bob"].password)
+    url = server.url
+    create_experiment = "2.0/mlflow/experiments/create"
+    create_model = "2.0/mlflow/registered-models/create"
+    # alice tries bob's names first: refused, with a message that says whose names are hers.
+    for endpoint, name in [
+        (create_experiment, "bob-05-experiment-tracking"),
+        (create_model, "bob-06-churn-classifier"),
+        (create_experiment, "05-experiment-tracking"),  # no prefix at all: nobody's to take
+    ]:
+        code, body = _call(url, alice, endpoint, {"name": name})
+        assert code == 403 and "start with your user name: 'alice-...'" in body["message"], body
+    # bob creates his own names afterwards, as if nothing happened.
+    code, body = _call(url, bob, create_experiment, {"name": "bob-05-experiment-tracking"})
+    assert code == 200, body
+    assert _call(url, bob, create_model, {"name": "bob-06-churn-classifier"})[0] == 200
+    # alice's own names work; renaming hers into bob's is refused too.
+    code, body = _call(url, alice, create_experiment, {"name": "alice-05-experiment-tracking"})
+    assert code == 200, body
+    assert _call(url, alice, create_model, {"name": "alice-06-churn-classifier"})[0] == 200
+    try:
+        code, _ = classroom._api(
+            url,
+            "POST",
+            "2.0/mlflow/experiments/update",
+            alice,
+            {"experiment_id": body["experiment_id"], "new_name": "bob-07-testing"},
+        )
+    except classroom.ClassroomError as error:
+        code = 403
+        assert "not yours to create" in str(error)
+    assert code == 403
+    # After alice's attempts bob still creates more of his own; the admin may name anything.
+    assert _call(url, bob, create_experiment, {"name": "bob-07-testing"})[0] == 200
+    admin = _admin(folder)
+    assert _call(url, admin, create_experiment, {"name": "class-demo"})[0] == 200
+
+
+def test_a_user_name_that_extends_another_is_refused(folder: Path) -> None:
+    with pytest.raises(ValueError, match="cannot both exist"):
+        classroom.read_roster(["carol", "carol-smith"])
+    with pytest.raises(ValueError, match="'bob' and 'bob-smith' cannot both exist"):
+        classroom.add_students(["bob-smith"], folder)  # bob exists already
+
+
 def test_a_server_of_a_folder_sharing_our_prefix_is_not_ours(tmp_path: Path) -> None:
     ours, other = tmp_path / "race", tmp_path / "race2"
     argv = [
@@ -143,7 +201,7 @@ def test_a_server_of_a_folder_sharing_our_prefix_is_not_ours(tmp_path: Path) -> 
         "import time; time.sleep(60)",
         "mlflow",
         "--app-name",
-        "basic-auth",
+        classroom.APP_NAME,
         "--artifacts-destination",
         str(other / "server" / "artifacts"),
     ]

@@ -113,7 +113,7 @@ def test_environment_yml_agrees_with_pyproject() -> None:
 # student installs the course without extras). utils.classroom may use the classroom extra too.
 # Everything else (tests, benchmarks, conftest.py) may use any extra.
 RUNTIME_DIRS = ("utils/", "notebooks/", "slides/")
-EXTRA_FOR = {"utils/classroom.py": "classroom"}
+EXTRA_FOR = {"utils/classroom.py": "classroom", "utils/classroom_server.py": "classroom"}
 # Modules of the project itself, imported by their file name: utils, the test and benchmark
 # helpers, slides/build.py, and the files notebooks write with %%writefile (e.g. coursework.py).
 OWN_MODULES = {"utils", "tests", "conftest"}

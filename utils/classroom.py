@@ -8,8 +8,10 @@ MLflow recommends for a shared server (see ``docs/classroom.md``, the instructor
   ``postgres`` user; it listens on 127.0.0.1 and on a Unix socket only its owner can open;
 * two databases on it: the runs and the model registry (``mlflow``), and the accounts and
   permissions of MLflow's authentication app (``mlflow_auth``);
-* ``mlflow server --app-name basic-auth`` with proxied artifacts (students need no access to
-  the server's disk), on 127.0.0.1 unless the instructor opts in to another address;
+* ``mlflow server --app-name mlops-classroom`` (MLflow's basic-auth app, with each student's
+  names reserved for them: ``utils/classroom_server.py``) with proxied artifacts (students
+  need no access to the server's disk), on 127.0.0.1 unless the instructor opts in to another
+  address;
 * student accounts created in bulk from a roster, with generated passwords written to a
   CSV file that only its owner can read.
 
@@ -102,6 +104,9 @@ WORKERS_ENV = "MLOPS_CLASS_WORKERS"
 PG_BINDIR_ENV = "MLOPS_PG_BINDIR"
 
 CLASS_FILE = "class.json"
+#: The server app (``mlflow server --app-name``): MLflow's basic-auth app with each student's
+#: names reserved for them (utils/classroom_server.py; an entry point in pyproject.toml).
+APP_NAME = "mlops-classroom"
 SECRETS_FILE = "secrets.json"
 SERVER_FILE = "server.json"
 CLUSTER_FILE = "cluster.json"
@@ -746,7 +751,7 @@ def _is_class_server(pid: int, folder: Path) -> bool:
     # The artifacts folder is one whole argument: a prefix (``.../race`` of ``.../race2``) is
     # another class's server.
     artifacts = str(_server_dir(folder) / "artifacts")
-    return "mlflow" in " ".join(arguments) and "basic-auth" in arguments and artifacts in arguments
+    return "mlflow" in " ".join(arguments) and APP_NAME in arguments and artifacts in arguments
 
 
 def _api_refusal(url: str, admin: tuple[str, str]) -> str:
@@ -892,9 +897,10 @@ def start(
     """Start the class server of ``folder`` (its PostgreSQL first), or reuse the running one.
 
     Introduced in ``docs/classroom.md`` (``python -m utils.classroom start``). The server is
-    ``mlflow server --app-name basic-auth`` with the PostgreSQL backend and proxied artifacts
-    in ``folder/server/artifacts``. It binds 127.0.0.1 unless ``host`` names another address
-    (``"0.0.0.0"``: every network interface; the guide says what that exposes).
+    ``mlflow server --app-name mlops-classroom`` (MLflow's basic-auth app; a student's
+    experiment and model names are reserved for them) with the PostgreSQL backend and proxied
+    artifacts in ``folder/server/artifacts``. It binds 127.0.0.1 unless ``host`` names another
+    address (``"0.0.0.0"``: every network interface; the guide says what that exposes).
 
     On the very first start MLflow creates the ``admin`` account with a random one-off
     password, which is changed at once, before any student can connect; the new one is kept
@@ -1059,7 +1065,7 @@ def _start_unlocked(
         "mlflow",
         "server",
         "--app-name",
-        "basic-auth",
+        APP_NAME,
         "--host",
         host,
         "--port",
@@ -1355,7 +1361,24 @@ def read_roster(source: str | os.PathLike[str] | Iterable[str]) -> list[str]:
         seen.add(name.lower())
     if not names:
         raise ValueError("the roster is empty: write one user name per line.")
+    _check_no_name_extends_another(names)
     return names
+
+
+def _check_no_name_extends_another(names: Iterable[str]) -> None:
+    """Refuse ``bob`` with ``bob-smith``: the server gives each student the names that start
+    with their user name and a dash (``utils/classroom_server.py``), so one would own the
+    other's names."""
+    lowered = sorted({name.lower() for name in names})
+    for name in lowered:
+        for other in lowered:
+            if other.startswith(f"{name}-"):
+                raise ValueError(
+                    f"the user names {name!r} and {other!r} cannot both exist: experiment "
+                    f"names start with the user name and a dash, so {name!r} would own "
+                    f"{other!r}'s. Give one of them another name, e.g. "
+                    f"{other.replace('-', '_')!r}."
+                )
 
 
 def add_students(
@@ -1373,6 +1396,11 @@ def add_students(
         raise TypeError("usernames must be a list of user names (see read_roster)")
     names = read_roster(list(usernames))
     url, admin = _admin(class_dir(folder))
+    code, body = _api(url, "GET", "2.0/mlflow/users/list", admin)
+    existing = [u.get("username", "") for u in body.get("users", [])] if code == 200 else []
+    _check_no_name_extends_another(
+        {n for n in [*existing, *names] if n.lower() not in _RESERVED_USERS}
+    )
     accounts = []
     for name in names:
         password = _new_password()
