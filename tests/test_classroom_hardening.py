@@ -97,7 +97,7 @@ def test_a_second_start_leaves_a_slow_server_running(folder: Path) -> None:
     os.killpg(process_group, signal.SIGSTOP)  # a server too busy to answer /health
     try:
         with pytest.raises(classroom.ClassroomError, match="left running"):
-            classroom.start(folder, port=server.port, workers=1)
+            classroom.start(folder, port=server.port, workers=1, busy_timeout=3)
         assert tracking._pid_alive(server.pid)
     finally:
         os.killpg(process_group, signal.SIGCONT)

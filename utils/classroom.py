@@ -893,6 +893,7 @@ def start(
     allowed_hosts: str | None = None,
     auth_cache_seconds: int = 60,
     timeout: float = 240.0,
+    busy_timeout: float = 30.0,
 ) -> ClassServer:
     """Start the class server of ``folder`` (its PostgreSQL first), or reuse the running one.
 
@@ -910,7 +911,8 @@ def start(
     ``allowed_hosts`` adds comma-separated host names students may type to the Host headers
     the server accepts (:func:`allowed_host_patterns`: loopback and private addresses always
     stay allowed). It is saved in ``class.json`` and reused by later starts; ``""`` clears it.
-    A server that runs but answers slowly is never stopped by a second start.
+    A server that runs but answers slowly is never stopped by a second start: it is waited
+    for up to ``busy_timeout`` seconds, then left running with an error that says so.
 
     Raises:
         ClassroomError: the folder is not set up (run :func:`init`), the port is taken, or
@@ -959,6 +961,7 @@ def start(
             allowed_hosts,
             auth_cache_seconds,
             timeout,
+            busy_timeout,
         )
 
 
@@ -979,12 +982,13 @@ def _start_unlocked(
     allowed_hosts: str | None,
     auth_cache_seconds: int,
     timeout: float,
+    busy_timeout: float,
 ) -> ClassServer:
-    current = status(path)
+    current = status(path, health_timeout=min(10.0, busy_timeout))
     if current.problem == "no-health":
         # A live server that is slow to answer (a class logging at once) is never killed by a
         # second start: wait for it, then reuse it or say what to do.
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + busy_timeout
         while current.problem == "no-health" and time.monotonic() < deadline:
             time.sleep(1)
             current = status(path, health_timeout=5)
