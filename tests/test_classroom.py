@@ -3,8 +3,8 @@
 The module fixture runs the instructor guide (``docs/classroom.md``): every ``bash`` block, in
 order, in a throwaway class folder (its own PostgreSQL cluster in a temporary folder, run as the
 ``postgres`` user when we are root, a free port on 127.0.0.1). The tests then run the course's
-logging notebooks as two students at once (alice all of them, bob those that register
-models, at the same time), try to cross the students' permissions, use a
+logging notebooks as two students at once (alice all of them, in two kernels at a time; bob
+those that register models, at the same time), try to cross the students' permissions, use a
 wrong password, kill the server while students log, and finally run the guide's ``stop`` step.
 
 Without PostgreSQL these tests are skipped with the reason; with ``CI`` set they fail instead.
@@ -322,21 +322,31 @@ def _students_notebooks(notebooks: list[Path]) -> dict[str, list[Path]]:
 
 @pytest.fixture(scope="module")
 def class_runs(klass: ClassUnderTest) -> dict[str, dict[str, list[str]]]:
-    """Run the logging notebooks as alice and bob at the same time; their created run IDs."""
+    """Run the logging notebooks as alice and bob at the same time; their created run IDs.
+
+    Alice works in two notebooks at once (two kernels, as with two browser tabs), bob in one:
+    three kernels log to the server together.
+    """
     notebooks = logging_notebooks()
     assert notebooks, "no notebook calls tracking.connect()"
     work = klass.folder.parent / "notebooks"
-    started = {
-        user: _start_notebooks(chosen, work / user, klass.student_env(user))
-        for user, chosen in _students_notebooks(notebooks).items()
+    chosen = _students_notebooks(notebooks)
+    lanes = {
+        ("alice", 0): chosen["alice"][0::2],
+        ("alice", 1): chosen["alice"][1::2],
+        ("bob", 0): chosen["bob"],
     }
-    created: dict[str, dict[str, list[str]]] = {}
+    started = {
+        (user, lane): _start_notebooks(paths, work / f"{user}-{lane}", klass.student_env(user))
+        for (user, lane), paths in lanes.items()
+        if paths
+    }
+    created: dict[str, dict[str, list[str]]] = {"alice": {}, "bob": {}}
     secrets = klass.passwords()
-    spans = {user: _finish(proc, targets, 1500) for user, (proc, targets) in started.items()}
-    # At once: the two students' kernels were running at the same time.
-    assert min(spans["alice"][-1], spans["bob"][-1]) > max(spans["alice"][0], spans["bob"][0])
-    for user, (_, targets) in started.items():
-        created[user] = {}
+    spans = {key: _finish(proc, targets, 1500) for key, (proc, targets) in started.items()}
+    # At once: every kernel was running while each of the others was.
+    assert min(span[-1] for span in spans.values()) > max(span[0] for span in spans.values())
+    for (user, _), (_, targets) in started.items():
         for target in targets:
             nb = nbformat.read(target, as_version=4)
             assert _errors(nb) == [], f"{user} ran {target.name}"
@@ -345,6 +355,7 @@ def class_runs(klass: ClassUnderTest) -> dict[str, dict[str, list[str]]]:
             found = re.findall(r"CREATED_RUNS=(\[.*\])", text)
             assert found, f"{target.name} did not reach its last cell for {user}"
             created[user][target.stem] = json.loads(found[-1])
+    assert sorted(created["alice"]) == sorted(p.stem for p in chosen["alice"])
     return created
 
 
