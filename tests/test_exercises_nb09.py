@@ -3,10 +3,14 @@ placeholder, a useful hint for the typical wrong answers, and the solution accep
 
 from __future__ import annotations
 
+import functools
 import math
 
+import adversarial
 import numpy as np
+import pandas as pd
 import pytest
+from adversarial import Case, Table
 
 from utils import checks, datasets, monitoring, training
 from utils.exercises import nb09
@@ -35,6 +39,7 @@ def _shares() -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_psi_by_hand_accepts_the_formula() -> None:
+    assert nb09.PSI_TOLERANCE == 1e-4
     e, a = _shares()
     solution = float(np.sum((a - e) * np.log(a / e)))
     assert solution == pytest.approx(0.0588, abs=1e-4)  # worked by hand: 0.0263+0.0251+0.0144
@@ -54,6 +59,7 @@ def test_psi_by_hand_accepts_the_formula() -> None:
         ),
         (-0.0588, "never negative"),
         (0.2, "add the three terms"),
+        (0.059, "four decimal places"),
     ],
 )
 def test_psi_by_hand_hints(wrong: object, hint: str) -> None:
@@ -74,7 +80,7 @@ def mystery_result() -> monitoring.StreamResult:
 
 
 def test_the_mystery_stream_drifts_in_exactly_the_planted_features(mystery_result) -> None:
-    assert set(mystery_result.drifted_features()) == nb09.MYSTERY_DRIFTED
+    assert set(mystery_result.drifted_features()) == nb09._MYSTERY_DRIFTED
     assert list(mystery_result.summary["week"]) == [24, 25, 26, 27]
     stream = nb09.mystery_stream()
     assert stream.equals(nb09.mystery_stream())  # seeded: the same stream every time
@@ -147,3 +153,172 @@ def test_the_solution_threshold_keeps_false_alarms_near_one_a_year() -> None:
     rate = 1 / 52
     assert alarms <= rate + 3 * math.sqrt(rate * (1 - rate) / weeks)
     assert alarms > 0.9 * rate  # and the price in missed drift is not paid for nothing
+
+
+# --------------------------------------------------------------------------- adversarial tables
+
+
+@functools.cache
+def _monitor() -> monitoring.Monitor:
+    """The notebook's monitor: seed 42, weeks 0-7 of 1,000 customers, logistic regression."""
+    data = datasets.make_churn(n_per_period=1000, periods=8, seed=42)
+    model = training.train(training.TrainConfig("logistic_regression", seed=42), data).model
+    return monitoring.Monitor(data, model)
+
+
+@functools.cache
+def _mystery() -> monitoring.StreamResult:
+    return monitoring.monitor_stream(_monitor(), nb09.mystery_stream(), label_delay=None)
+
+
+@pytest.fixture(scope="module")
+def threshold_context() -> dict[str, object]:
+    """The context of 09.3 as the notebook builds it: the monitor's number of tests."""
+    return {"n_tests": _monitor().n_tests}
+
+
+_E, _A = _shares()
+_PSI = float(np.sum((_A - _E) * np.log(_A / _E)))
+_WEEKLY = 1 / nb09.WEEKS_PER_YEAR
+
+TABLES = [
+    Table(
+        "09.1",
+        [
+            Case("reference", "the solution cell's numpy sum", _PSI),
+            Case(
+                "alternative",
+                "a loop over the dict with math.log",
+                sum(
+                    (nb09.BATCH_SHARES[k] - v) * math.log(nb09.BATCH_SHARES[k] / v)
+                    for k, v in nb09.REFERENCE_SHARES.items()
+                ),
+            ),
+            Case("alternative", "rounded to four decimals", round(_PSI, 4)),
+            Case("alternative", "a numpy float", np.float64(_PSI)),
+            Case("wrong", "in percentages", 100 * _PSI, hint="percentages"),
+            Case(
+                "wrong",
+                "KL divergence",
+                float(np.sum(_A * np.log(_A / _E))),
+                hint="one direction",
+            ),
+            Case(
+                "wrong",
+                "log base 10",
+                float(np.sum((_A - _E) * np.log10(_A / _E))),
+                hint="log base 10",
+            ),
+            Case("wrong", "the sign flipped", -_PSI, hint="never negative"),
+            Case("wrong", "rounded to three decimals", round(_PSI, 3), hint="four decimal"),
+            Case("wrong", "the level instead of the number", "stable", hint="not the PSI"),
+            Case(
+                "cheat",
+                "the course's threshold constant",
+                monitoring.PSI_MODERATE,
+                hint="constant of the course",
+            ),
+            Case("cheat", "a guessed constant", 0.2, hint="add the three terms"),
+        ],
+    ),
+    Table(
+        "09.2",
+        [
+            Case(
+                "reference",
+                "the monitor's drifted features",
+                lambda c: set(_mystery().drifted_features()),
+                lazy=True,
+            ),
+            Case("alternative", "a sorted list", sorted(nb09._MYSTERY_DRIFTED)),
+            Case("alternative", "a pandas Index", pd.Index(["payment_method", "tenure_months"])),
+            Case("alternative", "a numpy array", np.array(["tenure_months", "payment_method"])),
+            Case(
+                "wrong",
+                "with the prediction",
+                {"tenure_months", "payment_method", "prediction"},
+                hint="model's output",
+            ),
+            Case("wrong", "only one of the two", ["tenure_months"], hint="1 of the 2"),
+            Case("wrong", "one string", "tenure_months", hint="one string"),
+            Case("wrong", "a misspelt feature", {"tenure", "payment_method"}, hint="not features"),
+            Case(
+                "wrong",
+                "the drift of the first week plus region",
+                lambda c: set(_mystery().drifted_features()) | {"region"},
+                hint="region did not drift",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "the course's answer constant",
+                nb09._MYSTERY_DRIFTED,
+                hint="course's own answer",
+            ),
+            Case(
+                "cheat",
+                "every feature of the course",
+                list(datasets.CHURN_FEATURES),
+                hint="did not drift",
+            ),
+        ],
+    ),
+    Table(
+        "09.3",
+        [
+            Case(
+                "reference",
+                "the solution: weekly rate / n_tests",
+                lambda c: _WEEKLY / c["n_tests"],
+                lazy=True,
+            ),
+            Case(
+                "alternative",
+                "one product in the denominator",
+                lambda c: 1 / (nb09.WEEKS_PER_YEAR * c["n_tests"]),
+                lazy=True,
+            ),
+            Case(
+                "alternative",
+                "Sidak instead of Bonferroni",
+                lambda c: 1 - (1 - _WEEKLY) ** (1 / c["n_tests"]),
+                lazy=True,
+            ),
+            Case(
+                "alternative",
+                "the course's Thresholds with the weekly rate",
+                lambda c: monitoring.Thresholds(alpha=_WEEKLY).pvalue_threshold(c["n_tests"]),
+                lazy=True,
+            ),
+            Case("wrong", "the weekly rate, undivided", _WEEKLY, hint="whole week"),
+            Case(
+                "wrong",
+                "one test too few",
+                lambda c: _WEEKLY / (c["n_tests"] - 1),
+                hint="Count the tests again",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "divided by 52 twice",
+                lambda c: _WEEKLY / c["n_tests"] / nb09.WEEKS_PER_YEAR,
+                hint="twice",
+                lazy=True,
+            ),
+            Case("wrong", "not a probability", 2.0, hint="between 0 and 1"),
+            Case(
+                "cheat",
+                "the monitor's own threshold (alpha 0.05)",
+                lambda c: monitoring.Thresholds().pvalue_threshold(c["n_tests"]),
+                hint="default alpha",
+                lazy=True,
+            ),
+            Case(
+                "cheat", "the course's WEEKS_PER_YEAR", nb09.WEEKS_PER_YEAR, hint="between 0 and 1"
+            ),
+        ],
+        context="threshold_context",
+    ),
+]
+
+test_adversarial = adversarial.parametrize(TABLES)

@@ -23,8 +23,9 @@ from utils.checks import CORRECT, INCORRECT, Status, register
 
 __all__ = [
     "BATCH_SHARES",
-    "MYSTERY_DRIFTED",
     "NOTEBOOK",
+    "PSI_TOLERANCE",
+    "THRESHOLD_TOLERANCE",
     "REFERENCE_SHARES",
     "WEEKS_PER_YEAR",
     "mystery_stream",
@@ -36,12 +37,19 @@ NOTEBOOK = "09_monitoring_and_drift"
 REFERENCE_SHARES: dict[str, float] = {"month-to-month": 0.50, "one-year": 0.30, "two-year": 0.20}
 BATCH_SHARES: dict[str, float] = {"month-to-month": 0.62, "one-year": 0.23, "two-year": 0.15}
 
-#: Exercise 09.2: the features :func:`mystery_stream` changes.
-MYSTERY_DRIFTED: frozenset[str] = frozenset({"tenure_months", "payment_method"})
+#: Exercise 09.1: how far from the PSI an answer may be (absolute): four decimal places.
+PSI_TOLERANCE = 1e-4
+#: Exercise 09.1: customers in a week of the notebook's stream.
+WEEK_SIZE = 1000
+
+#: Exercise 09.2: the features :func:`mystery_stream` changes (private: it is the answer).
+_MYSTERY_DRIFTED: frozenset[str] = frozenset({"tenure_months", "payment_method"})
 
 #: Exercise 09.3: weeks in a year, and the wanted number of false alarms per year.
 WEEKS_PER_YEAR = 52
 FALSE_ALARMS_PER_YEAR = 1
+#: Exercise 09.3: how far (relative) from the Bonferroni threshold an answer may be.
+THRESHOLD_TOLERANCE = 0.02
 
 
 def _number(answer: object) -> float | None:
@@ -61,8 +69,22 @@ def _expected_psi() -> float:
     )
 
 
+def _chi2_p_value(n: int) -> float:
+    """The p-value of the chi-square test of the shares, for a week of ``n`` customers."""
+    from scipy import stats
+
+    levels = list(REFERENCE_SHARES)
+    observed = np.array([BATCH_SHARES[k] for k in levels]) * n
+    expected = np.array([REFERENCE_SHARES[k] for k in levels]) * n
+    return float(stats.chisquare(observed, expected).pvalue)
+
+
 @register("09.1", NOTEBOOK, "PSI by hand")
 def _check_psi(answer: object) -> tuple[Status, str]:
+    if isinstance(answer, str) and answer.strip().lower() in ("stable", "moderate", "major"):
+        return INCORRECT, (
+            "That is a level of the rules of thumb, not the PSI: give the number the formula gives."
+        )
     value = _number(answer)
     if value is None:
         return INCORRECT, (
@@ -70,11 +92,24 @@ def _check_psi(answer: object) -> tuple[Status, str]:
             "the float that np.sum(...) returns."
         )
     expected = _expected_psi()
-    if math.isclose(value, expected, rel_tol=1e-3, abs_tol=1e-5):
+    if math.isclose(value, expected, rel_tol=0, abs_tol=PSI_TOLERANCE):
+        shift = 100 * (BATCH_SHARES["month-to-month"] - REFERENCE_SHARES["month-to-month"])
         return CORRECT, (
-            f"PSI = {expected:.4f}: {monitoring.psi_level(expected)} by the rules of thumb. "
-            "The month-to-month bin contributes the most, (0.62 - 0.50) ln(0.62 / 0.50)."
+            f"PSI = {expected:.4f} (accepted within {PSI_TOLERANCE}): below "
+            f"{monitoring.PSI_MODERATE}, '{monitoring.psi_level(expected)}' by the rule of thumb, "
+            "so the monitor would not call it drift. Do not read that as 'nothing happened': on "
+            f"a week of {WEEK_SIZE:,} customers a chi-square test of these shares gives p = "
+            f"{_chi2_p_value(WEEK_SIZE):.0e}, and month-to-month, the bin that grew, is the "
+            "contract type with the most churn. The PSI's thresholds are conventions; with "
+            f"three bins a shift of {shift:.0f} points stays under them."
         )
+    for name in ("PSI_MODERATE", "PSI_MAJOR", "PSI_EPSILON"):
+        if value == getattr(monitoring, name):
+            return INCORRECT, (
+                f"That is monitoring.{name}, a constant of the course, not the PSI of these "
+                "shares. Compute (batch - reference) * ln(batch / reference) for each contract "
+                "type and add the three terms."
+            )
     e = np.array(list(REFERENCE_SHARES.values()))
     a = np.array([BATCH_SHARES[k] for k in REFERENCE_SHARES])
     if math.isclose(value, 100 * expected, rel_tol=1e-3):
@@ -89,6 +124,11 @@ def _check_psi(answer: object) -> tuple[Status, str]:
         )
     if math.isclose(value, float(np.sum((a - e) * np.log10(a / e))), rel_tol=1e-3):
         return INCORRECT, "That uses log base 10; the PSI uses the natural logarithm (np.log)."
+    if math.isclose(value, expected, rel_tol=0.05):
+        return INCORRECT, (
+            f"Close, but rounded too early: give the PSI to four decimal places (within "
+            f"{PSI_TOLERANCE}); keep the full precision of each term until the sum."
+        )
     if value < 0:
         return INCORRECT, (
             "A PSI is never negative: each term (actual - expected) * ln(actual / expected) "
@@ -108,7 +148,6 @@ def mystery_stream(seed: int = 909) -> pd.DataFrame:
 
     For exercise 09.2 of notebook 09: a partner campaign brought new customers, and the stream
     changed in a way the exercise asks you to find with a :class:`utils.monitoring.Monitor`.
-    The answer is in :data:`MYSTERY_DRIFTED`; look only after trying.
     """
     data = datasets.make_churn(n_per_period=1000, periods=4, seed=seed)
     data["period"] = data["period"] + 24
@@ -143,6 +182,11 @@ def _as_feature_set(answer: object) -> tuple[set[str] | None, str]:
 
 @register("09.2", NOTEBOOK, "Which features drifted?")
 def _check_drifted(answer: object) -> tuple[Status, str]:
+    if answer is _MYSTERY_DRIFTED:
+        return INCORRECT, (
+            "That is the course's own answer, read from nb09: run the monitor over the mystery "
+            "stream and collect the features it finds."
+        )
     names, hint = _as_feature_set(answer)
     if names is None:
         return INCORRECT, hint
@@ -157,13 +201,13 @@ def _check_drifted(answer: object) -> tuple[Status, str]:
             f"{unknown} are not features of the churn data; the features are "
             f"{', '.join(datasets.CHURN_FEATURES)}."
         )
-    if names == MYSTERY_DRIFTED:
+    if names == _MYSTERY_DRIFTED:
         return CORRECT, (
             "Both found: the campaign's customers are new (tenure 0-2 months) and pay by PayPal. "
             "Region, plan and the rest did not move, so there is nothing to fix there."
         )
-    extra = sorted(names - MYSTERY_DRIFTED)
-    missing = MYSTERY_DRIFTED - names
+    extra = sorted(names - _MYSTERY_DRIFTED)
+    missing = _MYSTERY_DRIFTED - names
     if extra:
         return INCORRECT, (
             f"{', '.join(extra)} did not drift: look at the rows of the table with statistic "
@@ -194,29 +238,38 @@ def _check_threshold(answer: object, *, n_tests: object) -> tuple[Status, str]:
             "number between 0 and 1."
         )
     expected = _expected_threshold(int(n_tests))
-    if math.isclose(value, expected, rel_tol=0.02):
+    if math.isclose(value, expected, rel_tol=THRESHOLD_TOLERANCE):
         return CORRECT, (
-            f"{expected:.5f}: one false alarm in {WEEKS_PER_YEAR} weeks is a rate of "
+            f"{expected:.5f} (accepted within {THRESHOLD_TOLERANCE:.0%}, so the Sidak "
+            f"threshold 1 - (1 - 1/{WEEKS_PER_YEAR})^(1/{n_tests}) passes too): one false "
+            f"alarm in {WEEKS_PER_YEAR} weeks is a rate of "
             f"{1 / WEEKS_PER_YEAR:.4f} per week, shared by {n_tests} tests (Bonferroni). The "
             "price: a smaller drift needs more data before a test notices it."
         )
+    if not 0 < value < 1:
+        return INCORRECT, (
+            f"{value:g} cannot be a p-value threshold: it must lie between 0 and 1, the range "
+            "of a p-value."
+        )
     weekly = FALSE_ALARMS_PER_YEAR / WEEKS_PER_YEAR
-    if math.isclose(value, weekly, rel_tol=0.02):
+    if math.isclose(value, weekly, rel_tol=THRESHOLD_TOLERANCE):
         return INCORRECT, (
             f"{weekly:.4f} is the false-alarm rate for the whole week. The monitor runs "
             f"{n_tests} tests a week, each of which can raise the alarm: divide it among them."
         )
-    if math.isclose(value, 0.05 / n_tests, rel_tol=0.02) or math.isclose(value, 0.05, rel_tol=0.02):
+    if math.isclose(value, 0.05 / n_tests, rel_tol=THRESHOLD_TOLERANCE) or math.isclose(
+        value, 0.05, rel_tol=THRESHOLD_TOLERANCE
+    ):
         return INCORRECT, (
             "That starts from the course's default alpha of 0.05 per week, which means about "
             f"{0.05 * WEEKS_PER_YEAR:.1f} false alarms a year. Start from one a year instead."
         )
-    if math.isclose(value, weekly / (n_tests - 1), rel_tol=0.02):
+    if n_tests > 1 and math.isclose(value, weekly / (n_tests - 1), rel_tol=THRESHOLD_TOLERANCE):
         return INCORRECT, (
             f"Count the tests again: {n_tests - 1} features and the model's prediction make "
             f"{n_tests}."
         )
-    if math.isclose(value, weekly / n_tests / WEEKS_PER_YEAR, rel_tol=0.02):
+    if math.isclose(value, weekly / n_tests / WEEKS_PER_YEAR, rel_tol=THRESHOLD_TOLERANCE):
         return INCORRECT, "You divided by the number of weeks twice."
     return INCORRECT, (
         "Not quite. First the weekly rate: one false alarm per year of weeks. Then Bonferroni: "
