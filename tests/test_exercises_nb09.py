@@ -38,33 +38,38 @@ def _shares() -> tuple[np.ndarray, np.ndarray]:
     return e, a
 
 
+def _no_return(reference, batch):
+    terms = (batch - reference) * np.log(batch / reference)  # noqa: F841 - the mistake
+
+
+def _my_psi(reference, batch):
+    """The solution cell's function."""
+    return float(np.sum((batch - reference) * np.log(batch / reference)))
+
+
 def test_psi_by_hand_accepts_the_formula() -> None:
-    assert nb09.PSI_TOLERANCE == 1e-4
     e, a = _shares()
-    solution = float(np.sum((a - e) * np.log(a / e)))
-    assert solution == pytest.approx(0.0588, abs=1e-4)  # worked by hand: 0.0263+0.0251+0.0144
-    result = checks.check("09.1", solution)
-    assert result.passed and "stable" in result.message
+    assert float(np.sum((a - e) * np.log(a / e))) == pytest.approx(0.0588, abs=1e-4)  # by hand
+    result = checks.check("09.1", _my_psi)
+    assert result.passed and "stable" in result.message and "chi-square" in result.message
+    assert nb09.PSI_TOLERANCE == 1e-4
 
 
-@pytest.mark.parametrize(
-    ("wrong", "hint"),
-    [
-        ("0.06", "one number"),
-        (100 * 0.058797, "percentages"),
-        (float(np.sum(_shares()[1] * np.log(_shares()[1] / _shares()[0]))), "one direction"),
-        (
-            float(np.sum((_shares()[1] - _shares()[0]) * np.log10(_shares()[1] / _shares()[0]))),
-            "10",
-        ),
-        (-0.0588, "never negative"),
-        (0.2, "add the three terms"),
-        (0.059, "four decimal places"),
-    ],
-)
-def test_psi_by_hand_hints(wrong: object, hint: str) -> None:
-    result = checks.check("09.1", wrong)
-    assert result.status == "incorrect" and hint in result.message
+def test_psi_trials_start_with_the_contract_shares_and_tell_mistakes_apart() -> None:
+    assert nb09.PSI_TRIALS[0] == (
+        tuple(nb09.REFERENCE_SHARES.values()),
+        tuple(nb09.BATCH_SHARES[k] for k in nb09.REFERENCE_SHARES),
+    )
+    # A function that is right on the contract shares only is caught on the next pair.
+    assert not checks.check("09.1", lambda e, a: _my_psi(*_shares())).passed
+
+
+def test_an_unwritten_psi_function_is_not_attempted() -> None:
+    def my_psi(reference, batch):
+        # your code here
+        ...
+
+    assert checks.check("09.1", my_psi).status == "not attempted"
 
 
 # --------------------------------------------------------------------------- 09.2
@@ -177,48 +182,80 @@ def threshold_context() -> dict[str, object]:
     return {"n_tests": _monitor().n_tests}
 
 
-_E, _A = _shares()
-_PSI = float(np.sum((_A - _E) * np.log(_A / _E)))
 _WEEKLY = 1 / nb09.WEEKS_PER_YEAR
 
 TABLES = [
     Table(
         "09.1",
         [
-            Case("reference", "the solution cell's numpy sum", _PSI),
+            Case("reference", "the solution cell's numpy sum", _my_psi),
             Case(
                 "alternative",
-                "a loop over the dict with math.log",
-                sum(
-                    (nb09.BATCH_SHARES[k] - v) * math.log(nb09.BATCH_SHARES[k] / v)
-                    for k, v in nb09.REFERENCE_SHARES.items()
-                ),
+                "a loop with math.log over the pairs of shares",
+                lambda e, a: sum((y - x) * math.log(y / x) for x, y in zip(e, a, strict=True)),
             ),
-            Case("alternative", "rounded to four decimals", round(_PSI, 4)),
-            Case("alternative", "a numpy float", np.float64(_PSI)),
-            Case("wrong", "in percentages", 100 * _PSI, hint="percentages"),
+            Case(
+                "alternative",
+                "np.dot of the differences and the log ratios, a numpy float",
+                lambda e, a: np.dot(a - e, np.log(a) - np.log(e)),
+            ),
+            Case("wrong", "in percentages", lambda e, a: 100 * _my_psi(e, a), hint="percentages"),
             Case(
                 "wrong",
                 "KL divergence",
-                float(np.sum(_A * np.log(_A / _E))),
+                lambda e, a: float(np.sum(a * np.log(a / e))),
                 hint="one direction",
             ),
             Case(
                 "wrong",
                 "log base 10",
-                float(np.sum((_A - _E) * np.log10(_A / _E))),
+                lambda e, a: float(np.sum((a - e) * np.log10(a / e))),
                 hint="log base 10",
             ),
-            Case("wrong", "the sign flipped", -_PSI, hint="never negative"),
-            Case("wrong", "rounded to three decimals", round(_PSI, 3), hint="four decimal"),
-            Case("wrong", "the level instead of the number", "stable", hint="not the PSI"),
+            Case(
+                "wrong",
+                "the mean of the terms",
+                lambda e, a: float(np.mean((a - e) * np.log(a / e))),
+                hint="mean of the terms",
+            ),
+            Case(
+                "wrong",
+                "the log ratio turned over",
+                lambda e, a: float(np.sum((a - e) * np.log(e / a))),
+                hint="never negative",
+            ),
+            Case(
+                "wrong",
+                "rounded to two decimals",
+                lambda e, a: round(_my_psi(e, a), 2),
+                hint="rounded too early",
+            ),
+            Case("wrong", "the number, not a function", 0.0588, hint="PSI function itself"),
+            Case("wrong", "forgot the return", _no_return, hint="return line"),
             Case(
                 "cheat",
-                "the course's threshold constant",
-                monitoring.PSI_MODERATE,
+                "the course's psi_from_shares",
+                monitoring.psi_from_shares,
+                hint="course's own PSI function",
+            ),
+            Case(
+                "cheat",
+                "a wrapper of the course's function",
+                lambda e, a: monitoring.psi_from_shares(e, a),
+                hint="course's own PSI function",
+            ),
+            Case(
+                "cheat",
+                "the contract PSI typed in",
+                lambda e, a: 0.0588,
+                hint="for other shares too",
+            ),
+            Case(
+                "cheat",
+                "the course's threshold",
+                lambda e, a: monitoring.PSI_MODERATE,
                 hint="constant of the course",
             ),
-            Case("cheat", "a guessed constant", 0.2, hint="add the three terms"),
         ],
     ),
     Table(

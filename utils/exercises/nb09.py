@@ -1,6 +1,7 @@
 """Exercise checks of notebook 09 (monitoring and drift).
 
-* 09.1: compute the PSI of a categorical feature by hand, from two lists of shares;
+* 09.1: write the PSI of two arrays of shares as a function, by hand (not with
+  :func:`utils.monitoring.psi_from_shares`);
 * 09.2: find the features that drifted in a "mystery" stream (:func:`mystery_stream`);
 * 09.3: choose the per-test p-value threshold for a wanted false-alarm rate (Bonferroni).
 
@@ -19,12 +20,20 @@ import numpy as np
 import pandas as pd
 
 from utils import datasets, monitoring
-from utils.checks import CORRECT, INCORRECT, Status, register
+from utils.checks import (
+    CORRECT,
+    INCORRECT,
+    NOT_ATTEMPTED,
+    Status,
+    function_answer_problem,
+    register,
+)
 
 __all__ = [
     "BATCH_SHARES",
     "NOTEBOOK",
     "PSI_TOLERANCE",
+    "PSI_TRIALS",
     "THRESHOLD_TOLERANCE",
     "REFERENCE_SHARES",
     "WEEKS_PER_YEAR",
@@ -79,64 +88,117 @@ def _chi2_p_value(n: int) -> float:
     return float(stats.chisquare(observed, expected).pvalue)
 
 
-@register("09.1", NOTEBOOK, "PSI by hand")
-def _check_psi(answer: object) -> tuple[Status, str]:
-    if isinstance(answer, str) and answer.strip().lower() in ("stable", "moderate", "major"):
-        return INCORRECT, (
-            "That is a level of the rules of thumb, not the PSI: give the number the formula gives."
-        )
-    value = _number(answer)
-    if value is None:
-        return INCORRECT, (
-            f"Your answer is a {type(answer).__name__}; give the PSI as one number, e.g. "
-            "the float that np.sum(...) returns."
-        )
-    expected = _expected_psi()
-    if math.isclose(value, expected, rel_tol=0, abs_tol=PSI_TOLERANCE):
-        shift = 100 * (BATCH_SHARES["month-to-month"] - REFERENCE_SHARES["month-to-month"])
-        return CORRECT, (
-            f"PSI = {expected:.4f} (accepted within {PSI_TOLERANCE}): below "
-            f"{monitoring.PSI_MODERATE}, '{monitoring.psi_level(expected)}' by the rule of thumb, "
-            "so the monitor would not call it drift. Do not read that as 'nothing happened': on "
-            f"a week of {WEEK_SIZE:,} customers a chi-square test of these shares gives p = "
-            f"{_chi2_p_value(WEEK_SIZE):.0e}, and month-to-month, the bin that grew, is the "
-            "contract type with the most churn. The PSI's thresholds are conventions; with "
-            f"three bins a shift of {shift:.0f} points stays under them."
-        )
+#: Exercise 09.1: the pairs of shares (reference, batch) a student's PSI function is tried on:
+#: the contract shares first, then the worked example of utils.monitoring and a reversal.
+PSI_TRIALS: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = (
+    (tuple(REFERENCE_SHARES.values()), tuple(BATCH_SHARES[k] for k in REFERENCE_SHARES)),
+    ((0.5, 0.5), (0.25, 0.75)),
+    ((0.1, 0.2, 0.3, 0.4), (0.4, 0.3, 0.2, 0.1)),
+)
+
+
+def _is_course_psi(answer: object) -> bool:
+    """True for a function of the course's ``utils`` or one that calls its PSI functions."""
+    module = getattr(answer, "__module__", None) or ""
+    if module == "utils" or module.startswith("utils."):
+        return True
+    code = getattr(answer, "__code__", None)
+    names = set(code.co_names) if code is not None else set()
+    return bool(names & {"psi_from_shares", "psi", "psi_level"})
+
+
+def _psi_mistake(value: float, e: np.ndarray, a: np.ndarray, expected: float) -> str:
+    """A hint naming the mistake that gives ``value`` instead of the PSI of ``e`` and ``a``."""
     for name in ("PSI_MODERATE", "PSI_MAJOR", "PSI_EPSILON"):
         if value == getattr(monitoring, name):
-            return INCORRECT, (
-                f"That is monitoring.{name}, a constant of the course, not the PSI of these "
-                "shares. Compute (batch - reference) * ln(batch / reference) for each contract "
-                "type and add the three terms."
+            return (
+                f"That is monitoring.{name}, a constant of the course, not the PSI of these shares."
             )
-    e = np.array(list(REFERENCE_SHARES.values()))
-    a = np.array([BATCH_SHARES[k] for k in REFERENCE_SHARES])
     if math.isclose(value, 100 * expected, rel_tol=1e-3):
-        return INCORRECT, "That is 100 times the PSI: use shares (0.62), not percentages (62)."
+        return "That is 100 times the PSI: use shares (0.62), not percentages (62)."
     if math.isclose(value, float(np.sum(a * np.log(a / e))), rel_tol=1e-3) or math.isclose(
         value, float(np.sum(e * np.log(e / a))), rel_tol=1e-3
     ):
-        return INCORRECT, (
+        return (
             "That is a Kullback-Leibler divergence in one direction only. The PSI weighs each "
-            "log ratio by the difference of the shares: sum of (actual - expected) * "
-            "ln(actual / expected)."
+            "log ratio by the difference of the shares: sum of (batch - reference) * "
+            "ln(batch / reference)."
         )
     if math.isclose(value, float(np.sum((a - e) * np.log10(a / e))), rel_tol=1e-3):
-        return INCORRECT, "That uses log base 10; the PSI uses the natural logarithm (np.log)."
-    if math.isclose(value, expected, rel_tol=0.05):
-        return INCORRECT, (
-            f"Close, but rounded too early: give the PSI to four decimal places (within "
-            f"{PSI_TOLERANCE}); keep the full precision of each term until the sum."
-        )
+        return "That uses log base 10; the PSI uses the natural logarithm (np.log)."
+    if math.isclose(value, float(np.mean((a - e) * np.log(a / e))), rel_tol=1e-3):
+        return "That is the mean of the terms; the PSI is their sum."
     if value < 0:
-        return INCORRECT, (
-            "A PSI is never negative: each term (actual - expected) * ln(actual / expected) "
+        return (
+            "A PSI is never negative: each term (batch - reference) * ln(batch / reference) "
             "has two factors of the same sign. Check the order inside the logarithm."
         )
-    return INCORRECT, (
-        "Not the PSI of these shares. For each contract type compute (batch share - reference "
-        "share) * ln(batch share / reference share), then add the three terms."
+    if math.isclose(value, expected, rel_tol=0.05):
+        return (
+            f"Close, but rounded too early: the PSI must come out within {PSI_TOLERANCE}; keep "
+            "the full precision of each term until the sum."
+        )
+    return (
+        "Not the PSI of these shares. For each bin compute (batch share - reference share) * "
+        "ln(batch share / reference share), then add the terms."
+    )
+
+
+@register("09.1", NOTEBOOK, "PSI by hand")
+def _check_psi(answer: object) -> tuple[Status, str]:
+    problem = function_answer_problem(
+        answer, "PSI function", "return the PSI of the two arrays of shares"
+    )
+    if problem is not None:
+        return problem
+    if answer is monitoring.psi_from_shares or _is_course_psi(answer):
+        return INCORRECT, (
+            "That is the course's own PSI function (utils.monitoring), not yours: write the "
+            "formula with numpy in my_psi."
+        )
+    given: list[float] = []
+    for reference, batch in PSI_TRIALS:
+        e, a = np.array(reference), np.array(batch)
+        try:
+            result = answer(e.copy(), a.copy())
+        except Exception as error:  # noqa: BLE001 - any error in student code becomes a hint
+            return INCORRECT, (
+                f"Your function raised {type(error).__name__}: {error}, called as my_psi("
+                f"reference, batch) with two numpy arrays of shares, e.g. {list(reference)}."
+            )
+        if result is Ellipsis:
+            return NOT_ATTEMPTED, "Your function still returns ...: write its body."
+        if result is None:
+            return INCORRECT, "Your function returns None: did you forget the return line?"
+        value = _number(result)
+        if value is None:
+            return INCORRECT, (
+                f"Your function returns a {type(result).__name__}; return the PSI as one "
+                "number, e.g. the float that np.sum(...) returns."
+            )
+        expected = monitoring.psi_from_shares(list(reference), list(batch))
+        if not math.isclose(value, expected, rel_tol=0, abs_tol=PSI_TOLERANCE):
+            if value in given:
+                return INCORRECT, (
+                    f"Your function returns {value:.4f} for other shares too: compute the PSI "
+                    "from its two arguments, not from a number you typed."
+                )
+            return INCORRECT, (
+                f"For reference shares {list(reference)} and batch shares {list(batch)} your "
+                f"function gives {value:.4f}. " + _psi_mistake(value, e, a, expected)
+            )
+        given.append(value)
+    expected = _expected_psi()
+    shift = 100 * (BATCH_SHARES["month-to-month"] - REFERENCE_SHARES["month-to-month"])
+    return CORRECT, (
+        f"Right on all {len(PSI_TRIALS)} pairs of shares (within {PSI_TOLERANCE}). For the "
+        f"contracts, PSI = {expected:.4f}: below {monitoring.PSI_MODERATE}, "
+        f"'{monitoring.psi_level(expected)}' by the rule of thumb, so the monitor would not call "
+        "it drift. Do not read that as 'nothing happened': on a week of "
+        f"{WEEK_SIZE:,} customers a chi-square test of these shares gives p = "
+        f"{_chi2_p_value(WEEK_SIZE):.0e}, and month-to-month, the bin that grew by {shift:.0f} "
+        "points, is the contract type with the most churn. The PSI's thresholds are "
+        "conventions, and with three bins a large shift stays under them."
     )
 
 
