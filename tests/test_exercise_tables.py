@@ -13,7 +13,35 @@ EXERCISES = [e.id for e in checks.exercises()]
 
 # Exercises whose table is not written yet. The list only shrinks: an exercise listed here that
 # has a complete table fails, so it cannot stay listed by mistake.
-NOT_YET_TABLED: set[str] = set(EXERCISES)
+NOT_YET_TABLED: set[str] = {
+    "00.1",
+    "00.2",
+    "01.1",
+    "01.2",
+    "01.3",
+    "02.1",
+    "02.2",
+    "02.3",
+    "03.1",
+    "03.2",
+    "03.3",
+    "04.1",
+    "04.2",
+    "04.3",
+    "04.4",
+    "05.1",
+    "05.2",
+    "05.3",
+    "06.1",
+    "06.2",
+    "06.3",
+    "07.1",
+    "07.2",
+    "07.3",
+    "08.1",
+    "08.2",
+    "08.3",
+}
 
 
 def _tables() -> dict[str, Table]:

@@ -4,7 +4,12 @@ solution."""
 
 from __future__ import annotations
 
+import collections
+
+import adversarial
+import numpy as np
 import pytest
+from adversarial import Case, Table
 
 from utils import checks, cycle
 from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED
@@ -75,7 +80,7 @@ def test_rule_solution_is_correct() -> None:
         return report.performance_alert or len(report.drifted_features) >= 2
 
     assert checks.check("10.2", solution).status == CORRECT
-    assert checks.check("10.2", nb10.trigger_rule).passed
+    assert not checks.check("10.2", nb10.trigger_rule).passed  # the course's own rule
 
 
 def test_an_unwritten_rule_is_not_attempted() -> None:
@@ -111,7 +116,7 @@ def test_the_cases_cover_both_decisions_and_every_alert_kind() -> None:
 
 
 def test_levels_solution_is_correct() -> None:
-    assert checks.check("10.3", dict(nb10.TEAMS)).status == CORRECT
+    assert checks.check("10.3", dict(nb10._LEVELS)).status == CORRECT
 
 
 def test_levels_placeholder_dict_is_not_attempted() -> None:
@@ -120,11 +125,169 @@ def test_levels_placeholder_dict_is_not_attempted() -> None:
 
 def test_levels_wrong_answers_get_hints() -> None:
     teams = list(nb10.TEAMS)
-    wrong = dict(nb10.TEAMS) | {teams[2]: 1}
+    wrong = dict(nb10._LEVELS) | {teams[2]: 1}
     result = checks.check("10.3", wrong)
     assert result.status == INCORRECT and "Not level 1" in result.message
-    half = dict(nb10.TEAMS) | {teams[4]: ...}
+    half = dict(nb10._LEVELS) | {teams[4]: ...}
     assert "Not answered yet" in checks.check("10.3", half).message
-    assert "0, 1 and 2" in checks.check("10.3", dict(nb10.TEAMS) | {teams[0]: "zero"}).message
+    assert "0, 1 and 2" in checks.check("10.3", dict(nb10._LEVELS) | {teams[0]: "zero"}).message
     assert "missing" in checks.check("10.3", {teams[0]: 0}).message
     assert "dict" in checks.check("10.3", [0, 1, 2, 0, 1]).message
+
+
+def test_the_levels_are_not_public() -> None:
+    assert not isinstance(nb10.TEAMS, dict)
+    assert list(nb10.TEAMS) == list(nb10._LEVELS)
+
+
+# --------------------------------------------------------------------------- adversarial tables
+
+
+@pytest.fixture(scope="module")
+def schedule_context() -> dict[str, object]:
+    """The context of 10.1 as the notebook builds it: ``cycle.Scenario(seed=SEED)``."""
+    return {"scenario": cycle.Scenario(seed=42)}
+
+
+def _solution_rule(report):
+    return report.performance_alert or len(report.drifted_features) >= 2
+
+
+def _rule_with_ifs(report):
+    if report.performance_alert:
+        return True
+    return np.bool_(len(set(report.drifted_features)) > 1)
+
+
+def _wrapper_of_the_course(report):
+    return nb10.trigger_rule(report)
+
+
+_SOLUTION_LEVELS = dict(zip(nb10.TEAMS, [0, 1, 2, 0, 1], strict=True))
+
+TABLES = [
+    Table(
+        "10.1",
+        [
+            Case("reference", "the solution's list", [6, 10, 14]),
+            Case("alternative", "a tuple in another order", (14, 6, 10)),
+            Case("alternative", "a range", range(6, 15, 4)),
+            Case("alternative", "a numpy array", np.array([6, 10, 14])),
+            Case(
+                "wrong",
+                "counted from the first production month",
+                [7, 11, 15],
+                hint="Count from month",
+            ),
+            Case("wrong", "with the first model's month", [2, 6, 10, 14], hint="first model"),
+            Case("wrong", "past the stream's end", [6, 10, 14, 18], hint="ends with month"),
+            Case("wrong", "only the count", 3, hint="not only how many"),
+            Case("wrong", "a string", "6, 10, 14", hint="list of month numbers"),
+            Case("cheat", "the course's EVERY", nb10.EVERY, hint="not only how many"),
+            Case(
+                "cheat",
+                "every month of the stream",
+                lambda c: list(range(c["scenario"].months)),
+                hint="count again",
+                lazy=True,
+            ),
+        ],
+        context="schedule_context",
+    ),
+    Table(
+        "10.2",
+        [
+            Case("reference", "the solution cell's rule", _solution_rule),
+            Case("alternative", "ifs, a set and a numpy bool", _rule_with_ifs),
+            Case(
+                "alternative",
+                "a lambda with not/and",
+                lambda r: not (not r.performance_alert and len(r.drifted_features) < 2),
+            ),
+            Case(
+                "wrong",
+                "the default trigger (any alert)",
+                lambda r: r.retrain,
+                hint="One drifted feature is not enough",
+            ),
+            Case(
+                "wrong",
+                "drift only",
+                lambda r: len(r.drifted_features) >= 2,
+                hint="performance_alert",
+            ),
+            Case(
+                "wrong",
+                "more than two features",
+                lambda r: r.performance_alert or len(r.drifted_features) > 2,
+                hint="should retrain",
+            ),
+            Case(
+                "wrong",
+                "the prediction counted as a feature",
+                lambda r: r.performance_alert or len(r.drifted_features) + r.prediction_drift >= 2,
+                hint="Prediction drift alone",
+            ),
+            Case(
+                "wrong",
+                "performance and drift both required",
+                lambda r: r.performance_alert and len(r.drifted_features) >= 2,
+                hint="enough on their own",
+            ),
+            Case("wrong", "returns a string", lambda r: "yes", hint="return True"),
+            Case("wrong", "an attribute that does not exist", lambda r: r.alerts, hint="crashed"),
+            Case(
+                "cheat",
+                "the course's own trigger_rule",
+                nb10.trigger_rule,
+                hint="course's own function",
+            ),
+            Case(
+                "cheat",
+                "a wrapper of the course's rule",
+                _wrapper_of_the_course,
+                hint="course's own function",
+            ),
+            Case("cheat", "always retrain", lambda r: True, hint="should not retrain"),
+        ],
+    ),
+    Table(
+        "10.3",
+        [
+            Case("reference", "the solution cell's levels", _SOLUTION_LEVELS),
+            Case(
+                "alternative",
+                "an OrderedDict in reverse order with numpy ints",
+                collections.OrderedDict(
+                    (t, np.int64(v)) for t, v in reversed(_SOLUTION_LEVELS.items())
+                ),
+            ),
+            Case(
+                "wrong",
+                "team 3 at level 1",
+                _SOLUTION_LEVELS | {nb10.TEAMS[2]: 1},
+                hint="Not level 1",
+            ),
+            Case(
+                "wrong",
+                "the hand-copied pipeline at level 2",
+                _SOLUTION_LEVELS | {nb10.TEAMS[1]: 2},
+                hint="Not level 2",
+            ),
+            Case(
+                "wrong",
+                "levels as words",
+                _SOLUTION_LEVELS | {nb10.TEAMS[0]: "zero"},
+                hint="0, 1 and 2",
+            ),
+            Case("wrong", "a list of levels", [0, 1, 2, 0, 1], hint="dict"),
+            Case("wrong", "one team only", {nb10.TEAMS[0]: 0}, hint="missing"),
+            Case("cheat", "the course's own answer dict", nb10._LEVELS, hint="course's own answer"),
+            Case(
+                "cheat", "every team at level 1", dict.fromkeys(nb10.TEAMS, 1), hint="Not level 1"
+            ),
+        ],
+    ),
+]
+
+test_adversarial = adversarial.parametrize(TABLES)

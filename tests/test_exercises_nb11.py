@@ -4,9 +4,13 @@ solution."""
 
 from __future__ import annotations
 
+import fractions
 import re
 
+import adversarial
+import numpy as np
 import pytest
+from adversarial import Case, Table
 
 from utils import checks, stack
 from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED
@@ -98,7 +102,7 @@ def test_hand_score_wrong_answers_get_hints(answer: object, hint: str) -> None:
 
 def test_nightly_minutes_solution_is_correct() -> None:
     expected = 5000 * (0.042 - 0.00005) / 60
-    assert nb11.minutes_more(MEASURED) == pytest.approx(expected)
+    assert nb11._minutes_more(MEASURED) == pytest.approx(expected)
     result = checks.check("11.3", expected, seconds_per_run=MEASURED)
     assert result.status == CORRECT, result.message
     assert checks.check("11.3", round(expected, 1), seconds_per_run=MEASURED).passed
@@ -128,4 +132,116 @@ def test_nightly_minutes_needs_the_measurement() -> None:
     with pytest.raises(TypeError, match="needs the keyword arguments"):
         checks.check("11.3", 3.5)
     with pytest.raises(TypeError, match="'mlflow' and 'jsonl'"):
-        nb11.minutes_more({"mlflow": 0.04})
+        nb11._minutes_more({"mlflow": 0.04})
+
+
+# --------------------------------------------------------------------------- adversarial tables
+
+
+@pytest.fixture(scope="module")
+def measured_context() -> dict[str, object]:
+    """The context of 11.3 in the notebook's form: median seconds per logged run of each way."""
+    return {"seconds_per_run": dict(MEASURED)}
+
+
+_SOLUTION_WEIGHTS = {"Cost": 3, "Coverage": 1, "Complexity": 2, "Community": 1}
+_DVC = (2 * 4 + 3 * 4 + 1 * 3 + 0 * 4) / 6
+
+
+def _minutes(context: dict, factor: float = 1.0) -> float:
+    s = context["seconds_per_run"]
+    return factor * 5000 * (s["mlflow"] - s["jsonl"]) / 60
+
+
+TABLES = [
+    Table(
+        "11.1",
+        [
+            Case("reference", "the solution cell's weights", _SOLUTION_WEIGHTS),
+            Case(
+                "alternative",
+                "shares that add up to 1, as floats",
+                {"Cost": 0.45, "Complexity": 0.35, "Coverage": 0.1, "Community": 0.1},
+            ),
+            Case(
+                "alternative",
+                "wider gaps",
+                {"Cost": 4, "Coverage": 1, "Complexity": 3, "Community": 1},
+            ),
+            Case(
+                "wrong",
+                "order right, gaps too small",
+                {"Cost": 1.1, "Coverage": 1, "Complexity": 1.05, "Community": 1},
+                hint="still wins",
+            ),
+            Case(
+                "wrong",
+                "Complexity first",
+                {"Cost": 1, "Coverage": 1, "Complexity": 3, "Community": 1},
+                hint="Cost matters most",
+            ),
+            Case(
+                "wrong",
+                "Coverage as high as Complexity",
+                {"Cost": 3, "Coverage": 2, "Complexity": 2, "Community": 1},
+                hint="Complexity comes second",
+            ),
+            Case(
+                "wrong",
+                "a criterion missing",
+                {"Cost": 1, "Coverage": 1, "Complexity": 1},
+                hint="cannot be used",
+            ),
+            Case(
+                "cheat", "the course's EQUAL_WEIGHTS", stack.EQUAL_WEIGHTS, hint="Cost matters most"
+            ),
+        ],
+    ),
+    Table(
+        "11.2",
+        [
+            Case("reference", "the solution's weighted mean", _DVC),
+            Case("alternative", "rounded to two decimals", round(_DVC, 2)),
+            Case("alternative", "an exact fraction", fractions.Fraction(23, 6)),
+            Case(
+                "alternative",
+                "numpy's average",
+                float(np.average([4, 4, 3, 4], weights=[2, 3, 1, 0])),
+            ),
+            Case("wrong", "the weighted sum", 23, hint="weighted sum"),
+            Case("wrong", "divided by four", 23 / 4, hint="number of criteria"),
+            Case("wrong", "the plain mean", 3.75, hint="plain mean"),
+            Case("wrong", "rounded to one decimal", 3.8, hint="within 0.01"),
+            Case("wrong", "above the scale", 7.5, hint="between 0 and 5"),
+            Case("cheat", "the course's SCALE", stack.SCALE, hint="stack.SCALE"),
+        ],
+    ),
+    Table(
+        "11.3",
+        [
+            Case("reference", "the solution's formula", lambda c: _minutes(c), lazy=True),
+            Case(
+                "alternative", "rounded to one decimal", lambda c: round(_minutes(c), 1), lazy=True
+            ),
+            Case(
+                "alternative",
+                "via milliseconds",
+                lambda c: (
+                    5000
+                    * (1000 * c["seconds_per_run"]["mlflow"] - 1000 * c["seconds_per_run"]["jsonl"])
+                    / 1000
+                    / 60
+                ),
+                lazy=True,
+            ),
+            Case("wrong", "in seconds", lambda c: _minutes(c, 60), hint="in seconds", lazy=True),
+            Case("wrong", "in hours", lambda c: _minutes(c, 1 / 60), hint="in hours", lazy=True),
+            Case("wrong", "the sign flipped", lambda c: -_minutes(c), hint="positive", lazy=True),
+            Case("wrong", "10 % off", lambda c: _minutes(c, 1.1), hint="within 2%", lazy=True),
+            Case("cheat", "the course's NIGHTLY_RUNS", nb11.NIGHTLY_RUNS, hint="number of runs"),
+        ],
+        context="measured_context",
+    ),
+]
+
+test_adversarial = adversarial.parametrize(TABLES)

@@ -46,6 +46,8 @@ def _check_schedule(answer: object, *, scenario: Any) -> tuple[Status, str]:
             f"Give the months themselves (a list such as [5, 9]), not only how many. "
             f"{'The count is right.' if int(answer) == len(expected) else ''}"
         ).strip()
+    if isinstance(answer, np.ndarray) and answer.ndim == 1:
+        answer = answer.tolist()
     if isinstance(answer, str) or not isinstance(answer, list | tuple | range | set):
         return INCORRECT, f"Give a list of month numbers, not a {type(answer).__name__}."
     months = list(answer)
@@ -132,7 +134,23 @@ RULE_CASES: tuple[tuple[str, dict[str, Any], bool], ...] = (
      {"performance_alert": True, "drifted": ("usage_hours",)}, True),
     ("one feature and the predictions drifted",
      {"drifted": ("contract",), "prediction_drift": True}, False),
+    ("one feature drifted and a performance alert, in another week",
+     {"drifted": ("plan",), "performance_alert": True, "week": 30}, True),
+    ("the predictions drifted and a performance alert",
+     {"prediction_drift": True, "performance_alert": True}, True),
 )  # fmt: skip
+
+
+def _is_course_function(answer: object) -> bool:
+    """True for a function of the course's ``utils`` (such as :func:`trigger_rule`), or one
+    whose body only calls :func:`trigger_rule`."""
+    if answer is trigger_rule:
+        return True
+    module = getattr(answer, "__module__", None) or ""
+    if module == "utils" or module.startswith("utils."):
+        return True
+    code = getattr(answer, "__code__", None)
+    return code is not None and "trigger_rule" in code.co_names
 
 
 @register("10.2", NOTEBOOK, "A trigger rule of your own")
@@ -140,6 +158,11 @@ def _check_rule(answer: object) -> tuple[Status, str]:
     problem = function_answer_problem(answer, "rule", "return True or False")
     if problem is not None:
         return problem
+    if _is_course_function(answer):
+        return INCORRECT, (
+            "That is the course's own function, not a rule you wrote: write my_rule yourself, "
+            "from report.performance_alert and report.drifted_features."
+        )
     for description, settings, expected in RULE_CASES:
         try:
             decision = answer(make_report(**settings))
@@ -163,14 +186,20 @@ def _check_rule(answer: object) -> tuple[Status, str]:
                 hint = " One drifted feature is not enough: count len(report.drifted_features)."
             elif "performance" in description:
                 hint = " Look at report.performance_alert."
+            elif "features drifted" in description:
+                hint = (
+                    " Two drifted features are enough on their own, with or without a "
+                    "performance alert: count len(report.drifted_features)."
+                )
             return INCORRECT, f"For '{description}' the rule should {say}.{hint}"
     return CORRECT, f"Your rule decides all {len(RULE_CASES)} cases right."
 
 
 # --------------------------------------------------------------------------- 10.3
 
-#: The teams of exercise 10.3 and their maturity level (Google Cloud's guide).
-TEAMS: dict[str, int] = {
+#: The teams of exercise 10.3 and their maturity level (Google Cloud's guide); private, since
+#: the levels are the answer.
+_LEVELS: dict[str, int] = {
     "A data scientist retrains the model in a notebook twice a year and emails the file to "
     "the engineers, who put it behind a prediction service.": 0,
     "A pipeline retrains the model on new data when monitoring raises an alert, validates data "
@@ -185,6 +214,9 @@ TEAMS: dict[str, int] = {
     "by itself.": 1,
 }
 
+#: The teams of exercise 10.3, in the order of the exercise cell.
+TEAMS: tuple[str, ...] = tuple(_LEVELS)
+
 _WHY = {
     0: "manual steps, rare releases, no active monitoring: level 0",
     1: "continuous training with triggers, validation and delivery of models: level 1",
@@ -194,6 +226,10 @@ _WHY = {
 
 @register("10.3", NOTEBOOK, "Which maturity level?")
 def _check_levels(answer: object) -> tuple[Status, str]:
+    if answer is _LEVELS:
+        return INCORRECT, (
+            "That is the course's own answer, read from nb10: decide each team's level yourself."
+        )
     if not isinstance(answer, Mapping):
         return INCORRECT, f"Give a dict {{team: level}}, not a {type(answer).__name__}."
     if all(v is Ellipsis or v is None for v in answer.values()):
@@ -201,7 +237,7 @@ def _check_levels(answer: object) -> tuple[Status, str]:
     missing = [t for t in TEAMS if t not in answer]
     if missing:
         return INCORRECT, f"Keep the teams as keys; missing: {missing[0][:60]}..."
-    for team, level in TEAMS.items():
+    for team, level in _LEVELS.items():
         given = answer[team]
         if given is Ellipsis or given is None:
             return INCORRECT, f"Not answered yet: {team[:70]}..."
@@ -212,4 +248,4 @@ def _check_levels(answer: object) -> tuple[Status, str]:
                 f"Not level {given}: '{team[:70]}...'. Look for what runs by itself: "
                 "training? the pipeline's own build and deployment?"
             )
-    return CORRECT, "; ".join(_WHY[level] for level in sorted(set(TEAMS.values()))) + "."
+    return CORRECT, "; ".join(_WHY[level] for level in sorted(set(_LEVELS.values()))) + "."

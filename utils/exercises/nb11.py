@@ -25,7 +25,8 @@ __all__ = [
     "NIGHTLY_RUNS",
     "TEAM_STAGE",
     "TEAM_TOOL",
-    "minutes_more",
+    "HAND_TOLERANCE",
+    "MINUTES_TOLERANCE",
 ]
 
 NOTEBOOK = "11_choosing_your_stack"
@@ -38,6 +39,10 @@ HAND_TOOL = "DVC"
 HAND_WEIGHTS: dict[str, float] = {"Cost": 2, "Coverage": 3, "Complexity": 1, "Community": 0}
 #: Exercise 11.3: runs logged by the nightly job.
 NIGHTLY_RUNS = 5000
+#: Exercise 11.2: how far (absolute) from the weighted score an answer may be.
+HAND_TOLERANCE = 0.01
+#: Exercise 11.3: how far (relative) from the extra minutes an answer may be.
+MINUTES_TOLERANCE = 0.02
 
 
 def _number(answer: object) -> float | None:
@@ -108,29 +113,36 @@ def _check_hand_score(answer: object) -> tuple[Status, str]:
         )
     expected, scores = _hand_expected()
     weighted_sum = sum(HAND_WEIGHTS[c] * scores[c] for c in stack.CRITERIA)
-    if abs(value - expected) <= 0.01:
+    if abs(value - expected) <= HAND_TOLERANCE:
         return CORRECT, (
             f"{weighted_sum:g} weighted points / {sum(HAND_WEIGHTS.values()):g} weight "
-            f"= {expected:.3f}, on the same 0-5 scale as the scores."
+            f"= {expected:.3f} (accepted within {HAND_TOLERANCE}), on the same 0-5 scale as the "
+            "scores."
         )
-    if abs(value - weighted_sum) <= 0.01:
+    if value == stack.SCALE:
+        return INCORRECT, (
+            f"{value:g} is stack.SCALE, the top of the score scale, not DVC's weighted score: "
+            "multiply its four scores by the weights and divide by the sum of the weights."
+        )
+    if abs(value - weighted_sum) <= HAND_TOLERANCE:
         return INCORRECT, (
             f"{weighted_sum:g} is the weighted sum. Divide it by the sum of the weights, so that "
             "the result is on the 0-5 scale of the scores."
         )
-    if abs(value - weighted_sum / len(stack.CRITERIA)) <= 0.01:
+    if abs(value - weighted_sum / len(stack.CRITERIA)) <= HAND_TOLERANCE:
         return INCORRECT, (
             "You divided by the number of criteria (4). Divide by the sum of the weights "
             f"({sum(HAND_WEIGHTS.values()):g}) instead: a weight of 0 leaves a criterion out."
         )
     plain = sum(scores.values()) / len(scores)
-    if abs(value - plain) <= 0.01:
+    if abs(value - plain) <= HAND_TOLERANCE:
         return INCORRECT, "That is the plain mean of the four scores: multiply each by its weight."
     if not 0 <= value <= stack.SCALE:
         return INCORRECT, "A weighted mean of scores from 0 to 5 is between 0 and 5."
     return INCORRECT, (
-        f"Not quite. Read {HAND_TOOL}'s four scores from the matrix, multiply each by its "
-        "weight, add them up and divide by the sum of the weights."
+        f"Not quite (an answer counts within {HAND_TOLERANCE}). Read {HAND_TOOL}'s four scores "
+        "from the matrix, multiply each by its weight, add them up and divide by the sum of the "
+        "weights."
     )
 
 
@@ -139,7 +151,7 @@ def _check_hand_score(answer: object) -> tuple[Status, str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def minutes_more(seconds_per_run: Mapping[str, float], runs: int = NIGHTLY_RUNS) -> float:
+def _minutes_more(seconds_per_run: Mapping[str, float], runs: int = NIGHTLY_RUNS) -> float:
     """Minutes that logging ``runs`` runs takes with MLflow more than with the JSON-lines file.
 
     Used by the check of exercise 11.3 (notebook 11). ``seconds_per_run`` has the keys
@@ -163,16 +175,21 @@ def _check_nightly_minutes(
     value = _number(answer)
     if value is None:
         return INCORRECT, f"Give one number (minutes), not a {type(answer).__name__}."
-    expected = minutes_more(seconds_per_run)
+    expected = _minutes_more(seconds_per_run)
 
     def close(target: float) -> bool:
-        return abs(value - target) <= max(0.02 * abs(target), 1e-3)
+        return abs(value - target) <= max(MINUTES_TOLERANCE * abs(target), 1e-3)
 
+    if value == NIGHTLY_RUNS:
+        return INCORRECT, (
+            f"{NIGHTLY_RUNS:,} is the number of runs, not minutes: multiply it by the difference "
+            "of the two measured times per run, and divide by 60."
+        )
     if close(expected):
         return CORRECT, (
             f"{NIGHTLY_RUNS:,} runs x {1000 * seconds_per_run['mlflow']:.1f} ms against "
             f"{1000 * seconds_per_run['jsonl']:.3f} ms: about {expected:.1f} minutes more a night "
-            "with MLflow, on this machine."
+            f"with MLflow, on this machine (accepted within {MINUTES_TOLERANCE:.0%})."
         )
     if close(expected * 60):
         return INCORRECT, "That is in seconds: divide by 60 to get minutes."
@@ -188,6 +205,7 @@ def _check_nightly_minutes(
     if value < 0:
         return INCORRECT, "MLflow is the slower of the two here: the difference is positive."
     return INCORRECT, (
-        f"Not quite: multiply the difference of the two times per run (in seconds) by "
+        f"Not quite (an answer counts within {MINUTES_TOLERANCE:.0%}): multiply the "
+        "difference of the two times per run (in seconds) by "
         f"{NIGHTLY_RUNS:,} runs, and divide by 60."
     )
