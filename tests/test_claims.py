@@ -37,8 +37,6 @@ NOT_YET_CONVERTED: set[str] = {
     "notebooks/07_testing_ml_systems.ipynb",
     "notebooks/08_continuous_delivery.ipynb",
     "notebooks/09_monitoring_and_drift.ipynb",
-    "notebooks/10_full_cycle.ipynb",
-    "notebooks/11_choosing_your_stack.ipynb",
     "slides/00_what_is_mlops.ipynb",
     "slides/01_linear_coursework.ipynb",
     "slides/02_hidden_technical_debt.ipynb",
@@ -49,8 +47,6 @@ NOT_YET_CONVERTED: set[str] = {
     "slides/07_testing_ml_systems.ipynb",
     "slides/08_continuous_delivery.ipynb",
     "slides/09_monitoring_and_drift.ipynb",
-    "slides/10_full_cycle.ipynb",
-    "slides/11_choosing_your_stack.ipynb",
 }
 
 
