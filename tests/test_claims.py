@@ -35,8 +35,6 @@ NOT_YET_CONVERTED: set[str] = {
     "notebooks/05_experiment_tracking.ipynb",
     "notebooks/06_model_registry.ipynb",
     "notebooks/09_monitoring_and_drift.ipynb",
-    "notebooks/10_full_cycle.ipynb",
-    "notebooks/11_choosing_your_stack.ipynb",
     "slides/00_what_is_mlops.ipynb",
     "slides/01_linear_coursework.ipynb",
     "slides/02_hidden_technical_debt.ipynb",
@@ -45,8 +43,6 @@ NOT_YET_CONVERTED: set[str] = {
     "slides/05_experiment_tracking.ipynb",
     "slides/06_model_registry.ipynb",
     "slides/09_monitoring_and_drift.ipynb",
-    "slides/10_full_cycle.ipynb",
-    "slides/11_choosing_your_stack.ipynb",
 }
 
 
