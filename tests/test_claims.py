@@ -36,7 +36,6 @@ NOT_YET_CONVERTED: set[str] = {
     "notebooks/06_model_registry.ipynb",
     "notebooks/07_testing_ml_systems.ipynb",
     "notebooks/08_continuous_delivery.ipynb",
-    "notebooks/09_monitoring_and_drift.ipynb",
     "notebooks/10_full_cycle.ipynb",
     "notebooks/11_choosing_your_stack.ipynb",
     "slides/00_what_is_mlops.ipynb",
@@ -48,7 +47,6 @@ NOT_YET_CONVERTED: set[str] = {
     "slides/06_model_registry.ipynb",
     "slides/07_testing_ml_systems.ipynb",
     "slides/08_continuous_delivery.ipynb",
-    "slides/09_monitoring_and_drift.ipynb",
     "slides/10_full_cycle.ipynb",
     "slides/11_choosing_your_stack.ipynb",
 }
