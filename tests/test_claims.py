@@ -34,7 +34,6 @@ NOT_YET_CONVERTED: set[str] = {
     "notebooks/04_data_phase.ipynb",
     "notebooks/05_experiment_tracking.ipynb",
     "notebooks/06_model_registry.ipynb",
-    "notebooks/09_monitoring_and_drift.ipynb",
     "slides/00_what_is_mlops.ipynb",
     "slides/01_linear_coursework.ipynb",
     "slides/02_hidden_technical_debt.ipynb",
@@ -42,7 +41,6 @@ NOT_YET_CONVERTED: set[str] = {
     "slides/04_data_phase.ipynb",
     "slides/05_experiment_tracking.ipynb",
     "slides/06_model_registry.ipynb",
-    "slides/09_monitoring_and_drift.ipynb",
 }
 
 
