@@ -13,7 +13,29 @@ EXERCISES = [e.id for e in checks.exercises()]
 
 # Exercises whose table is not written yet. The list only shrinks: an exercise listed here that
 # has a complete table fails, so it cannot stay listed by mistake.
-NOT_YET_TABLED: set[str] = set(EXERCISES)
+NOT_YET_TABLED: set[str] = {
+    "05.1",
+    "05.2",
+    "05.3",
+    "06.1",
+    "06.2",
+    "06.3",
+    "07.1",
+    "07.2",
+    "07.3",
+    "08.1",
+    "08.2",
+    "08.3",
+    "09.1",
+    "09.2",
+    "09.3",
+    "10.1",
+    "10.2",
+    "10.3",
+    "11.1",
+    "11.2",
+    "11.3",
+}
 
 
 def _tables() -> dict[str, Table]:
