@@ -401,7 +401,10 @@ def _check_malignant_share(answer: object) -> tuple[Status, str]:
         return INCORRECT, "That is a count of tumours. Divide it by the number of tumours."
     if not 0 <= value <= 1:
         return INCORRECT, "A share is between 0 and 1."
-    return INCORRECT, "Not quite. Count the malignant labels in y and divide by the number of rows."
+    return INCORRECT, (
+        "Not quite (the check accepts the share to within 0.005). Count the malignant labels "
+        "in y and divide by the number of rows."
+    )
 
 
 @register("01.2", "01_linear_coursework", "Recall on malignant tumours", needs=("y_true", "y_pred"))
@@ -448,7 +451,8 @@ def _check_malignant_recall(answer: object, *, y_true: Any, y_pred: Any) -> tupl
         )
     return (
         INCORRECT,
-        "Not quite. Use recall_score(y_test, y_pred, pos_label=...) with the malignant label.",
+        "Not quite (the check accepts the recall to within 0.001). Use "
+        "recall_score(y_test, y_pred, pos_label=...) with the malignant label.",
     )
 
 
