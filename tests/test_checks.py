@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import adversarial
 import numpy as np
 import pytest
+from adversarial import Case, Table
 
 from utils import checks, datasets
 
@@ -283,12 +285,13 @@ def test_01_2_rejects_labels_that_are_not_the_breast_cancer_coding() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_01_3_correct_for_a_seeded_function() -> None:
+def test_01_3_a_seeded_number_that_is_not_the_accuracy_is_refused() -> None:
     def score(seed: int) -> float:
         return float(np.random.default_rng(seed).uniform(0.9, 1.0))
 
     result = checks.check("01.3", score)
-    assert result.passed
+    assert result.status == "incorrect"
+    assert "pipeline of section 4" in result.message
 
 
 def test_01_3_the_template_function_is_not_attempted() -> None:
@@ -318,11 +321,16 @@ def test_01_3_a_function_that_ignores_its_seed_is_caught() -> None:
     assert "Every seed gave 0.9500: your function ignores its seed" in result.message
 
 
+def _no_return(seed: int) -> None:
+    accuracy = checks.reproducible_reference(seed)  # computed, but not returned
+    del accuracy
+
+
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
         (0.95, "Give the function itself"),
-        (lambda seed: None, "returns None"),
+        (_no_return, "returns None"),
         (lambda seed: "0.9", "returns a str"),
         (lambda seed: 95.0, "between 0 and 1"),
         (lambda: 0.9, "raised TypeError"),
@@ -385,3 +393,239 @@ def test_function_answer_problem_names_what_to_give_and_what_to_write() -> None:
     assert status == checks.NOT_ATTEMPTED
     assert message.startswith("Your rule does nothing yet") and "return True or False" in message
     assert checks.function_answer_problem(written, "rule", "return True or False") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Adversarial tables (tests/adversarial.py) of 00.1-01.3
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_context(logged_run) -> dict[str, str]:
+    """00.2: the run id, as notebook 00 passes it (a run on a real MLflow store)."""
+    return {"run_id": logged_run.info.run_id}
+
+
+@pytest.fixture(scope="module")
+def recall_context() -> dict[str, object]:
+    """01.2: the test labels and predictions of notebook 01 (split with its seed, 42)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = datasets.load_builtin("breast_cancer")
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=42)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X_tr, y_tr)
+    return {"y_true": y_te, "y_pred": model.predict(X_te)}
+
+
+def _share() -> float:
+    _, y = datasets.load_builtin("breast_cancer")
+    return float((y == 0).mean())
+
+
+def _recall(pos_label: int):
+    from sklearn.metrics import recall_score
+
+    return lambda c: recall_score(c["y_true"], c["y_pred"], pos_label=pos_label)
+
+
+def _params(kind: str):
+    import mlflow
+
+    def build(context: dict) -> object:
+        run = mlflow.MlflowClient().get_run(context["run_id"])
+        if kind == "client":
+            return {k: str(v) for k, v in run.data.params.items()}
+        if kind == "search":
+            frame = mlflow.search_runs(
+                experiment_ids=[run.info.experiment_id],
+                filter_string=f"attributes.run_id = '{run.info.run_id}'",
+            )
+            return {
+                c.removeprefix("params."): frame.loc[0, c]
+                for c in frame.columns
+                if c.startswith("params.")
+            }
+        if kind == "metrics":
+            return dict(run.data.metrics)
+        return mlflow.get_run(context["run_id"]).data.params
+
+    return build
+
+
+def _seeded_score(seed: int) -> float:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = datasets.load_builtin("breast_cancer")
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=seed)
+    fitted = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X_tr, y_tr)
+    return fitted.score(X_te, y_te)  # another API for the same accuracy
+
+
+def _unseeded_model(seed: int) -> float:
+    from sklearn.model_selection import train_test_split
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = datasets.load_builtin("breast_cancer")
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y)
+    return DecisionTreeClassifier().fit(X_tr, y_tr).score(X_te, y_te)
+
+
+def _unwritten(seed):  # noqa: ANN001, ANN202 -- the shape of the exercise cell
+    pass
+
+
+TABLES = [
+    Table(
+        "00.1",
+        [
+            Case(
+                "reference",
+                "the notebook's list",
+                ["reproducible", "trackable", "testable", "maintainable"],
+            ),
+            Case(
+                "alternative",
+                "nouns in a tuple, mixed case",
+                ("Testing", "Reproducibility ", "TRACKING", "maintainability"),
+            ),
+            Case(
+                "wrong",
+                "the three pillars",
+                ["tools", "processes", "mindset", "value"],
+                hint="Not in the definition",
+            ),
+            Case(
+                "wrong",
+                "three of four",
+                ["reproducible", "trackable", "testable"],
+                hint="3 of the 4",
+            ),
+            Case(
+                "wrong",
+                "one string",
+                "reproducible, trackable, testable, maintainable",
+                hint="one string",
+            ),
+            Case(
+                "cheat",
+                "every word in one item",
+                ["reproducible trackable testable maintainable"],
+                hint="one property per item",
+            ),
+            Case("cheat", "the course's own constant", checks.MLOPS_PROPERTIES, hint="not a dict"),
+        ],
+    ),
+    Table(
+        "00.2",
+        [
+            Case("reference", "mlflow.get_run(run_id).data.params", _params("get_run"), lazy=True),
+            Case(
+                "alternative", "MlflowClient, copied into a new dict", _params("client"), lazy=True
+            ),
+            Case("alternative", "mlflow.search_runs, params columns", _params("search"), lazy=True),
+            Case("wrong", "the metrics", _params("metrics"), hint="metrics", lazy=True),
+            Case(
+                "wrong",
+                "the whole run",
+                lambda c: __import__("mlflow").get_run(c["run_id"]),
+                hint="whole run",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "the logged dict typed again",
+                {"greeting": "hello", "answer": 42},
+                hint="as a string",
+            ),
+            Case("cheat", "a constant dict", {"seed": "42"}, hint="names differ"),
+        ],
+        context="run_context",
+    ),
+    Table(
+        "01.1",
+        [
+            Case("reference", "(y == 0).mean()", _share()),
+            Case("alternative", "rounded, numpy float", np.float64(round(_share(), 3))),
+            Case(
+                "alternative",
+                "from bincount",
+                float(np.bincount(datasets.load_builtin("breast_cancer")[1])[0] / 569),
+            ),
+            Case("wrong", "the benign share", 1 - _share(), hint="benign"),
+            Case("wrong", "a percentage", 100 * _share(), hint="percentage"),
+            Case("wrong", "a count", 212, hint="count of tumours"),
+            Case("cheat", "a constant", 0.5, hint="Count the malignant labels"),
+            Case(
+                "cheat",
+                "the malignant label",
+                checks.malignant_label(),
+                hint="Count the malignant labels",
+            ),
+        ],
+    ),
+    Table(
+        "01.2",
+        [
+            Case("reference", "recall_score(pos_label=0)", _recall(0), lazy=True),
+            Case(
+                "alternative",
+                "counted with numpy",
+                lambda c: float(np.mean(c["y_pred"][c["y_true"] == 0] == 0)),
+                lazy=True,
+            ),
+            Case("wrong", "recall of the benign class", _recall(1), hint="pos_label", lazy=True),
+            Case(
+                "wrong",
+                "accuracy",
+                lambda c: float(np.mean(c["y_true"] == c["y_pred"])),
+                hint="accuracy",
+                lazy=True,
+            ),
+            Case(
+                "wrong", "a percentage", lambda c: 100 * _recall(0)(c), hint="percentage", lazy=True
+            ),
+            Case("cheat", "a perfect score", 1.0, hint="recall_score"),
+            Case(
+                "cheat",
+                "the accuracy the notebook printed",
+                lambda c: float(np.mean(c["y_true"] == c["y_pred"])),
+                hint="That is accuracy",
+                lazy=True,
+            ),
+        ],
+        context="recall_context",
+    ),
+    Table(
+        "01.3",
+        [
+            Case("reference", "the solution", checks.reproducible_reference),
+            Case("alternative", "model.score instead of accuracy_score", _seeded_score),
+            Case("wrong", "unseeded split and tree", _unseeded_model, hint="not seeded"),
+            Case(
+                "wrong",
+                "a fixed seed",
+                lambda seed: checks.reproducible_reference(42),
+                hint="ignores its seed",
+            ),
+            Case("wrong", "forgot the return line", _no_return, hint="returns None"),
+            Case(
+                "cheat",
+                "a number from the seed alone",
+                lambda seed: 0.9 + seed / 100,
+                hint="pipeline of section 4",
+            ),
+            Case("cheat", "a constant", lambda seed: 0.95, hint="ignores its seed"),
+        ],
+    ),
+]
+test_adversarial = adversarial.parametrize(TABLES)
+
+
+def test_01_3_an_unwritten_function_is_not_attempted() -> None:
+    assert checks.check("01.3", _unwritten).status == "not attempted"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import adversarial
+import numpy as np
 import pytest
+from adversarial import Case, Table
 
 from utils import checks, debt
 from utils.exercises import nb02
@@ -177,3 +180,170 @@ def test_02_3_hints_for_typical_mistakes() -> None:
 
     message = checks.check("02.3", wrong_error).message
     assert "raised KeyError" in message and "a model the service does not know" in message
+
+
+# --- adversarial tables (tests/adversarial.py) ------------------------------------------------
+
+SOLUTION_02_2 = {
+    "A": "dead experimental codepaths",
+    "B": "pipeline jungle",
+    "C": "configuration debt",
+    "D": "hidden feedback loop",
+}
+
+
+def _settings_with_a_schema(raw):
+    """Another correct load_settings: a table of validators instead of if-statements."""
+    rules = {
+        "model": lambda v: v in ("logistic_regression", "gradient_boosting"),
+        "threshold": lambda v: type(v) in (int, float) and 0 <= v <= 1,
+        "max_offer_rate": lambda v: type(v) in (int, float) and 0 <= v <= 1,
+    }
+    result = dict(DEFAULTS)
+    for key, value in raw.items():
+        if key not in rules:
+            raise ValueError(f"unknown key {key!r}")
+        if not rules[key](value):
+            raise ValueError(f"bad value for {key}: {value!r}")
+        result[key] = value
+    return result
+
+
+def _only_the_typo(raw):
+    """Catches unknown keys, but checks no value."""
+    for key in raw:
+        if key not in DEFAULTS:
+            raise ValueError(f"unknown key {key!r}")
+    return {**DEFAULTS, **raw}
+
+
+def _range_without_types(raw):
+    """Checks ranges, but lets a string or a bool through."""
+    settings = _only_the_typo(raw)
+    for name in ("threshold", "max_offer_rate"):
+        value = settings[name]
+        if isinstance(value, int | float) and not 0 <= value <= 1:
+            raise ValueError(f"{name} out of range")
+    if settings["model"] not in ("logistic_regression", "gradient_boosting"):
+        raise ValueError("unknown model")
+    return settings
+
+
+def _unwritten_settings(raw):
+    pass
+
+
+TABLES = [
+    Table(
+        "02.1",
+        [
+            Case("reference", "debt.count_logical_lines' answer", 3),
+            Case("alternative", "a float", 3.0),
+            Case("alternative", "a numpy integer", np.int64(3)),
+            Case("wrong", "every physical line", 7, hint="every physical line"),
+            Case("wrong", "the continuation counted twice", 4, hint="one logical line"),
+            Case("wrong", "a string", "3", hint="whole number"),
+            Case(
+                "cheat",
+                "the course's counter itself",
+                debt.count_logical_lines,
+                hint="whole number",
+            ),
+            Case(
+                "cheat",
+                "the length of the snippet's lines",
+                len(nb02.COUNT_SNIPPET.splitlines()),
+                hint="every physical line",
+            ),
+        ],
+    ),
+    Table(
+        "02.2",
+        [
+            Case("reference", "the solution", SOLUTION_02_2),
+            Case(
+                "alternative",
+                "B as glue code, of which a jungle is a special case",
+                {**SOLUTION_02_2, "B": "glue code"},
+            ),
+            Case(
+                "alternative",
+                "a list in order, other spellings",
+                ["Dead code-paths", "Pipeline-Jungles", "config debt", "feedback loops"],
+            ),
+            Case(
+                "alternative", "lower-case keys", {k.lower(): v for k, v in SOLUTION_02_2.items()}
+            ),
+            Case(
+                "wrong",
+                "C as entanglement",
+                {**SOLUTION_02_2, "C": "entanglement"},
+                hint="C: entanglement is a debt in the paper, but not this one",
+            ),
+            Case(
+                "wrong",
+                "a made-up name",
+                {**SOLUTION_02_2, "A": "spaghetti"},
+                hint="not a name the paper uses",
+            ),
+            Case(
+                "wrong",
+                "a snippet left out",
+                {k: v for k, v in SOLUTION_02_2.items() if k != "D"},
+                hint="snippet(s) D",
+            ),
+            Case(
+                "cheat", "the course's list of names", nb02.DEBT_NAMES, hint='"A", "B", "C" and "D"'
+            ),
+            Case(
+                "cheat",
+                "every name for every snippet",
+                dict.fromkeys("ABCD", ", ".join(nb02.DEBT_NAMES)),
+                hint="not a name the paper uses",
+            ),
+            Case(
+                "cheat",
+                "the same name everywhere",
+                dict.fromkeys("ABCD", "glue code"),
+                hint="1 of 4 right",
+            ),
+        ],
+    ),
+    Table(
+        "02.3",
+        [
+            Case("reference", "the solution", good),
+            Case("alternative", "a table of validators", _settings_with_a_schema),
+            Case("wrong", "only the typo caught", _only_the_typo, hint="a threshold above 1"),
+            Case(
+                "wrong",
+                "ranges but no types",
+                _range_without_types,
+                hint="a number given as a string",
+            ),
+            Case(
+                "cheat",
+                "snippet C as it is (the course's loose loader)",
+                debt.loose_settings,
+                hint="should raise ValueError",
+            ),
+            Case(
+                "cheat",
+                "the defaults merged in",
+                lambda raw: {**nb02.SETTINGS_DEFAULTS, **raw},
+                hint="unknown (misspelt) key",
+            ),
+            Case(
+                "cheat",
+                "the defaults, whatever the input",
+                lambda raw: dict(nb02.SETTINGS_DEFAULTS),
+                hint="should return",
+            ),
+        ],
+    ),
+]
+test_adversarial = adversarial.parametrize(TABLES)
+
+
+def test_02_3_an_unwritten_function_is_not_attempted() -> None:
+    assert checks.check("02.3", _unwritten_settings).status == checks.NOT_ATTEMPTED

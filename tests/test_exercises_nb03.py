@@ -8,7 +8,9 @@ import linecache
 import warnings
 from pathlib import Path
 
+import adversarial
 import pytest
+from adversarial import Case, Table
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
@@ -353,3 +355,194 @@ def test_tuned_reference_uses_every_setting() -> None:
     assert 0.9 < base <= 1.0
     other_split = nb03.tuned_reference(X, y, dict(nb03.TUNED_CONFIG, seed=8))
     assert other_split != base
+
+
+# ---------------------------------------------------------------------------------------------
+# Adversarial tables (tests/adversarial.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def catches_by_recorded_warnings(project):
+    """Another good answer: record the warnings and assert there is no ConvergenceWarning."""
+    with warnings.catch_warnings(record=True) as caught:
+        project.train(project.CONFIG)
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+
+
+def catches_with_pytest_warns(project):
+    """Another good answer: pytest.warns records every warning; none may be a ConvergenceWarning."""
+    with pytest.warns(Warning) as record:
+        warnings.warn("training starts", UserWarning, stacklevel=1)
+        project.train(project.CONFIG)
+    assert not [w for w in record if issubclass(w.category, ConvergenceWarning)]
+
+
+def weak_accuracy_test(project):
+    """Passes on both: the buggy model is still above 0.9."""
+    _, metrics = project.train(project.CONFIG)
+    assert metrics["accuracy"] > 0.9
+
+
+def always_fails(project):
+    """Fails everywhere."""
+    raise AssertionError("red")
+
+
+def fixed_project_check(project):
+    """Ignores its argument: tests the correct project, whatever it is given."""
+    model, _ = nb03.reference_project().train(nb03.CONFIG)
+    assert model[-1].n_iter_.max() < nb03.CONFIG["max_iter"]
+
+
+def returns_the_condition(project):
+    """Returns instead of asserting."""
+    model, _ = project.train(project.CONFIG)
+    return model[-1].n_iter_.max() < project.CONFIG["max_iter"]
+
+
+def configured_with_get(X, y, config):
+    """The tuned pipeline with config.get, keyword arguments and model.score."""
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, stratify=y, test_size=config.get("test_size"), random_state=config.get("seed")
+    )
+    model = make_pipeline(
+        StandardScaler(), LogisticRegression(max_iter=config.get("max_iter"), C=config.get("C"))
+    )
+    return model.fit(X_tr, y_tr).score(X_te, y_te)
+
+
+def configured_without_scaler(X, y, config):
+    """Every setting from config, but the scaler is gone."""
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=config["test_size"], stratify=y, random_state=config["seed"]
+    )
+    classifier = LogisticRegression(C=config["C"], max_iter=config["max_iter"])
+    return accuracy_score(y_te, classifier.fit(X_tr, y_tr).predict(X_te))
+
+
+def configured_with_a_hidden_c(X, y, config):
+    """C from a global, not from config."""
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=config["test_size"], stratify=y, random_state=config["seed"]
+    )
+    classifier = LogisticRegression(C=C_SETTING, max_iter=config["max_iter"])
+    model = make_pipeline(StandardScaler(), classifier).fit(X_tr, y_tr)
+    return accuracy_score(y_te, model.predict(X_te))
+
+
+def configured_by_the_course(X, y, config):
+    """Hands the work to the course's reference implementation."""
+    return nb03.tuned_reference(X, y, config)
+
+
+def configured_as_perfect(X, y, config):
+    """Reads every key and claims a perfect score, without training."""
+    return float(all(config[k] for k in ("test_size", "seed", "C", "max_iter")))
+
+
+def configured_by_a_constant(X, y, config):
+    """Reads every key, returns a fixed accuracy."""
+    return 0.97 + 0 * sum(config[k] for k in ("test_size", "seed", "C", "max_iter"))
+
+
+TABLES = [
+    Table(
+        "03.1",
+        [
+            Case("reference", "n_iter_ below max_iter", catches_by_convergence),
+            Case("alternative", "the pipeline's first step", catches_by_pipeline_steps),
+            Case("alternative", "the warning as an error", catches_by_warning),
+            Case("alternative", "warnings recorded", catches_by_recorded_warnings),
+            Case("alternative", "pytest.warns records", catches_with_pytest_warns),
+            Case(
+                "wrong", "accuracy above 0.9", weak_accuracy_test, hint="passes on the buggy code"
+            ),
+            Case("wrong", "returns instead of asserting", returns_the_condition, hint="assert"),
+            Case(
+                "cheat", "a test that always fails", always_fails, hint="fails on the correct code"
+            ),
+            Case(
+                "cheat",
+                "a test of a fixed project",
+                fixed_project_check,
+                hint="Use the argument project",
+            ),
+            Case(
+                "cheat",
+                "a test that does nothing",
+                lambda project: None,
+                hint="passes on the buggy code",
+            ),
+        ],
+    ),
+    Table(
+        "03.2",
+        [
+            Case("reference", "the solution", SOLUTION_03_2),
+            Case(
+                "alternative",
+                "noun forms, upper-case keys",
+                {"A": "Reproducibility", "B": "tracking", "C": "testing", "D": "maintainability"},
+            ),
+            Case(
+                "wrong",
+                "b and c swapped",
+                dict(SOLUTION_03_2, b="testable", c="trackable"),
+                hint="c: what would have stopped",
+            ),
+            Case("wrong", "a list", list(SOLUTION_03_2.values()), hint="Give a dict"),
+            Case(
+                "cheat",
+                "all four words for every incident",
+                dict.fromkeys("abcd", "reproducible trackable testable maintainable"),
+                hint="0 of 4 right",
+            ),
+            Case(
+                "cheat",
+                "the same word everywhere",
+                dict.fromkeys("abcd", "testable"),
+                hint="1 of 4 right",
+            ),
+            Case(
+                "cheat",
+                "the course's table of properties",
+                checks.MLOPS_PROPERTIES,
+                hint="the keys must be",
+            ),
+        ],
+    ),
+    Table(
+        "03.3",
+        [
+            Case("reference", "the solution", solution_03_3),
+            Case("alternative", "config.get, keywords, model.score", configured_with_get),
+            Case("wrong", "the scaler left out", configured_without_scaler, hint="Keep the steps"),
+            Case(
+                "wrong",
+                "C from a global",
+                configured_with_a_hidden_c,
+                hint="never reads config[...] for C",
+            ),
+            Case(
+                "cheat",
+                "the course's reference function",
+                configured_by_the_course,
+                hint="tuned_reference",
+            ),
+            Case(
+                "cheat",
+                "the course's function itself",
+                nb03.tuned_reference,
+                hint="tuned_reference",
+            ),
+            Case(
+                "cheat",
+                "reads every key, trains nothing",
+                configured_as_perfect,
+                hint="Keep the steps",
+            ),
+            Case("cheat", "a constant accuracy", configured_by_a_constant, hint="the number 0.97"),
+        ],
+    ),
+]
+test_adversarial = adversarial.parametrize(TABLES)

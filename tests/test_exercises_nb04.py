@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 
+import adversarial
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pytest
+from adversarial import Case, Table
 
 from utils import checks, datasets
+from utils.exercises import nb04
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +219,238 @@ def test_04_4_a_fixed_draft_is_correct_and_half_fixed_is_not(costs) -> None:
     assert result.status == "incorrect" and "does not match the business costs" in result.message
     result = checks.check("04.4", fixed.to_dict(), costs=costs)
     assert result.status == "incorrect" and "give the corrected DesignDoc" in result.message
+
+
+# ---------------------------------------------------------------------------------------------
+# Adversarial tables (tests/adversarial.py)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def churn_context() -> dict[str, object]:
+    """04.1: the notebook's data and costs (its make_churn call and ChurnCosts())."""
+    data = datasets.make_churn(
+        n_per_period=1000, periods=12, freq="MS", start="2025-01-01", seasonality=0.5, seed=42
+    )
+    return {"data": data, "costs": datasets.ChurnCosts()}
+
+
+@pytest.fixture(scope="module")
+def costs_context() -> dict[str, object]:
+    """04.4: the notebook's ChurnCosts()."""
+    return {"costs": datasets.ChurnCosts()}
+
+
+def _policy_cost(context: dict, contacted) -> float:
+    data, costs = context["data"], context["costs"]
+    return nb04.rule_cost(data, np.asarray(contacted, dtype=bool), costs)
+
+
+def _m2m(context: dict):
+    return context["data"]["contract"] == "month-to-month"
+
+
+def _counted_by_hand(context: dict) -> int:
+    """The rule priced with a crosstab and integer arithmetic on the costs' fields."""
+    data, costs = context["data"], context["costs"]
+    table = pd.crosstab(_m2m(context), data["churned"] == 1)
+    tp, fp, fn = table.loc[True, True], table.loc[True, False], table.loc[False, True]
+    return np.int64(round(costs.cost(int(tp), int(fp), int(fn), 0)))
+
+
+def _fixed_design(**changes):
+    def build(context: dict):
+        costs = context["costs"]
+        draft = nb04.draft_design()
+        fixed = dataclasses.replace(
+            draft,
+            inputs=[c for c in draft.inputs if c not in ("customer_id", "churned")],
+            threshold=costs.break_even_probability(),
+            metrics=["business_cost_eur", "roc_auc"],
+            failure_modes={
+                "The data arrives late": "Check the batch date; keep last month's scores.",
+                "A column changes its unit": "The schema rejects the batch.",
+                "The churn rate moves": "Monitor it monthly; retrain when the cost rises.",
+            },
+        )
+        return dataclasses.replace(fixed, **changes)
+
+    return build
+
+
+def _rebuilt_design(context: dict):
+    """Another correct answer: a new DesignDoc with the draft's good fields, in another order."""
+    from utils import validation
+
+    draft = nb04.draft_design()
+    return validation.DesignDoc(
+        target=draft.target,
+        output=draft.output,
+        consumers=list(draft.consumers),
+        decision=draft.decision,
+        inputs=["tenure_months", "monthly_charges", "usage_hours", "support_calls", "contract"],
+        threshold=0.35,  # within the check's 0.05 of the break-even probability
+        metrics=["cost_per_customer_eur"],
+        baseline="Contact nobody; the month-to-month rule.",
+        failure_modes={"a": "b", "c": "d", "e": "f"},  # content is judged by a person
+    )
+
+
+def _the_notebooks_own_design(context: dict):
+    """The complete design of section 11, not the fixed draft."""
+    from utils import validation
+
+    return validation.DesignDoc(
+        decision="At the start of each month the retention team sends a half-price month.",
+        consumers=["retention team (sends the offers)"],
+        output="For each active customer: the probability of cancelling within 30 days.",
+        target="churned",
+        inputs=list(datasets.CHURN_FEATURES),
+        threshold=context["costs"].break_even_probability(),
+        metrics=["business_cost_eur"],
+        baseline="Contact nobody.",
+        failure_modes={"a": "b", "c": "d", "e": "f"},
+    )
+
+
+TABLES = [
+    Table(
+        "04.1",
+        [
+            Case(
+                "reference",
+                "policy_cost of the rule",
+                lambda c: _policy_cost(c, _m2m(c)),
+                lazy=True,
+            ),
+            Case("alternative", "a crosstab, rounded to whole EUR", _counted_by_hand, lazy=True),
+            Case(
+                "wrong",
+                "everybody except month-to-month",
+                lambda c: _policy_cost(c, ~_m2m(c)),
+                hint="except",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "per customer",
+                lambda c: _policy_cost(c, _m2m(c)) / len(c["data"]),
+                hint="per customer",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "the cost of contacting nobody, printed above",
+                lambda c: _policy_cost(c, np.zeros(len(c["data"]))),
+                hint="contacting nobody",
+                lazy=True,
+            ),
+            Case("cheat", "a round guess", 100_000, hint="costs.cost(tp, fp, fn, tn)"),
+        ],
+        context="churn_context",
+    ),
+    Table(
+        "04.2",
+        [
+            Case(
+                "reference",
+                "the solution",
+                pa.Column("int64", pa.Check.in_range(1, 5), nullable=False),
+            ),
+            Case(
+                "alternative",
+                "ge and le, named",
+                pa.Column(int, [pa.Check.ge(1), pa.Check.le(5)], name="profiles"),
+            ),
+            Case("alternative", "isin", pa.Column("int64", pa.Check.isin([1, 2, 3, 4, 5]))),
+            Case("wrong", "0 allowed", pa.Column("int64", pa.Check.in_range(0, 5)), hint="a 0"),
+            Case(
+                "wrong",
+                "a float column",
+                pa.Column(float, pa.Check.in_range(1, 5)),
+                hint="rejects a good column",
+            ),
+            Case(
+                "wrong",
+                "another column's name",
+                pa.Column("int64", pa.Check.in_range(1, 5), name="support_calls"),
+                hint="named 'support_calls'",
+            ),
+            Case("cheat", "a rule without checks", pa.Column(), hint="lets through"),
+            Case(
+                "cheat",
+                "a check that passes everything",
+                pa.Column(checks=pa.Check(lambda s: True)),
+                hint="lets through",
+            ),
+        ],
+    ),
+    Table(
+        "04.3",
+        [
+            Case("reference", "the fingerprints compared", set("bdef")),
+            Case("alternative", "a sorted list, upper case", ["B", "D", "E", "F"]),
+            Case("alternative", "a string", "b, d, e, f"),
+            Case("wrong", "e and g thought alike", set("bdf"), hint="you left out e"),
+            Case("wrong", "sorting by id counted", set("abdef"), hint="a does not change it"),
+            Case("cheat", "every letter", set("abcdefg"), hint="do not change it"),
+            Case(
+                "cheat",
+                "the course's own answer",
+                nb04.fingerprint_changes(),
+                hint="course's own answer",
+            ),
+        ],
+    ),
+    Table(
+        "04.4",
+        [
+            Case("reference", "the draft fixed", _fixed_design(), lazy=True),
+            Case("alternative", "a new DesignDoc, threshold 0.35", _rebuilt_design, lazy=True),
+            Case(
+                "wrong",
+                "the id kept",
+                _fixed_design(inputs=["customer_id", "tenure_months"]),
+                hint="identify a row",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "threshold 0.5 kept",
+                _fixed_design(threshold=0.5),
+                hint="break-even",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "no metric in money",
+                _fixed_design(metrics=["roc_auc"]),
+                hint="in money",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "the draft as it is",
+                lambda c: nb04.draft_design(),
+                hint="target leakage",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "the notebook's complete design",
+                _the_notebooks_own_design,
+                hint="Start from the draft",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "the draft as a dict",
+                lambda c: nb04.draft_design().to_dict(),
+                hint="corrected DesignDoc",
+                lazy=True,
+            ),
+        ],
+        context="costs_context",
+    ),
+]
+test_adversarial = adversarial.parametrize(TABLES)

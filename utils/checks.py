@@ -287,12 +287,20 @@ def _check_mlops_properties(answer: object) -> tuple[Status, str]:
     cleaned = [w.strip().lower() for w in words]
     matched: set[str] = set()
     wrong: list[str] = []
+    several: list[str] = []
     for word in cleaned:
         hits = [p for p, stem in MLOPS_PROPERTIES.items() if stem in word]
-        if hits:
+        if len(hits) == 1:
             matched.update(hits)
+        elif hits:
+            several.append(word)
         else:
             wrong.append(word)
+    if several:
+        return INCORRECT, (
+            f"One property per item: {several[0]!r} holds several. "
+            "Give a list of four separate words."
+        )
     if len(matched) == 4 and not wrong:
         return (
             CORRECT,
@@ -393,7 +401,10 @@ def _check_malignant_share(answer: object) -> tuple[Status, str]:
         return INCORRECT, "That is a count of tumours. Divide it by the number of tumours."
     if not 0 <= value <= 1:
         return INCORRECT, "A share is between 0 and 1."
-    return INCORRECT, "Not quite. Count the malignant labels in y and divide by the number of rows."
+    return INCORRECT, (
+        "Not quite (the check accepts the share to within 0.005). Count the malignant labels "
+        "in y and divide by the number of rows."
+    )
 
 
 @register("01.2", "01_linear_coursework", "Recall on malignant tumours", needs=("y_true", "y_pred"))
@@ -440,8 +451,30 @@ def _check_malignant_recall(answer: object, *, y_true: Any, y_pred: Any) -> tupl
         )
     return (
         INCORRECT,
-        "Not quite. Use recall_score(y_test, y_pred, pos_label=...) with the malignant label.",
+        "Not quite (the check accepts the recall to within 0.001). Use "
+        "recall_score(y_test, y_pred, pos_label=...) with the malignant label.",
     )
+
+
+def reproducible_reference(seed: int) -> float:
+    """The test accuracy exercise 01.3 asks for: notebook 01's split and pipeline with ``seed``.
+
+    Introduced in notebook 01 (``01_linear_coursework``): 25 % of the breast cancer data,
+    stratified, split off with ``random_state=seed``; the pipeline of section 4
+    (``StandardScaler``, ``LogisticRegression(max_iter=1000)``) is fitted on the rest.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from utils import datasets
+
+    X, y = datasets.load_builtin("breast_cancer")
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=seed)
+    fitted = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X_tr, y_tr)
+    return float(accuracy_score(y_te, fitted.predict(X_te)))
 
 
 @register("01.3", "01_linear_coursework", "A reproducible run")
@@ -450,6 +483,11 @@ def _check_reproducible_function(answer: object) -> tuple[Status, str]:
         return INCORRECT, (
             f"Give the function itself, not the result of calling it: your answer is a "
             f"{_type_name(answer)}. Write the function's name without parentheses."
+        )
+    if is_unwritten(answer):
+        return NOT_ATTEMPTED, (
+            "Your function does nothing yet (its body is still ...): write its body, "
+            "then run that cell and this one again."
         )
     scores: dict[int, list[float]] = {}
     for seed in (0, 0, 1, 1, 2, 3):
@@ -489,6 +527,15 @@ def _check_reproducible_function(answer: object) -> tuple[Status, str]:
             f"Every seed gave {distinct.pop():.4f}: your function ignores its seed. "
             "Use the seed argument as random_state instead of a fixed number."
         )
+    for seed in (0, 1):
+        expected = reproducible_reference(seed)
+        if not _close(scores[seed][0], expected, 1e-9):
+            return INCORRECT, (
+                f"With seed={seed} your function returns {scores[seed][0]:.4f}, but the "
+                f"pipeline of section 4 trained on that seed's split scores {expected:.4f} "
+                "on its test part. Split X and y with test_size=0.25, stratify=y and "
+                "random_state=seed, fit the pipeline and return accuracy_score on the test part."
+            )
     return CORRECT, (
         "Same seed, same score; another seed, another split and another score. "
         "The seed is now part of the result."

@@ -10,11 +10,20 @@
 from __future__ import annotations
 
 import copy
+import math
+import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Status, register
+from utils.checks import (
+    CORRECT,
+    INCORRECT,
+    NOT_ATTEMPTED,
+    Status,
+    function_answer_problem,
+    register,
+)
 from utils.debt import line_breakdown
 
 NOTEBOOK = "02_hidden_technical_debt"
@@ -39,7 +48,12 @@ def offer_rate(probabilities, threshold=0.33):
 def _check_count(answer: object) -> tuple[Status, str]:
     parts = line_breakdown(COUNT_SNIPPET)
     expected = parts.logical
-    if isinstance(answer, bool) or not isinstance(answer, int | float) or answer != int(answer):
+    if (
+        isinstance(answer, bool)
+        or not isinstance(answer, numbers.Real)
+        or not math.isfinite(answer)
+        or answer != int(answer)
+    ):
         return INCORRECT, f"Give a whole number (e.g. 5), not a {type(answer).__name__}."
     answer = int(answer)
     if answer == expected:
@@ -126,7 +140,8 @@ DEBT_NAMES: dict[str, tuple[str, ...]] = {
 
 _EXPECTED: dict[str, tuple[str, ...]] = {
     "A": ("dead experimental codepaths",),
-    "B": ("pipeline jungles",),
+    # The notebook (section 6) calls a pipeline jungle "a special case of glue code": both count.
+    "B": ("pipeline jungles", "glue code"),
     "C": ("configuration debt",),
     "D": ("hidden feedback loops", "direct feedback loops"),
 }
@@ -175,6 +190,11 @@ def _check_names(answer: object) -> tuple[Status, str]:
             'Give a dict with one name per snippet, e.g. {"A": "glue code", "B": ..., '
             '"C": ..., "D": ...}.'
         )
+    if not set(_EXPECTED) & set(given):
+        return INCORRECT, (
+            f"The keys of your dict are {sorted(map(str, given))[:6]}; use the snippets' letters "
+            '"A", "B", "C" and "D", each with the name of its debt.'
+        )
     missing = [k for k in _EXPECTED if k not in given or given[k] is Ellipsis]
     if len(missing) == len(_EXPECTED):
         return NOT_ATTEMPTED, "Replace every ... with the name of a debt from the paper."
@@ -198,8 +218,9 @@ def _check_names(answer: object) -> tuple[Status, str]:
         right = len(_EXPECTED) - len(problems)
         return INCORRECT, f"{right} of 4 right. " + " ".join(problems)
     return CORRECT, (
-        "A: dead experimental codepaths (old experiments behind flags); B: a pipeline jungle "
-        "(scrapes, joins, samples, intermediate files); C: configuration debt (a misspelt key "
+        "A: dead experimental codepaths (old experiments behind flags); B: a pipeline jungle, "
+        "the special case of glue code in data preparation (scrapes, joins, samples, "
+        "intermediate files); C: configuration debt (a misspelt key "
         "silently falls back to a default, a string where a number belongs); D: a hidden "
         "feedback loop (the model's offers shape its next labels, and nothing records it)."
     )
@@ -228,11 +249,9 @@ def _call(function: Callable[..., Any], raw: dict[str, Any]) -> tuple[Any, BaseE
 
 @register("02.3", NOTEBOOK, "Refactor: settings that fail loudly")
 def _check_settings(answer: object) -> tuple[Status, str]:
-    if not callable(answer):
-        return INCORRECT, (
-            f"Give the function itself (its name, without parentheses), not a "
-            f"{type(answer).__name__}."
-        )
+    problem = function_answer_problem(answer, "function", "write load_settings's body")
+    if problem is not None:
+        return problem
     result, error = _call(answer, {})
     if error is None and result is Ellipsis:
         return (
@@ -269,6 +288,11 @@ def _check_settings(answer: object) -> tuple[Status, str]:
         ({"max_offer_rate": "0.6"}, "a number given as a string", (ValueError, TypeError)),
         ({"threshold": True}, "a bool where a number belongs", (ValueError, TypeError)),
         ({"model": "random_forest"}, "a model the service does not know", (ValueError,)),
+        ({"Threshold": 0.4}, "an unknown (misspelt) key", (ValueError,)),
+        ({"threshold": -0.2}, "a negative threshold", (ValueError,)),
+        ({"max_offer_rate": 2}, "a max_offer_rate above 1", (ValueError,)),
+        ({"threshold": "0.4"}, "a number given as a string", (ValueError, TypeError)),
+        ({"model": 3}, "a model the service does not know", (ValueError, TypeError)),
     ):
         result, error = _call(answer, raw)
         if error is None:

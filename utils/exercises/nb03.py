@@ -133,12 +133,12 @@ def _describe(error: BaseException) -> str:
 
 def _run_test(test: Any, project: SimpleNamespace) -> tuple[BaseException | None, object]:
     """Run a student's test on a project, as pytest would: (exception or None, return value)."""
-    from sklearn.exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings():
-        # The buggy pipeline warns that it did not converge; a test may turn that into an
-        # error itself (its own filters come first), but it is not printed in the check.
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with warnings.catch_warnings(record=True):
+        # The buggy pipeline warns that it did not converge. Every warning reaches the test as
+        # it would under pytest (a test may record it, or turn it into an error), and is then
+        # caught here, so the check does not print it. "always": a warning seen once before
+        # (e.g. in an earlier call of the check) is still shown to the test.
+        warnings.simplefilter("always")
         try:
             returned = test(project)
         except Exception as error:  # noqa: BLE001 -- any exception fails a test
@@ -319,6 +319,19 @@ class _RecordingConfig(dict):
         return super().values()
 
 
+def _names_used(function: object) -> set[str]:
+    """The global and attribute names a function's code (and its nested code) refers to."""
+    names: set[str] = set()
+    stack = [getattr(function, "__code__", None)]
+    while stack:
+        code = stack.pop()
+        if code is None:
+            continue
+        names.update(code.co_names)
+        stack.extend(c for c in code.co_consts if hasattr(c, "co_names"))
+    return names
+
+
 @register("03.3", NOTEBOOK, "Configuration in one place")
 def _check_configured_function(answer: object) -> tuple[Status, str]:
     from utils import devops
@@ -330,6 +343,11 @@ def _check_configured_function(answer: object) -> tuple[Status, str]:
         )
     if is_stub(answer):
         return NOT_ATTEMPTED, _STUB_MESSAGE
+    if answer is tuned_reference or "tuned_reference" in _names_used(answer):
+        return INCORRECT, (
+            "Your function hands the work to the course's own tuned_reference: write the steps "
+            "of train_tuned yourself (split, fit, score), with the settings taken from config."
+        )
     try:
         issues = devops.maintainability_issues(answer)
     except (TypeError, ValueError) as error:

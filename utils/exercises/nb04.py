@@ -122,8 +122,9 @@ def _check_rule_cost(
             "probability offer_success_rate; costs.cost(tp, fp, fn, tn) does the pricing for you."
         )
     return INCORRECT, (
-        "Not quite. Count tp (contacted and churned), fp (contacted, stayed) and fn (churned, "
-        "not contacted), then use costs.cost(tp, fp, fn, tn)."
+        "Not quite (the check accepts the total to within 0.5 EUR). Count tp (contacted and "
+        "churned), fp (contacted, stayed) and fn (churned, not contacted), then use "
+        "costs.cost(tp, fp, fn, tn)."
     )
 
 
@@ -263,6 +264,11 @@ def _check_fingerprint_changes(answer: object) -> tuple[Status, str]:
     if unknown:
         return INCORRECT, f"There is no edit {', '.join(unknown)}: use letters a to g."
     truth = fingerprint_changes()
+    if answer is truth:
+        return INCORRECT, (
+            "That is the course's own answer, nb04.fingerprint_changes(). Predict the letters "
+            "yourself, then test your prediction with datasets.fingerprint(...)."
+        )
     if letters == truth:
         return CORRECT, (
             "Right: " + "; ".join(f"({k}) {_EXPLAIN[k]}" for k in sorted(truth)) + ". The others "
@@ -331,6 +337,14 @@ def _check_design(answer: object, *, costs: ChurnCosts) -> tuple[Status, str]:
         )
     if not isinstance(costs, ChurnCosts):
         raise TypeError("Exercise 04.4 needs the notebook's ChurnCosts as costs=costs.")
+    draft = draft_design()
+    changed = [name for name in _KEPT_FIELDS if getattr(answer, name, None) != getattr(draft, name)]
+    if changed:
+        return INCORRECT, (
+            f"Start from the draft: its {', '.join(repr(n) for n in changed)} had no problem, "
+            "and a fix keeps them (e.g. dataclasses.replace(draft, ...)); this exercise is about "
+            "fixing that draft, not about another design."
+        )
     problems = check_design(answer, costs=costs)
     if problems:
         more = (
@@ -338,9 +352,15 @@ def _check_design(answer: object, *, costs: ChurnCosts) -> tuple[Status, str]:
         )
         return INCORRECT, problems[0] + more
     return CORRECT, (
-        f"The design is complete and consistent: {len(answer.inputs)} inputs without "
+        f"check_design finds no problem: {len(answer.inputs)} inputs without "
         f"identifiers or the label, a threshold at the break-even probability "
         f"{costs.break_even_probability():.2f}, a metric in money "
         f"({', '.join(m for m in answer.metrics if m in MONEY_METRICS)}) and "
-        f"{len(answer.failure_modes)} failure modes with answers."
+        f"{len(answer.failure_modes)} failure modes, each with an answer. Whether those failure "
+        "modes are real and their answers would work is not something a check can tell: "
+        "compare them with the solution's, or ask a colleague to read them."
     )
+
+
+#: Exercise 04.4: the fields of the draft that had no problem; a fix keeps them.
+_KEPT_FIELDS: tuple[str, ...] = ("decision", "consumers", "output", "target")
