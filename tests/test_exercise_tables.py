@@ -13,7 +13,32 @@ EXERCISES = [e.id for e in checks.exercises()]
 
 # Exercises whose table is not written yet. The list only shrinks: an exercise listed here that
 # has a complete table fails, so it cannot stay listed by mistake.
-NOT_YET_TABLED: set[str] = set(EXERCISES)
+NOT_YET_TABLED: set[str] = {
+    "00.1",
+    "00.2",
+    "01.1",
+    "01.2",
+    "01.3",
+    "02.1",
+    "02.2",
+    "02.3",
+    "03.1",
+    "03.2",
+    "03.3",
+    "04.1",
+    "04.2",
+    "04.3",
+    "04.4",
+    "09.1",
+    "09.2",
+    "09.3",
+    "10.1",
+    "10.2",
+    "10.3",
+    "11.1",
+    "11.2",
+    "11.3",
+}
 
 
 def _tables() -> dict[str, Table]:
