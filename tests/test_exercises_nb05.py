@@ -6,14 +6,17 @@ session's server (see conftest.py).
 
 from __future__ import annotations
 
+import adversarial
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from adversarial import Case, Table
 
 from utils import checks, datasets, experiments, tracking, training
 
 SEED = 11
+RUN_TAGS = {experiments.EXECUTION_TAG: "test-exercises-nb05"}  # as the notebook's RUN_TAGS
 TOPIC = "05-experiment-tracking"  # the notebook's experiment, where 05.2 expects the run
 # utils.exercises.nb05 is not imported here: checks.check() imports it when first needed, so
 # collecting this file does not add exercises to the registry that other test files list.
@@ -130,7 +133,7 @@ def _log(
     fingerprint: str | None = "",
 ) -> str:
     """Log a run as a student might; ``fingerprint=""`` means the right one, None none."""
-    with mlflow.start_run(run_name="exercise-05.2") as run:
+    with mlflow.start_run(run_name="exercise-05.2", tags=RUN_TAGS) as run:
         mlflow.log_params(result.config.as_params() if params is None else params)
         mlflow.log_metrics(result.metrics if metrics is None else metrics)
         if fingerprint is not None:
@@ -196,39 +199,284 @@ def seed_sweep(churn: pd.DataFrame) -> tuple[str, list[float]]:
     return sweep.parent_run_id, [r.metrics["roc_auc"] for r in sweep.runs]
 
 
-def test_05_3_the_solution_passes(seed_sweep: tuple[str, list[float]]) -> None:
-    parent, values = seed_sweep
-    table = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent}'")
-    answer = table["metrics.roc_auc"].max() - table["metrics.roc_auc"].min()
-    assert answer == max(values) - min(values) > 0
-    check = checks.check("05.3", answer, parent_run_id=parent)
+def _seed_table(parent: str) -> pd.DataFrame:
+    return mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent}'")
+
+
+def _best(sweep_parent: str, model: str) -> float:
+    table = mlflow.search_runs(
+        filter_string=f"tags.mlflow.parentRunId = '{sweep_parent}' and params.model = '{model}'",
+        order_by=["metrics.roc_auc DESC"],
+    )
+    return float(table.iloc[0]["metrics.roc_auc"])
+
+
+def _verdict(parent: str, sweep_parent: str) -> dict[str, object]:
+    """The notebook's solution of 05.3."""
+    auc = _seed_table(parent)["metrics.roc_auc"]
+    seed_spread = auc.max() - auc.min()
+    gap = abs(_best(sweep_parent, "logistic_regression") - _best(sweep_parent, "random_forest"))
+    return {"gap": gap, "seed_spread": seed_spread, "beyond_spread": gap > seed_spread}
+
+
+@pytest.fixture()
+def context_05_3(
+    seed_sweep: tuple[str, list[float]], sweep: experiments.SweepResult
+) -> dict[str, str]:
+    return {"parent_run_id": seed_sweep[0], "sweep_parent_run_id": sweep.parent_run_id}
+
+
+def test_05_3_the_solution_passes(context_05_3: dict[str, str]) -> None:
+    answer = _verdict(context_05_3["parent_run_id"], context_05_3["sweep_parent_run_id"])
+    check = checks.check("05.3", answer, **context_05_3)
     assert check.passed, check.message
-    assert check.status == "correct"
+    placeholder = dict.fromkeys(answer, ...)
+    assert checks.check("05.3", placeholder, **context_05_3).status == "not attempted"
 
 
-def test_05_3_wrong_answers_get_specific_hints(seed_sweep: tuple[str, list[float]]) -> None:
-    parent, values = seed_sweep
-    spread = max(values) - min(values)
+def test_05_3_wrong_answers_get_specific_hints(
+    seed_sweep: tuple[str, list[float]], context_05_3: dict[str, str]
+) -> None:
+    _, values = seed_sweep
+    right = _verdict(context_05_3["parent_run_id"], context_05_3["sweep_parent_run_id"])
+    spread = right["seed_spread"]
     cases = [
-        (-spread, "wrong sign"),
-        (100 * spread, "wrong scale"),
-        (float(np.std(values)), "standard deviation"),
-        (float(np.std(values, ddof=1)), "standard deviation"),
-        (values[0], "one run's ROC AUC"),
-        (values, "Give one number"),
-        (pd.Series(values), "Give one number"),
-        ("0.01", "Your answer is a str"),
-        (float("nan"), "not a finite number"),
-        (spread + 0.01, "Not quite"),
+        ({**right, "seed_spread": -spread}, "wrong sign"),
+        ({**right, "seed_spread": 100 * spread}, "not percent"),
+        ({**right, "seed_spread": float(np.std(values))}, "standard deviation"),
+        ({**right, "seed_spread": float(np.std(values, ddof=1))}, "standard deviation"),
+        ({**right, "seed_spread": "0.01"}, "is a str"),
+        ({**right, "seed_spread": float("nan")}, "not a finite number"),
+        ({**right, "gap": right["gap"] + 0.01}, "'gap' is not"),
+        ({**right, "beyond_spread": not right["beyond_spread"]}, "no evidence"),
+        ({**right, "beyond_spread": "yes"}, "decide True"),
+        ({"gap": 0.1}, "lacks the key"),
+        (values, "give a dict"),
     ]
     for answer, hint in cases:
-        check = checks.check("05.3", answer, parent_run_id=parent)
+        check = checks.check("05.3", answer, **context_05_3)
         assert check.status == "incorrect", (hint, check)
         assert hint in check.message, (hint, check.message)
 
 
-def test_05_3_needs_a_parent_with_children(seed_sweep: tuple[str, list[float]]) -> None:
+def test_05_3_needs_a_parent_with_children(context_05_3: dict[str, str]) -> None:
     with mlflow.start_run() as lonely:
         pass
     with pytest.raises(ValueError, match="has 0 child runs"):
-        checks.check("05.3", 0.1, parent_run_id=lonely.info.run_id)
+        checks.check(
+            "05.3",
+            {"gap": 0.1},
+            parent_run_id=lonely.info.run_id,
+            sweep_parent_run_id=context_05_3["sweep_parent_run_id"],
+        )
+
+
+# --------------------------------------------------------------------------- adversarial tables
+
+
+@pytest.fixture()
+def context_05_1(sweep: experiments.SweepResult) -> dict[str, str]:
+    return {"parent_run_id": sweep.parent_run_id}
+
+
+@pytest.fixture()
+def context_05_2(churn: pd.DataFrame) -> dict[str, object]:
+    return {"data": churn, "seed": SEED}
+
+
+def _best_forest_search_runs(ctx: dict[str, str]) -> str:
+    forests = mlflow.search_runs(
+        filter_string=(
+            f"tags.mlflow.parentRunId = '{ctx['parent_run_id']}' and params.model = 'random_forest'"
+        ),
+        order_by=["metrics.roc_auc DESC"],
+    )
+    return forests.iloc[0]["run_id"]
+
+
+def _best_forest_client(ctx: dict[str, str]) -> str:
+    client = mlflow.MlflowClient()
+    parent = client.get_run(ctx["parent_run_id"])
+    runs = client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{ctx['parent_run_id']}'",
+    )
+    forests = [r for r in runs if r.data.params["model"] == "random_forest"]
+    return max(forests, key=lambda r: r.data.metrics["roc_auc"]).info.run_id
+
+
+def _second_forest(ctx: dict[str, str]) -> str:
+    table = experiments.find_runs(parent_run_id=ctx["parent_run_id"])
+    forests = table[table["params.model"] == "random_forest"]
+    return forests.sort_values("metrics.roc_auc", ascending=False).iloc[1]["run_id"]
+
+
+def _a_logistic_regression(ctx: dict[str, str]) -> str:
+    table = experiments.find_runs(parent_run_id=ctx["parent_run_id"])
+    return table[table["params.model"] == "logistic_regression"].iloc[0]["run_id"]
+
+
+def _logged_05_2(ctx: dict[str, object], **kwargs: object) -> str:
+    result = training.train(_config(), ctx["data"])
+    return _log(result, **kwargs)
+
+
+def _logged_05_2_by_client(ctx: dict[str, object]) -> str:
+    result = training.train(_config(), ctx["data"])
+    client = mlflow.MlflowClient()
+    experiment = client.get_experiment_by_name(tracking.experiment_name(TOPIC))
+    run = client.create_run(experiment.experiment_id, run_name="exercise-05.2", tags=RUN_TAGS)
+    run_id = run.info.run_id
+    for key, value in result.config.as_params().items():
+        client.log_param(run_id, key, value)
+    for key, value in result.metrics.items():
+        client.log_metric(run_id, key, value)
+    client.set_tag(run_id, "data.fingerprint", result.data_fingerprint)
+    client.set_terminated(run_id)
+    return run_id
+
+
+def _logged_05_2_by_helper(ctx: dict[str, object]) -> str:
+    result = training.train(_config(), ctx["data"])
+    return experiments.log_training_run(result, run_name="exercise-05.2", tags=RUN_TAGS).run_id
+
+
+TABLES = [
+    Table(
+        "05.1",
+        [
+            Case(
+                "reference",
+                "search_runs, filtered and ordered",
+                _best_forest_search_runs,
+                lazy=True,
+            ),
+            Case("alternative", "MlflowClient and max()", _best_forest_client, lazy=True),
+            Case(
+                "alternative",
+                "with surrounding spaces",
+                lambda ctx: f"  {_best_forest_search_runs(ctx)} ",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "the second-best forest",
+                _second_forest,
+                hint="not the one with the highest ROC AUC",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "a logistic regression",
+                _a_logistic_regression,
+                hint="not a random forest",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "the whole table",
+                lambda ctx: experiments.find_runs(parent_run_id=ctx["parent_run_id"]),
+                hint="table of runs",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "the sweep's parent run",
+                lambda ctx: ctx["parent_run_id"],
+                hint="parent run of the sweep",
+                lazy=True,
+            ),
+            Case("cheat", "a made-up ID", "0" * 32, hint="No run has the ID"),
+        ],
+        context="context_05_1",
+    ),
+    Table(
+        "05.2",
+        [
+            Case("reference", "plain mlflow functions", _logged_05_2, lazy=True),
+            Case("alternative", "MlflowClient calls", _logged_05_2_by_client, lazy=True),
+            Case(
+                "wrong",
+                "training metrics",
+                lambda ctx: _logged_05_2(
+                    ctx, metrics=training.train(_config(), ctx["data"]).train_metrics
+                ),
+                hint="training rows",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "no fingerprint tag",
+                lambda ctx: _logged_05_2(ctx, fingerprint=None),
+                hint="data.fingerprint",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "logged by the helper experiments.log_training_run",
+                _logged_05_2_by_helper,
+                hint="helper",
+                lazy=True,
+            ),
+            Case("cheat", "a made-up ID", "f" * 32, hint="No run has the ID"),
+        ],
+        context="context_05_2",
+    ),
+    Table(
+        "05.3",
+        [
+            Case(
+                "reference",
+                "the notebook's solution",
+                lambda ctx: _verdict(ctx["parent_run_id"], ctx["sweep_parent_run_id"]),
+                lazy=True,
+            ),
+            Case(
+                "alternative",
+                "numpy floats and a numpy bool",
+                lambda ctx: {
+                    key: (np.bool_(v) if isinstance(v, (bool, np.bool_)) else np.float64(v))
+                    for key, v in _verdict(ctx["parent_run_id"], ctx["sweep_parent_run_id"]).items()
+                },
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "the opposite decision",
+                lambda ctx: {
+                    **(v := _verdict(ctx["parent_run_id"], ctx["sweep_parent_run_id"])),
+                    "beyond_spread": not v["beyond_spread"],
+                },
+                hint="no evidence",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "the standard deviation as the spread",
+                lambda ctx: {
+                    **_verdict(ctx["parent_run_id"], ctx["sweep_parent_run_id"]),
+                    "seed_spread": float(
+                        np.std(_seed_table(ctx["parent_run_id"])["metrics.roc_auc"])
+                    ),
+                },
+                hint="standard deviation",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "round numbers from the text and a decision",
+                {"gap": 0.0005, "seed_spread": 0.015, "beyond_spread": False},
+                hint="'seed_spread' is not",
+            ),
+            Case(
+                "cheat",
+                "only the decision",
+                {"beyond_spread": False},
+                hint="lacks the key",
+            ),
+        ],
+        context="context_05_3",
+    ),
+]
+
+test_adversarial = adversarial.parametrize(TABLES)

@@ -4,12 +4,14 @@ solution. The checks of 07.1 and 07.2 must refuse test functions that cannot fai
 
 from __future__ import annotations
 
+import adversarial
 import numpy as np
 import pytest
+from adversarial import Case, Table
 
-from utils import checks, datasets, ml_test_score
+from utils import checks, datasets, ml_test_score, ml_testing
 from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED
-from utils.exercises.nb07 import DESCRIBED_PIPELINE_ANSWERS
+from utils.exercises.nb07 import _DESCRIBED_PIPELINE_ANSWERS as DESCRIBED_PIPELINE_ANSWERS
 
 
 def test_notebook_07_has_three_exercises() -> None:
@@ -208,3 +210,117 @@ def test_0703_explains_malformed_answers(answer: object, words: str) -> None:
     result = checks.check("07.3", answer)
     assert result.status == INCORRECT
     assert words in result.message
+
+
+# --------------------------------------------------------------------------- adversarial tables
+
+
+def _pandas_isin_0701(train, test):
+    assert not test["customer_id"].isin(train["customer_id"]).any(), "shared customers"
+
+
+def _course_function_0701(train, test):
+    assert ml_testing.no_shared_ids(train, test).passed
+
+
+def _numpy_0702(model, X):
+    before = model.predict_proba(X)[:, 1]
+    changes = [
+        np.max(np.abs(model.predict_proba(X.assign(region=r))[:, 1] - before)) for r in REGIONS
+    ]
+    assert max(changes) < 0.05 + 1e-12
+
+
+def _labels_only_0702(model, X):
+    before = model.predict(X)
+    for region in REGIONS:
+        assert (model.predict(X.assign(region=region)) == before).mean() >= 0.5
+
+
+def _course_function_0702(model, X):
+    assert ml_testing.invariance(model, X, "region").passed
+
+
+def _always_passes(*args):
+    return True
+
+
+TABLES = [
+    Table(
+        "07.1",
+        [
+            Case("reference", "the notebook's solution (sets)", _solution_0701),
+            Case("alternative", "pandas isin", _pandas_isin_0701),
+            Case("wrong", "compares the row index", _by_index, hint="not the row index"),
+            Case("wrong", "compares whole rows", _whole_rows, hint="compare customer ids only"),
+            Case("wrong", "raises instead of asserting", _raises_instead, hint="failing an assert"),
+            Case("cheat", "a test that always passes", _always_passes, hint="cannot catch"),
+            Case(
+                "cheat",
+                "the course's ml_testing.no_shared_ids",
+                _course_function_0701,
+                hint="write it yourself",
+            ),
+            Case(
+                "cheat",
+                "ml_testing.no_shared_ids itself",
+                ml_testing.no_shared_ids,
+                hint="write it yourself",
+            ),
+        ],
+    ),
+    Table(
+        "07.2",
+        [
+            Case("reference", "the notebook's solution", _solution_0702),
+            Case("alternative", "a list of changes and max()", _numpy_0702),
+            Case("wrong", "no tolerance", _no_tolerance, hint="tolerance of 0.05"),
+            Case("wrong", "compares labels only", _labels_only_0702, hint="cannot catch"),
+            Case("wrong", "changes nothing", _changes_nothing, hint="cannot catch"),
+            Case("cheat", "a test that always passes", _always_passes, hint="cannot catch"),
+            Case(
+                "cheat",
+                "the course's ml_testing.invariance",
+                _course_function_0702,
+                hint="write it yourself",
+            ),
+        ],
+    ),
+    Table(
+        "07.3",
+        [
+            Case("reference", "the notebook's solution", dict(DESCRIBED_PIPELINE_ANSWERS)),
+            Case(
+                "alternative",
+                "every test listed, the others 'not done'",
+                {**dict.fromkeys(_ids(), "not done"), **DESCRIBED_PIPELINE_ANSWERS},
+            ),
+            Case(
+                "wrong",
+                "the rollback drill counted as automated",
+                {**DESCRIBED_PIPELINE_ANSWERS, "Infra 7": "automated"},
+                hint="more credit",
+            ),
+            Case(
+                "wrong",
+                "the weekly quality job left out",
+                {k: v for k, v in DESCRIBED_PIPELINE_ANSWERS.items() if k != "Monitor 7"},
+                hint="too little credit",
+            ),
+            Case(
+                "cheat",
+                "the course's own pipeline (ml_test_score.course_answers())",
+                ml_test_score.course_answers(),
+                hint="differ from the description",
+            ),
+            Case(
+                "cheat",
+                "everything automated",
+                dict.fromkeys(_ids(), "automated"),
+                hint="more credit",
+            ),
+        ],
+    ),
+]
+
+test_adversarial = adversarial.parametrize(TABLES)

@@ -5,12 +5,15 @@ solution."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import adversarial
 import numpy as np
 import pandas as pd
 import pytest
+from adversarial import Case, Table
 
-from utils import checks, datasets
+from utils import checks, datasets, delivery
 from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED
 from utils.exercises import nb08
 
@@ -47,13 +50,13 @@ def _solution(candidate, champion):
         return True
     saving = champion["cost_per_customer_eur"] - candidate["cost_per_customer_eur"]
     auc_loss = champion["roc_auc"] - candidate["roc_auc"]
-    return saving >= 0.05 and auc_loss <= 0.01
+    return saving >= 0.05 - 1e-9 and auc_loss <= 0.01 + 1e-9
 
 
 def test_gate_rule_solution_is_correct() -> None:
     result = checks.check("08.1", _solution)
     assert result.status == CORRECT and result.passed
-    assert checks.check("08.1", nb08.gate_rule).passed
+    assert checks.check("08.1", lambda c, ch: nb08.gate_rule(c, ch)).passed
 
 
 def test_numpy_booleans_are_accepted() -> None:
@@ -107,7 +110,6 @@ def test_payload_solution_is_correct(customers: pd.DataFrame) -> None:
     ("make", "hint"),
     [
         (lambda df: df.to_dict(orient="split", index=False), "exactly one"),
-        (lambda df: {"dataframe_split": df.to_dict(orient="split")}, "index"),
         (lambda df: {"dataframe_split": df.to_dict(orient="records")}, "'columns' and 'data'"),
         (
             lambda df: {
@@ -177,3 +179,192 @@ def test_wrong_decisions_get_a_hint() -> None:
     missing = {k: v for k, v in answer.items() if k != "the data tests fail"}
     assert "missing" in checks.check("08.3", missing).message
     assert "dict" in checks.check("08.3", ["keep"]).message
+
+
+# --------------------------------------------------------------------------- adversarial tables
+
+
+@pytest.fixture(scope="module")
+def context_08_2() -> dict[str, Any]:
+    """The three customers of exercise 08.2, taken as notebook 08 takes them."""
+    weeks = datasets.make_churn(n_per_period=20, periods=1, seed=3)
+    return {"customers": weeks[list(delivery.REQUEST_COLUMNS)].head(3)}
+
+
+def _split(context: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    return {"dataframe_split": context["customers"].to_dict(orient="split", **kwargs)}
+
+
+def _gt_rule(c, ch):
+    if ch is None:
+        return True
+    saving = ch["cost_per_customer_eur"] - c["cost_per_customer_eur"]
+    return saving > 0.05 and ch["roc_auc"] - c["roc_auc"] < 0.01
+
+
+def _no_tolerance_rule(c, ch):
+    if ch is None:
+        return True
+    saving = ch["cost_per_customer_eur"] - c["cost_per_customer_eur"]
+    return saving >= 0.05 and ch["roc_auc"] - c["roc_auc"] <= 0.01
+
+
+def _tolerant_rule(c, ch):
+    if ch is None:
+        return True
+    saving = ch["cost_per_customer_eur"] - c["cost_per_customer_eur"]
+    return round(saving, 6) >= 0.05 and round(ch["roc_auc"] - c["roc_auc"], 6) <= 0.01
+
+
+_DECISIONS = {situation: action for situation, (action, _) in nb08.SITUATIONS.items()}
+
+TABLES = [
+    Table(
+        "08.1",
+        [
+            Case(
+                "reference",
+                "the notebook's solution, with the tolerance",
+                nb08_solution := (
+                    lambda c, ch: (
+                        ch is None
+                        or (
+                            ch["cost_per_customer_eur"] - c["cost_per_customer_eur"] >= 0.05 - 1e-9
+                            and ch["roc_auc"] - c["roc_auc"] <= 0.01 + 1e-9
+                        )
+                    )
+                ),
+            ),
+            Case("alternative", "rounding instead of a tolerance", _tolerant_rule),
+            Case(
+                "alternative",
+                "numpy booleans",
+                lambda c, ch: np.bool_(nb08_solution(c, ch)),
+            ),
+            Case("wrong", "> where >= is asked", _gt_rule, hint="'at least' is >="),
+            Case("wrong", ">= without a float tolerance", _no_tolerance_rule, hint="1e-9"),
+            Case(
+                "wrong",
+                "cost only",
+                lambda c, ch: (
+                    ch is None
+                    or c["cost_per_customer_eur"] <= ch["cost_per_customer_eur"] - 0.05 + 1e-9
+                ),
+                hint="ROC AUC too",
+            ),
+            Case(
+                "wrong",
+                "forgets that there may be no champion",
+                lambda c, ch: c["cost_per_customer_eur"] < ch["cost_per_customer_eur"],
+                hint="champion is None",
+            ),
+            Case("cheat", "always promote", lambda c, ch: True, hint="keep the champion"),
+            Case("cheat", "the course's own rule", nb08.gate_rule, hint="write the rule yourself"),
+        ],
+    ),
+    Table(
+        "08.2",
+        [
+            Case(
+                "reference",
+                "to_dict(orient='split', index=False)",
+                lambda ctx: _split(ctx, index=False),
+                lazy=True,
+            ),
+            Case("alternative", "with the index (MLflow accepts it)", _split, lazy=True),
+            Case(
+                "alternative",
+                "dataframe_records",
+                lambda ctx: {"dataframe_records": ctx["customers"].to_dict(orient="records")},
+                lazy=True,
+            ),
+            Case(
+                "alternative",
+                "as JSON text",
+                lambda ctx: json.dumps(_split(ctx, index=False)),
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "columns sorted",
+                lambda ctx: {
+                    "dataframe_split": {
+                        "columns": sorted(ctx["customers"].columns),
+                        "data": ctx["customers"].values.tolist(),
+                    }
+                },
+                hint="in their order",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "the split dict without its key",
+                lambda ctx: ctx["customers"].to_dict(orient="split", index=False),
+                hint="exactly one",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "records under dataframe_split",
+                lambda ctx: {"dataframe_split": ctx["customers"].to_dict(orient="records")},
+                hint="'columns' and 'data'",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "the body of other customers (the first rows of another week)",
+                lambda ctx: delivery.payload(
+                    datasets.make_churn(n_per_period=20, periods=1, seed=4)[
+                        list(delivery.REQUEST_COLUMNS)
+                    ].head(3)
+                ),
+                hint="Row 0",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "an empty body",
+                {"dataframe_split": {"columns": list(delivery.REQUEST_COLUMNS), "data": []}},
+                hint="list of 3 rows",
+            ),
+        ],
+        context="context_08_2",
+    ),
+    Table(
+        "08.3",
+        [
+            Case("reference", "the notebook's solution", dict(_DECISIONS)),
+            Case(
+                "alternative",
+                "other case and spaces",
+                {k: f" {v.upper()} " for k, v in _DECISIONS.items()},
+            ),
+            Case(
+                "wrong",
+                "roll back after a rejected candidate",
+                dict(_DECISIONS, **{"the gate rejects the candidate": "roll back"}),
+                hint="Did the champion alias move",
+            ),
+            Case(
+                "wrong",
+                "keep a server that does not start",
+                dict(_DECISIONS, **{"the new server does not start": "keep"}),
+                hint="alias already moved",
+            ),
+            Case(
+                "cheat",
+                "roll back always",
+                dict.fromkeys(_DECISIONS, "roll back"),
+                hint="Did the champion alias move",
+            ),
+            Case(
+                "cheat",
+                "a list of the actions",
+                list(nb08.ACTIONS),
+                hint="dict of situation",
+            ),
+        ],
+    ),
+]
+
+test_adversarial = adversarial.parametrize(TABLES)

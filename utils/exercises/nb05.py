@@ -11,13 +11,14 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
-from utils.checks import CORRECT, INCORRECT, Status, register
+from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Status, is_placeholder, register
 
 NOTEBOOK = "05_experiment_tracking"
 TOPIC = "05-experiment-tracking"
 #: Exercise 05.2: the config the student trains and logs (its seed is the notebook's SEED).
 EXERCISE_2_MODEL = "logistic_regression"
 EXERCISE_2_PARAMS = {"C": 0.5}
+EXERCISE_2_RUN_NAME = "exercise-05.2"
 
 
 def _children(parent_run_id: str) -> list[Any]:
@@ -125,7 +126,7 @@ def _check_best_forest(answer: object, *, parent_run_id: str) -> tuple[Status, s
 def _check_logged_run(answer: object, *, data: Any, seed: int) -> tuple[Status, str]:
     import mlflow
 
-    from utils import datasets, tracking, training
+    from utils import datasets, experiments, tracking, training
 
     run_id, hint = _as_run_id(answer)
     if run_id is None:
@@ -148,6 +149,27 @@ def _check_logged_run(answer: object, *, data: Any, seed: int) -> tuple[Status, 
         return INCORRECT, (
             f"The run's status is {run.info.status}: it was not ended. Log inside a "
             "`with mlflow.start_run(...) as run:` block, which ends the run when it closes."
+        )
+    if _run_name(run) != EXERCISE_2_RUN_NAME:
+        return INCORRECT, (
+            f"The run is named {_run_name(run)!r}; name it {EXERCISE_2_RUN_NAME!r}: "
+            f"mlflow.start_run(run_name={EXERCISE_2_RUN_NAME!r}, tags=RUN_TAGS)."
+        )
+    if experiments.EXECUTION_TAG not in run.data.tags:
+        return INCORRECT, (
+            f"The run has no tag {experiments.EXECUTION_TAG!r}: pass tags=RUN_TAGS to "
+            "mlflow.start_run, so that the run belongs to this execution of the notebook."
+        )
+    helper_marks = sorted(
+        {"data.train_fingerprint"} & set(run.data.tags)
+        | {"n_train", "n_test"} & set(run.data.params)
+    )
+    if helper_marks:
+        return INCORRECT, (
+            f"This run was logged by the helper experiments.log_training_run (it has "
+            f"{helper_marks}, which only the helper logs). Log it yourself with the plain "
+            "MLflow functions of section 1: mlflow.start_run, mlflow.log_params, "
+            "mlflow.log_metrics and mlflow.set_tag."
         )
     config = training.TrainConfig(EXERCISE_2_MODEL, EXERCISE_2_PARAMS, seed=seed)
     params = run.data.params
@@ -205,9 +227,38 @@ def _check_logged_run(answer: object, *, data: Any, seed: int) -> tuple[Status, 
 
 # --------------------------------------------------------------------------- 05.3
 
+#: The keys of exercise 05.3's answer.
+EXERCISE_3_KEYS = ("gap", "seed_spread", "beyond_spread")
 
-@register("05.3", NOTEBOOK, "How much does the seed move ROC AUC?", needs=("parent_run_id",))
-def _check_seed_spread(answer: object, *, parent_run_id: str) -> tuple[Status, str]:
+
+def _best_by_model(children: list[Any]) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for run in children:
+        model, auc = run.data.params.get("model"), run.data.metrics.get("roc_auc")
+        if model is not None and auc is not None:
+            best[model] = max(auc, best.get(model, -math.inf))
+    return best
+
+
+def _number_problem(value: object, key: str) -> str | None:
+    if isinstance(value, str):
+        return f"'{key}' is a str (text); give a number, without quotes."
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return f"'{key}' is a {type(value).__name__}; give one number."
+    if not math.isfinite(float(value)):
+        return f"'{key}' is not a finite number: were all runs found?"
+    return None
+
+
+@register(
+    "05.3",
+    NOTEBOOK,
+    "Is the difference more than the seed moves it?",
+    needs=("parent_run_id", "sweep_parent_run_id"),
+)
+def _check_seed_spread(
+    answer: object, *, parent_run_id: str, sweep_parent_run_id: str
+) -> tuple[Status, str]:
     import numpy as np
 
     children = _children(parent_run_id)
@@ -217,39 +268,75 @@ def _check_seed_spread(answer: object, *, parent_run_id: str) -> tuple[Status, s
             f"Exercise 05.3 needs the seed runs' parent as parent_run_id; run {parent_run_id} "
             f"has {len(values)} child runs with a ROC AUC."
         )
-    expected = max(values) - min(values)
-    if isinstance(answer, str):
-        return INCORRECT, "Your answer is a str (text); give a number, without quotes."
-    if isinstance(answer, Mapping) or (
-        not isinstance(answer, numbers.Real) and hasattr(answer, "__len__")
-    ):
+    best = _best_by_model(_children(sweep_parent_run_id))
+    if not {"logistic_regression", "random_forest"} <= set(best):
+        raise ValueError(
+            "Exercise 05.3 needs the sweep's parent as sweep_parent_run_id, with logistic "
+            f"regressions and random forests among its child runs; run {sweep_parent_run_id} "
+            f"has {sorted(best)}."
+        )
+    spread = max(values) - min(values)
+    gap = abs(best["logistic_regression"] - best["random_forest"])
+    beyond = gap > spread
+    if not isinstance(answer, Mapping):
         return INCORRECT, (
-            "Give one number: the largest ROC AUC of the seed runs minus the smallest, e.g. "
-            "runs['metrics.roc_auc'].max() - runs['metrics.roc_auc'].min()."
+            f"Your answer is a {type(answer).__name__}; give a dict with the keys "
+            f"{list(EXERCISE_3_KEYS)}, as in the exercise cell."
         )
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
-        return INCORRECT, f"Your answer is a {type(answer).__name__}; give one number."
-    value = float(answer)
-    if not math.isfinite(value):
-        return INCORRECT, "Your answer is not a finite number: were all seed runs found?"
+    missing = [k for k in EXERCISE_3_KEYS if k not in answer]
+    if missing:
+        return INCORRECT, f"Your dict lacks the key(s) {missing}; keep those of the exercise cell."
+    if all(is_placeholder(answer[k]) for k in EXERCISE_3_KEYS):
+        return NOT_ATTEMPTED, "Replace each ... in the dict with your answer."
     tol = 1e-9
-    if abs(value - expected) <= tol:
-        return CORRECT, (
-            f"The seed alone moves ROC AUC by {expected:.4f} across {len(values)} runs of the "
-            "same config on the same data."
+    for key in ("seed_spread", "gap"):
+        problem = _number_problem(answer[key], key)
+        if problem is not None:
+            return INCORRECT, problem
+    given_spread, given_gap = float(answer["seed_spread"]), float(answer["gap"])
+    if abs(given_spread - spread) > tol:
+        if abs(given_spread + spread) <= tol:
+            return INCORRECT, "'seed_spread': right size, wrong sign: it is max - min."
+        if abs(given_spread - 100 * spread) <= 100 * tol:
+            return INCORRECT, "'seed_spread': give ROC AUC points (0 to 1), not percent."
+        if any(abs(given_spread - float(np.std(values, ddof=d))) <= 1e-6 for d in (0, 1)):
+            return INCORRECT, (
+                "'seed_spread' is the standard deviation; the spread asked for is max - min."
+            )
+        return INCORRECT, (
+            "'seed_spread' is not the largest minus the smallest ROC AUC of the seed runs: "
+            "read them back with their parent's ID (filter by tags.mlflow.parentRunId), to "
+            f"within {tol:g}."
         )
-    if abs(value + expected) <= tol:
-        return INCORRECT, "Right size, wrong sign: the spread is the maximum minus the minimum."
-    if abs(value - 100 * expected) <= 100 * tol:
-        return INCORRECT, "Right number, wrong scale: give ROC AUC points (0 to 1), not percent."
-    if (
-        abs(value - float(np.std(values))) <= 1e-6
-        or abs(value - float(np.std(values, ddof=1))) <= 1e-6
-    ):
-        return INCORRECT, "That is the standard deviation; the spread asked for is max - min."
-    if value in values:
-        return INCORRECT, "That is one run's ROC AUC; give the largest minus the smallest."
-    return INCORRECT, (
-        "Not quite. Read the seed runs back with their parent's ID (filter by "
-        "tags.mlflow.parentRunId) and take max - min of the column metrics.roc_auc."
+    if abs(given_gap - gap) > tol:
+        if any(abs(given_gap - abs(v - w)) <= tol for v in values for w in values):
+            return INCORRECT, (
+                "'gap' is a difference between two seed runs; it is between the best logistic "
+                "regression and the best random forest of the sweep."
+            )
+        return INCORRECT, (
+            "'gap' is not the difference between the highest ROC AUC of the sweep's logistic "
+            "regressions and that of its random forests (as a positive number, to within "
+            f"{tol:g}). Filter the sweep's child runs on params.model for each."
+        )
+    verdict = answer["beyond_spread"]
+    if not isinstance(verdict, (bool, np.bool_)):
+        return INCORRECT, (
+            f"'beyond_spread' is {verdict!r:.40}; decide True (the gap is larger than the seed "
+            "spread) or False (it is within it)."
+        )
+    if bool(verdict) != beyond:
+        where = "larger than" if beyond else "within"
+        return INCORRECT, (
+            f"'beyond_spread': the gap ({gap:.4f}) is {where} the seed-to-seed spread "
+            f"({spread:.4f}), so the answer is {beyond}. A difference the seed alone can make "
+            "is no evidence that one model is better."
+        )
+    conclusion = (
+        "larger than the seed alone moves ROC AUC: the sweep can tell the two models apart"
+        if beyond
+        else "within what the seed alone moves ROC AUC: the sweep cannot tell the two apart"
+    )
+    return CORRECT, (
+        f"The gap ({gap:.4f}) is {conclusion} (spread {spread:.4f} over {len(values)} seeds)."
     )

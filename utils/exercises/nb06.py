@@ -1,20 +1,26 @@
 """Exercise checks of notebook 06 (model registry).
 
-* 06.1: which run produced the champion (follow the alias to its version, the version to its run);
-* 06.2: which data the challenger was trained on (its lineage tag ``data_fingerprint``);
+* 06.1: a function of a registered model's name that returns the run behind its champion
+  (follow the alias to its version, the version to its run);
+* 06.2: a function of a registered model's name that returns the data its challenger was
+  trained on (its lineage tag ``data_fingerprint``);
 * 06.3: roll the champion back after a mistaken promotion (checked by reading the registry).
 
 Every check reads the expected answer from the tracking server itself, through
-:mod:`utils.registry`. :func:`utils.checks.check` imports this module the first time a 06
+:mod:`utils.registry`. The checks of 06.1 and 06.2 call the student's function, then point the
+alias at another version for a moment (and back) and call it again: a function that returns a
+value copied from the notebook gives the same answer both times, one that asks the registry does
+not. :func:`utils.checks.check` imports this module the first time a 06
 exercise is checked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from utils import registry
-from utils.checks import CORRECT, INCORRECT, Status, register
+from utils.checks import CORRECT, INCORRECT, Status, function_answer_problem, register
 
 __all__: list[str] = []
 
@@ -49,6 +55,46 @@ def _lineage_or_none(name: str, alias: str) -> registry.Lineage | None:
     return registry.lineage(name, alias=alias)
 
 
+def _other_version(
+    name: str, alias: str, differs: Callable[[registry.Lineage], bool]
+) -> str | None:
+    """A version of ``name`` that ``alias`` does not point at and for which ``differs``."""
+    from mlflow import MlflowClient
+
+    current = registry.version_of(name, alias)
+    for version in MlflowClient().search_model_versions(f"name='{name}'"):
+        if str(version.version) != current and differs(registry.lineage(name, version.version)):
+            return str(version.version)
+    return None
+
+
+def _call_with_alias_at(
+    function: Callable[[str], object], name: str, alias: str, version: str
+) -> tuple[object, BaseException | None]:
+    """Call ``function(name)`` while ``alias`` points at ``version``; then put it back."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    current = registry.version_of(name, alias)
+    client.set_registered_model_alias(name, alias, version)
+    try:
+        return function(name), None
+    except Exception as error:  # noqa: BLE001 - any error in student code is reported
+        return None, error
+    finally:
+        if current is None:
+            client.delete_registered_model_alias(name, alias)
+        else:
+            client.set_registered_model_alias(name, alias, current)
+
+
+def _call(function: Callable[[str], object], name: str) -> tuple[object, BaseException | None]:
+    try:
+        return function(name), None
+    except Exception as error:  # noqa: BLE001 - any error in student code is reported
+        return None, error
+
+
 # ---------------------------------------------------------------------------------------------
 # 06.1 The run behind the champion
 # ---------------------------------------------------------------------------------------------
@@ -64,6 +110,21 @@ def _check_champion_run(answer: object, *, name: str) -> tuple[Status, str]:
             "section 4 again (they set the champion alias), then this one."
         )
     run_id = champion.run_id
+    problem = function_answer_problem(answer, "function", "return the champion's run ID")
+    if problem is not None:
+        if isinstance(answer, str) and answer.strip() == run_id:
+            return INCORRECT, (
+                "That is the champion's run ID, but as a value: give a function of the "
+                "registered model's name that reads it from the registry each time it is called."
+            )
+        return problem
+    answer_function = answer
+    answer, error = _call(answer, name)
+    if error is not None:
+        return INCORRECT, (
+            f"Your function raised {type(error).__name__}: {error}. It receives the registered "
+            "model's name, e.g. champion_run_id(MODEL)."
+        )
     info = getattr(answer, "info", None)
     if getattr(info, "run_id", None) is not None:
         return INCORRECT, "That is the whole run. Its ID is in run.info.run_id."
@@ -76,9 +137,21 @@ def _check_champion_run(answer: object, *, name: str) -> tuple[Status, str]:
         )
     text = answer.strip()
     if text == run_id:
+        other = _other_version(name, registry.CHAMPION, lambda lin: lin.run_id != run_id)
+        if other is not None:
+            moved, error = _call_with_alias_at(answer_function, name, registry.CHAMPION, other)
+            expected = registry.lineage(name, other).run_id
+            if error is not None or not isinstance(moved, str) or moved.strip() != expected:
+                return INCORRECT, (
+                    f"With the champion alias moved to version {other} for a moment, your "
+                    f"function still answered {moved!r:.40}, not that version's run: it returns "
+                    "a value copied from the notebook. Read the alias from the registry inside "
+                    "the function."
+                )
         return CORRECT, (
             f"The champion, version {champion.version}, was produced by the run "
-            f"{champion.run_name!r} ({run_id[:8]}...): alias -> version -> run."
+            f"{champion.run_name!r} ({run_id[:8]}...): alias -> version -> run. Your function "
+            "follows the alias wherever it points."
         )
     if _version_text(text) == champion.version:
         return INCORRECT, (
@@ -114,6 +187,21 @@ def _check_challenger_data(answer: object, *, name: str) -> tuple[Status, str]:
             "the cells of section 4 again (they set the challenger alias), then this one."
         )
     expected = challenger.data_fingerprint
+    problem = function_answer_problem(answer, "function", "return the challenger's fingerprint")
+    if problem is not None:
+        if isinstance(answer, str) and answer.strip() == expected:
+            return INCORRECT, (
+                "That is the challenger's data fingerprint, but as a value: give a function of "
+                "the registered model's name that reads it from the registry each time."
+            )
+        return problem
+    answer_function = answer
+    answer, error = _call(answer, name)
+    if error is not None:
+        return INCORRECT, (
+            f"Your function raised {type(error).__name__}: {error}. It receives the registered "
+            "model's name, e.g. challenger_data(MODEL)."
+        )
     if not isinstance(answer, str):
         return INCORRECT, (
             f"Your answer is a {_type_name(answer)}; a data fingerprint is a string of 16 hex "
@@ -121,6 +209,19 @@ def _check_challenger_data(answer: object, *, name: str) -> tuple[Status, str]:
         )
     text = answer.strip()
     if text == expected:
+        other = _other_version(
+            name, registry.CHALLENGER, lambda lin: lin.data_fingerprint not in (None, expected)
+        )
+        if other is not None:
+            moved, error = _call_with_alias_at(answer_function, name, registry.CHALLENGER, other)
+            fingerprint = registry.lineage(name, other).data_fingerprint
+            if error is not None or not isinstance(moved, str) or moved.strip() != fingerprint:
+                return INCORRECT, (
+                    f"With the challenger alias moved to version {other} for a moment, your "
+                    f"function still answered {moved!r:.40}, not that version's fingerprint: it "
+                    "returns a value copied from the notebook. Read the alias from the registry "
+                    "inside the function."
+                )
         return CORRECT, (
             f"Version {challenger.version} (the challenger) was trained on the data with the "
             f"fingerprint {expected}: compute the fingerprint of a data snapshot and you can "
@@ -151,9 +252,17 @@ def _check_challenger_data(answer: object, *, name: str) -> tuple[Status, str]:
 
 
 def _promoted_before(name: str, bad_version: str) -> str | None:
-    """The version that was champion when ``bad_version`` was last promoted to champion."""
+    """The version that was champion before ``bad_version`` was last promoted to champion.
+
+    A promotion of ``bad_version`` while it was already champion (the cell run twice) is
+    skipped, as :func:`utils.registry.rollback` skips it.
+    """
     for move in reversed(registry.history(name, registry.CHAMPION)):
-        if move.action == "promote" and move.version == bad_version:
+        if (
+            move.action == "promote"
+            and move.version == bad_version
+            and move.previous not in (None, bad_version)
+        ):
             return move.previous
     return None
 

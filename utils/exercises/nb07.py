@@ -29,12 +29,13 @@ from utils.checks import (
 )
 from utils.datasets import CHURN_FEATURES, make_churn
 
-__all__ = ["DESCRIBED_PIPELINE_ANSWERS"]
+__all__: list[str] = []
 
 NOTEBOOK = "07_testing_ml_systems"
 
-#: The expected answers of exercise 07.3 (every other test is not done).
-DESCRIBED_PIPELINE_ANSWERS: dict[str, str] = {
+#: The expected answers of exercise 07.3 (every other test is not done). Private: a public
+#: constant would be a cheat that passes.
+_DESCRIBED_PIPELINE_ANSWERS: dict[str, str] = {
     "Data 1": ml_test_score.AUTOMATED,
     "Data 2": ml_test_score.MANUAL,
     "Data 7": ml_test_score.AUTOMATED,
@@ -65,9 +66,35 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _check_test_function(answer: object) -> tuple[Status, str] | None:
-    """Common first checks of 07.1 and 07.2; None when the answer is a written function."""
-    return function_answer_problem(answer, "test function", "write the assert")
+def _names_used(function: object) -> set[str]:
+    """The global and attribute names the code of ``function`` uses, nested code included."""
+    code = getattr(function, "__code__", None)
+    names: set[str] = set()
+    stack = [code] if code is not None else []
+    while stack:
+        current = stack.pop()
+        names.update(current.co_names)
+        stack.extend(c for c in current.co_consts if hasattr(c, "co_names"))
+    return names
+
+
+def _check_test_function(answer: object, course_function: str) -> tuple[Status, str] | None:
+    """Common first checks of 07.1 and 07.2; None when the answer is a written function.
+
+    ``course_function`` is the name of the course's own test (in ``utils.ml_testing``) that
+    the exercise asks the student to write in plain pandas: calling it is refused.
+    """
+    problem = function_answer_problem(answer, "test function", "write the assert")
+    if problem is not None:
+        return problem
+    if getattr(answer, "__module__", None) == "utils.ml_testing" or (
+        course_function in _names_used(answer)
+    ):
+        return INCORRECT, (
+            f"Your test calls the course's own ml_testing.{course_function}: the exercise "
+            "asks you to write it yourself, in plain pandas."
+        )
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,7 +122,7 @@ def _splits() -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
 
 @register("07.1", NOTEBOOK, "A data test: no customer in both splits")
 def _check_shared_customers(answer: object) -> tuple[Status, str]:
-    first = _check_test_function(answer)
+    first = _check_test_function(answer, "no_shared_ids")
     if first is not None:
         return first
     splits = _splits()
@@ -173,7 +200,7 @@ def _features() -> pd.DataFrame:
 
 @register("07.2", NOTEBOOK, "An invariance test: region does not matter")
 def _check_invariance(answer: object) -> tuple[Status, str]:
-    first = _check_test_function(answer)
+    first = _check_test_function(answer, "invariance")
     if first is not None:
         return first
     cases = {
@@ -233,9 +260,9 @@ def _check_described_pipeline(answer: object) -> tuple[Status, str]:
         )
     try:
         given = ml_test_score.score(answer)
-    except (TypeError, ValueError) as error:
-        return INCORRECT, str(error)
-    expected = ml_test_score.score(DESCRIBED_PIPELINE_ANSWERS)
+    except Exception as error:  # noqa: BLE001 - any malformed answer is reported
+        return INCORRECT, f"ml_test_score.score cannot read your dict: {error}"
+    expected = ml_test_score.score(_DESCRIBED_PIPELINE_ANSWERS)
     wrong = [key for key in expected.answers if given.answers[key] != expected.answers[key]]
     if not wrong:
         sections = ", ".join(f"{name} {value:g}" for name, value in expected.sections.items())
