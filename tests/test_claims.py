@@ -24,6 +24,7 @@ FILES = sorted(
     + [p.relative_to(ROOT).as_posix() for p in (ROOT / "slides").glob("[0-9][0-9]_*.ipynb")]
 )
 
+
 def test_every_notebook_and_deck_is_checked() -> None:
     assert len(FILES) == 24
 
