@@ -190,7 +190,7 @@ def test_lecture_deck_draws_every_course_figure_and_ends_at_the_notebooks():
         assert f"figures.{function}(" in code, f"the lecture deck does not draw {function}"
     last_slide = " ".join(c.source for c in _slides(nb)[-1])
     for number in range(12):
-        assert f"**{number:02d}**" in last_slide
+        assert f"**{number:02d} ·**" in last_slide
     assert "notebooks/00_start_here.ipynb" in last_slide
 
 

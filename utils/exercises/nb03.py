@@ -198,8 +198,8 @@ def _check_catching_test(answer: object) -> tuple[Status, str]:
 #: The incidents of exercise 03.2 and the property each one shows to be missing.
 INCIDENTS: dict[str, tuple[str, str]] = {
     "a": (
-        "Last month the model scored 0.97. Rerunning the same script on the same data today "
-        "gives 0.95, and nobody changed anything.",
+        "Last month the model scored two points higher than a rerun of the same script on the "
+        "same data gives today, and nobody changed anything.",
         "reproducible",
     ),
     "b": (
