@@ -79,6 +79,7 @@ def test_green_run_lists_every_test(project: Path) -> None:
     assert repr(report) == text
 
 
+@pytest.mark.slow
 def test_red_run_names_the_failure_and_its_message(project: Path) -> None:
     devops.edit_file(project / "little.py", "return helper(x) * FACTOR", "return helper(x) + 1")
     report = devops.run_pytest(project / "test_little.py")

@@ -16,6 +16,11 @@ from mlflow import MlflowClient
 
 from utils import checks, datasets, registry, tracking, training
 
+# Every case registers models or moves aliases on the session's tracking server: the file takes
+# about 30 s in all, though no single test reaches the 1.5 s of `slow`. `make test` runs it;
+# `make check`, the one-minute check, leaves it out.
+pytestmark = pytest.mark.slow
+
 FEATURES = list(datasets.CHURN_FEATURES)
 
 

@@ -286,6 +286,7 @@ def test_the_gate_refuses_bad_settings(models, data) -> None:
 # --------------------------------------------------------------------------- real pytest
 
 
+@pytest.mark.slow
 def test_a_written_suite_runs_in_real_pytest_apart_from_the_repository(
     models, data, tmp_path
 ) -> None:
