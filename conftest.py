@@ -14,6 +14,9 @@
   with the reason on a contributor's machine, a failure when ``CI`` is set (CI must check
   everything). Test files use it with ``from conftest import require_tool``. The run ends
   with one line per skipped suite and why.
+* Test runs record no exercise progress (``utils.progress``): ``MLOPS_COURSE_PROGRESS=off`` is
+  set for the session and every kernel, lab and server it starts; the progress tests turn it
+  back on where they test recording.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = ["tests.nbval_fresh_state"]
+
+os.environ["MLOPS_COURSE_PROGRESS"] = "off"
 
 _SESSION: dict[str, str] = {}
 _STARTER: list[threading.Thread] = []

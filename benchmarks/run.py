@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -201,6 +202,43 @@ def print_slowest_test_files(root: Path, top: int = 15) -> int:
     return over + (total > total_budget)
 
 
+def bench_progress(work: Path, checks: int = 200) -> list[tuple[str, float, float]]:
+    """Milliseconds a check spends recording its outcome (utils.progress): median and p95.
+
+    The local write is timed on a record holding every exercise; the class-server upload is
+    timed as the cell sees it (it runs in the background), against an address that refuses.
+    """
+    from utils import checks as checks_module
+    from utils import progress
+
+    state = work / "progress-state"
+    ids = [e.id for e in checks_module.exercises()]
+    for i, exercise in enumerate(ids):
+        progress.save_outcome(exercise, "incorrect", i, state)
+    local, handed_off = [], []
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME")}
+    try:
+        os.environ["MLFLOW_TRACKING_URI"] = f"http://127.0.0.1:{tracking._free_port()}"
+        os.environ["MLFLOW_TRACKING_USERNAME"] = "bench"
+        for i in range(checks):
+            start = time.perf_counter()
+            progress.save_outcome(ids[i % len(ids)], "incorrect", f"answer {i}", state)
+            local.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            progress.sync(background=True, state=state)
+            handed_off.append(time.perf_counter() - start)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return [
+        (what, 1000 * statistics.median(times), 1000 * statistics.quantiles(times, n=20)[-1])
+        for what, times in (("save the outcome locally", local), ("start the upload", handed_off))
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -254,6 +292,12 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---:|---:|---:|")
         for name, ready, rss, nprocs in rows:
             print(f"| {name} | {ready:.1f} | {rss:.0f} | {nprocs} |")
+
+        print("\n## Exercise progress: what a check spends recording (goal: under 50 ms)\n")
+        print("| step | median (ms) | p95 (ms) |")
+        print("|---|---:|---:|")
+        for what, median, p95 in bench_progress(work):
+            print(f"| {what} | {median:.1f} | {p95:.1f} |")
 
         print("\n## Notebooks (course server already running)\n")
         nb_state = work / "notebooks-state"

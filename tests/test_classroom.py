@@ -584,8 +584,15 @@ def test_server_killed_while_students_log_then_restarted(
             60,
             "errors during the outage",
         )
+        # An exercise checked during the outage is kept locally, with a clear line.
+        failed = _check_as(klass, "bob", "07.1", "correct", "y")
+        assert failed.startswith(f"upload to {klass.url} failed"), failed
         _run_block("python -m utils.classroom start", klass.env)  # the guide's advice
         restarted_at = time.time()
+        # The next check after the restart sends the whole record: nothing was lost.
+        assert _check_as(klass, "bob", "07.2", "incorrect", "z").startswith("the class server")
+        bob = classroom.class_progress(klass.folder).students["bob"]
+        assert (bob["07.1"].label, bob["07.2"].label) == ("solved", "tried")
         _wait_for(
             lambda: all(count(u, "ok", restarted_at) >= 2 for u in STUDENTS),
             300,
@@ -621,6 +628,81 @@ def test_server_killed_while_students_log_then_restarted(
             ), event
         after = [e["ok"] for e in events if "ok" in e and e["t"] > restarted_at]
         assert all(admin.get_run(r).info.status == "FINISHED" for r in after)
+
+
+# --------------------------------------------------------------------------- exercise progress
+
+# A student's kernel, reduced to what utils.progress does after a check: save the outcome
+# locally, then upload the record (here in the foreground, to wait for the answer).
+PROGRESS_STEP = """
+import sys
+from utils import progress
+exercise, status, answer = sys.argv[1:4]
+progress.save_outcome(exercise, status, answer)
+print(progress.sync())
+"""
+
+
+def _check_as(klass: ClassUnderTest, user: str, exercise: str, status: str, answer: str) -> str:
+    env = klass.student_env(user)
+    env.pop("MLOPS_COURSE_PROGRESS", None)
+    result = subprocess.run(
+        [sys.executable, "-c", PROGRESS_STEP, exercise, status, answer],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.postgres
+@pytest.mark.kernel
+def test_the_instructor_sees_each_students_progress_and_students_see_only_their_own(
+    klass: ClassUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _check_as(klass, "alice", "05.1", "incorrect", "a") == (
+        "the class server has the whole record"
+    )
+    _check_as(klass, "alice", "05.1", "incorrect", "b")
+    _check_as(klass, "alice", "05.1", "correct", "c")
+    _check_as(klass, "bob", "06.2", "incorrect", "x")
+    report = classroom.class_progress(klass.folder)
+    assert set(report.students) >= set(STUDENTS)
+    alice, bob = report.students["alice"], report.students["bob"]
+    # Exactly what each one did (the fault test below adds bob's 07.x; nothing else is there).
+    assert {e: (o.attempts, o.label) for e, o in alice.items()} == {"05.1": (3, "solved")}
+    assert {e: (o.attempts, o.label) for e, o in bob.items() if e[:2] != "07"} == {
+        "06.2": (1, "tried")
+    }
+    assert len(report.exercises) >= 36 and "06.2" in report.exercises
+    table = report.table()
+    assert re.search(r"^alice .* ok3 ", table, re.MULTILINE), table
+    assert re.search(r"^bob .* x1 ", table, re.MULTILINE), table
+
+    # The page the instructor projects: counts in the cells, no external assets.
+    out = subprocess.run(
+        [sys.executable, "-m", "utils.classroom", "progress"],
+        cwd=ROOT,
+        env=klass.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    page = (klass.folder / classroom.PROGRESS_PAGE).read_text()
+    assert "&#10004; 3" in page and "&#10008; 1" in page
+    assert not re.search(r"(src|href)=\"?https?:", page)
+
+    # Each student is refused the other's record by the server itself.
+    for reader, owner in (("alice", "bob"), ("bob", "alice")):
+        client = _client(monkeypatch, klass.url, reader, klass.accounts[reader].password)
+        with pytest.raises(MlflowException, match="PERMISSION_DENIED|Permission denied|403"):
+            client.get_experiment_by_name(f"{owner}-progress")
+        own = client.get_experiment_by_name(f"{reader}-progress")
+        assert own is not None and client.search_runs([own.experiment_id])
 
 
 # --------------------------------------------------------------------------- the guide's last step

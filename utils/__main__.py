@@ -1,4 +1,4 @@
-"""Command line: ``python -m utils server start|stop|status``, ``lab`` and ``clean``."""
+"""Command line: ``python -m utils server start|stop|status``, ``lab``, ``clean``, ``progress``."""
 
 from __future__ import annotations
 
@@ -38,6 +38,17 @@ def main(argv: list[str] | None = None) -> int:
     clean.add_argument("--state", required=True, help="the state folder (make clean: .course)")
     clean.add_argument("--yes", action="store_true", help="delete runs without asking")
 
+    sub.add_parser(
+        "progress",
+        help="your exercise progress (--delete forgets it, --sync uploads it to a class server)",
+        add_help=False,
+    )
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["progress"]:
+        from utils import progress
+
+        return progress.main(argv[1:])
     args = parser.parse_args(argv)
     try:
         if args.command == "clean":

@@ -14,6 +14,9 @@ and shows a :class:`CheckResult`: "not attempted" while the answer is still ``..
 ``checks.check("01.1", solution).passed``, so running the notebook in CI proves that every
 solution passes its own check.
 
+Every check a student runs in a notebook is recorded (:mod:`utils.progress`: the outcome and
+the number of distinct answers, never the answer); solution cells record nothing.
+
 Each exercise's check is a function registered with :func:`register`. It computes the expected
 answer itself, from the same ``utils`` functions the notebook uses (or from the context the check
 cell passes, such as the test labels), so it cannot drift away from the data.
@@ -32,6 +35,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from utils import progress
 
 Status = Literal["not attempted", "correct", "incorrect"]
 CheckFunction = Callable[..., tuple[Status, str]]
@@ -227,6 +232,7 @@ def check(exercise_id: str, answer: object = Ellipsis, /, **context: Any) -> Che
             "and this one again.",
         )
     status, message = exercise.function(answer, **context)
+    progress.record(exercise.id, status, answer)
     return CheckResult(exercise.id, exercise.title, status, message)
 
 

@@ -38,6 +38,7 @@ import base64
 import csv
 import getpass
 import glob
+import html
 import importlib.util
 import io
 import ipaddress
@@ -59,7 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from utils import tracking
+from utils import progress, tracking
 from utils.paths import repo_root, write_private
 
 __all__ = [
@@ -110,7 +111,10 @@ APP_NAME = "mlops-classroom"
 SECRETS_FILE = "secrets.json"
 SERVER_FILE = "server.json"
 CLUSTER_FILE = "cluster.json"
-PERMISSIONS = ("READ", "USE", "EDIT", "MANAGE", "NO_PERMISSIONS")
+PROGRESS_PAGE = "progress.html"
+#: The levels of a grant on one experiment or model (MLflow's resource-level permissions; the
+#: server-wide default is READ or NO_PERMISSIONS instead, see :func:`start`).
+PERMISSIONS = ("READ", "USE", "EDIT", "MANAGE", "DENY")
 MIN_PASSWORD = 12  # MLflow's authentication app refuses shorter passwords
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -1428,7 +1432,183 @@ def add_students(
             accounts.append(StudentAccount(name, "", False))
         else:
             raise ClassroomError(f"Could not create '{name}' (HTTP {code}): {_message(body)}")
+    _provision_progress(url, admin, [*existing, *names])
     return accounts
+
+
+# --------------------------------------------------------------------------- exercise progress
+
+
+def _progress_experiment(url: str, admin: tuple[str, str], username: str) -> tuple[str, bool]:
+    """The id of ``username``'s progress experiment, created by the admin if missing."""
+    name = progress.experiment_name(username)
+    code, body = _api(
+        url, "GET", "2.0/mlflow/experiments/get-by-name", admin, {"experiment_name": name}
+    )
+    if code == 200:
+        return str(body["experiment"]["experiment_id"]), False
+    code, body = _api(url, "POST", "2.0/mlflow/experiments/create", admin, {"name": name})
+    if code != 200:
+        raise ClassroomError(
+            f"Could not create the experiment {name!r} (HTTP {code}): {_message(body)}"
+        )
+    return str(body["experiment_id"]), True
+
+
+def _provision_progress(url: str, admin: tuple[str, str], usernames: Iterable[str]) -> None:
+    """Give every student an exercise-progress experiment only they and the admin can read.
+
+    Each student gets ``EDIT`` on their own (to write their record) and every other student
+    ``DENY`` on it, whatever the class's default permission: a class of n students
+    needs n(n-1) grants, made once, when the students are added (and for the pairs a later
+    ``add-students`` adds). Running it again repairs what is missing.
+    """
+    students = sorted({u for u in usernames if u.lower() not in _RESERVED_USERS})
+    ids = {user: _progress_experiment(url, admin, user) for user in students}
+    for owner, (experiment_id, created) in ids.items():
+        wanted = {user: ("EDIT" if user == owner else "DENY") for user in students}
+        for user, level in wanted.items():
+            if not created:
+                code, body = _api(
+                    url,
+                    "GET",
+                    "3.0/mlflow/users/permissions/get",
+                    admin,
+                    {"username": user, "resource_type": "experiment", "resource_id": experiment_id},
+                )
+                if code == 200 and body.get("permission") == level:
+                    continue
+            _grant(url, admin, user, "experiment", experiment_id, level)
+
+
+@dataclass(frozen=True)
+class ClassProgress:
+    """The class's exercise progress, as the instructor's admin account reads it."""
+
+    exercises: list[str]
+    students: dict[str, dict[str, progress.Outcome]]
+
+    def table(self) -> str:
+        """Students by exercises: ``ok`` solved, ``xN`` N distinct wrong answers, ``.`` none."""
+        width = max([7, *(len(s) for s in self.students)])
+        head = " ".join(e[-4:].rjust(5) for e in self.exercises)
+        lines = [f"{'student'.ljust(width)} {head}  solved"]
+        for student, outcomes in sorted(self.students.items()):
+            cells = [_cell_text(outcomes.get(e)).rjust(5) for e in self.exercises]
+            solved = sum(1 for o in outcomes.values() if o.solved)
+            lines.append(f"{student.ljust(width)} {' '.join(cells)}  {solved}")
+        lines.append(
+            "ok = solved (attempts), xN = N wrong answers and not solved yet, . = not attempted"
+        )
+        return "\n".join(lines)
+
+
+def _cell_text(outcome: progress.Outcome | None) -> str:
+    if outcome is None:
+        return "."
+    return f"ok{outcome.attempts}" if outcome.solved else f"x{outcome.attempts}"
+
+
+def class_progress(folder: str | os.PathLike[str] | None = None) -> ClassProgress:
+    """Read every student's progress record from the class server (admin account).
+
+    Introduced in ``docs/classroom.md`` (``python -m utils.classroom progress``).
+    """
+    url, admin = _admin(class_dir(folder))
+    code, body = _api(url, "GET", "2.0/mlflow/users/list", admin)
+    users = [u.get("username", "") for u in body.get("users", [])] if code == 200 else []
+    students = sorted(u for u in users if u and u.lower() not in _RESERVED_USERS)
+    found: dict[str, dict[str, progress.Outcome]] = {}
+    for user in students:
+        name = progress.experiment_name(user)
+        code, body = _api(
+            url, "GET", "2.0/mlflow/experiments/get-by-name", admin, {"experiment_name": name}
+        )
+        outcomes: dict[str, progress.Outcome] = {}
+        if code == 200:
+            search = {
+                "experiment_ids": [body["experiment"]["experiment_id"]],
+                "filter": f"attributes.run_name = '{progress.RUN_NAME}'",
+                "max_results": 1,
+            }
+            code, runs = _api(url, "POST", "2.0/mlflow/runs/search", admin, search)
+            for run in runs.get("runs", [])[:1]:
+                tags = {t["key"]: t["value"] for t in run.get("data", {}).get("tags", [])}
+                outcomes = progress.outcomes_from_tags(tags)
+        found[user] = outcomes
+    from utils import checks
+
+    exercises = sorted({e.id for e in checks.exercises()} | {e for o in found.values() for e in o})
+    return ClassProgress(exercises, found)
+
+
+def progress_page(report: ClassProgress, path: str | os.PathLike[str]) -> Path:
+    """Write the class's progress as one static HTML page (a heat map with counts in the cells).
+
+    No external assets; every cell carries its count and a symbol, not colour alone, and the
+    colours (blue for solved, orange for wrong answers only) stay apart for colour-blind
+    readers and in grey.
+    """
+    out = Path(path)
+    rows = []
+    worst = max(
+        [1, *(o.attempts for s in report.students.values() for o in s.values() if not o.solved)]
+    )
+    for student, outcomes in sorted(report.students.items()):
+        cells = []
+        for exercise in report.exercises:
+            o = outcomes.get(exercise)
+            if o is None:
+                cells.append('<td class="none" title="not attempted">&middot;</td>')
+            elif o.solved:
+                cells.append(
+                    f'<td class="ok" title="solved after {o.attempts} answer(s)">'
+                    f"&#10004; {o.attempts}</td>"
+                )
+            else:
+                shade = 0.25 + 0.75 * o.attempts / worst
+                cells.append(
+                    f'<td class="bad" style="background: rgba(230, 97, 1, {shade:.2f})" '
+                    f'title="{o.attempts} wrong answer(s), not solved">&#10008; {o.attempts}</td>'
+                )
+        solved = sum(1 for o in outcomes.values() if o.solved)
+        rows.append(f"<tr><th>{html.escape(student)}</th>{''.join(cells)}<td>{solved}</td></tr>")
+    stuck = [
+        f"{e}: {sum(1 for s in report.students.values() if e in s and not s[e].solved)}"
+        for e in report.exercises
+    ]
+    head = "".join(f"<th>{html.escape(e)}</th>" for e in report.exercises)
+    out.write_text(
+        _PAGE.format(
+            when=html.escape(time.strftime("%Y-%m-%d %H:%M")),
+            head=head,
+            rows="\n".join(rows),
+            stuck=html.escape(", ".join(s for s in stuck if not s.endswith(": 0")) or "nobody"),
+        ),
+        encoding="utf-8",
+    )
+    return out
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Class progress</title>
+<style>
+body {{ font-family: sans-serif; margin: 1em; }}
+table {{ border-collapse: collapse; font-size: 1.1em; }}
+th, td {{ border: 1px solid #999; padding: 0.3em 0.5em; text-align: center; }}
+td.ok {{ background: #2c7bb6; color: #fff; }}
+td.bad {{ color: #000; font-weight: bold; }}
+td.none {{ color: #777; }}
+</style></head><body>
+<h1>Class progress</h1>
+<p>Read from the class server at {when}. &#10004; n: solved after n distinct answers;
+&#10008; n: n wrong answers, not solved yet (darker: more); &middot;: not attempted.</p>
+<table><tr><th>student</th>{head}<th>solved</th></tr>
+{rows}
+</table>
+<p>Tried and not solved, per exercise: {stuck}.</p>
+</body></html>
+"""
 
 
 def write_credentials(
@@ -1505,13 +1685,19 @@ def grant(
     """Give ``username`` the permission ``level`` on one experiment or registered model.
 
     Introduced in ``docs/classroom.md`` (``python -m utils.classroom grant``), e.g. to let a
-    pair of students log into one experiment (``EDIT``) or to hide one (``NO_PERMISSIONS``).
+    pair of students log into one experiment (``EDIT``) or to hide one (``DENY``).
     """
     if level not in PERMISSIONS:
         raise ValueError(f"level must be one of {', '.join(PERMISSIONS)}, got {level!r}")
     _check_name(username, "the user name")
     url, admin = _admin(class_dir(folder))
     kind, resource_id = _resource(url, admin, experiment, registered_model)
+    _grant(url, admin, username, kind, resource_id, level)
+
+
+def _grant(
+    url: str, admin: tuple[str, str], username: str, kind: str, resource_id: str, level: str
+) -> None:
     target = {"username": username, "resource_type": kind, "resource_id": resource_id}
     endpoint = "3.0/mlflow/users/permissions/grant"
     code, body = _api(url, "POST", endpoint, admin, {**target, "permission": level})
@@ -1605,6 +1791,7 @@ def main(argv: list[str] | None = None) -> int:
     p_add.add_argument(
         "--reset-existing", action="store_true", help="new passwords for existing accounts"
     )
+    sub.add_parser("progress", help="the class's exercise progress (table and HTML page)")
     for name in ("grant", "permission"):
         p = sub.add_parser(name, help=f"{name} a permission on an experiment or model")
         p.add_argument("username")
@@ -1666,6 +1853,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"Wrote {rows} accounts ({existing} existed already and were kept). "
                 f"Passwords: {Path(args.out).resolve()} (mode 600; hand each student theirs)."
             )
+        elif args.command == "progress":
+            report = class_progress(folder)
+            print(report.table())
+            page = progress_page(report, folder / PROGRESS_PAGE)
+            print(f"Wrote {page} (open it in a browser; run this again to refresh it).")
         elif args.command == "grant":
             grant(args.username, args.level, args.experiment, args.registered_model, folder)
             what = args.experiment or args.registered_model

@@ -102,6 +102,7 @@ def _table(times: dict[str, StudyTime]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print the study times; with ``--check README``, exit 1 if the README states others."""
     parser = argparse.ArgumentParser(prog="python -m utils.course_map", description=__doc__)
     parser.add_argument("--check", metavar="README", help="compare with this README's course map")
     args = parser.parse_args(argv)

@@ -638,7 +638,8 @@ def clean_state(
     runs is deleted. One with runs is deleted only if ``confirm`` (a question to the user,
     e.g. in a terminal) says yes; without a way to ask (``confirm`` is None) it is moved aside
     to ``<name>-old-<date>-<time>`` next to it, and the line says where. A folder that holds a
-    class server's files (PostgreSQL, passwords) is never touched.
+    class server's files (PostgreSQL, passwords) is never touched. The student's exercise
+    progress (``progress.json``, :mod:`utils.progress`) is put back in a fresh folder.
 
     Raises:
         ValueError: ``state_dir`` holds a class folder.
@@ -661,15 +662,27 @@ def clean_state(
     artifacts = path / "artifacts"
     has_work = runs != 0 or (artifacts.is_dir() and any(artifacts.iterdir()))
     what = f"{runs} run(s)" if runs >= 0 else "an unreadable database"
+    # The student's exercise progress (utils.progress) is not a run: it stays.
+    progress_file = path / "progress.json"
+    progress = progress_file.read_bytes() if progress_file.is_file() else None
+    kept = " Kept your exercise progress (progress.json)." if progress is not None else ""
     if has_work:
         if confirm is None:
             aside = path.with_name(f"{path.name}-old-{time.strftime('%Y%m%d-%H%M%S')}")
             path.rename(aside)
-            return f"{path} held {what}; moved it to {aside} (delete that folder yourself)."
+            _restore(progress_file, progress)
+            return f"{path} held {what}; moved it to {aside} (delete that folder yourself).{kept}"
         if not confirm(f"{path} holds {what} with their artifacts. Delete them for good?"):
             return f"Kept {path} and its {what}."
     shutil.rmtree(path)
-    return f"Deleted {path}" + (f" and its {what}." if has_work else ".")
+    _restore(progress_file, progress)
+    return f"Deleted {path}" + (f" and its {what}." if has_work else ".") + kept
+
+
+def _restore(path: Path, content: bytes | None) -> None:
+    if content is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
 
 
 # --------------------------------------------------------------------------- client
