@@ -45,7 +45,7 @@ SOLUTION = {
     "A": "dead experimental codepaths",
     "B": "pipeline jungles",
     "C": "configuration debt",
-    "D": "hidden feedback loops",
+    "D": "direct feedback loops",
 }
 
 
@@ -59,7 +59,8 @@ SOLUTION = {
         ("Changing Anything Changes Everything", "entanglement"),
         ("glue code debt", "glue code"),
         ("config debt", "configuration debt"),
-        ("feedback loop", "hidden feedback loops"),
+        ("feedback loop", "feedback loops"),
+        ("Hidden feedback loop", "hidden feedback loops"),
         ("Direct feedback loop", "direct feedback loops"),
         ("spaghetti", None),
         (42, None),
@@ -188,7 +189,7 @@ SOLUTION_02_2 = {
     "A": "dead experimental codepaths",
     "B": "pipeline jungle",
     "C": "configuration debt",
-    "D": "hidden feedback loop",
+    "D": "direct feedback loop",
 }
 
 
@@ -279,6 +280,12 @@ TABLES = [
                 "C as entanglement",
                 {**SOLUTION_02_2, "C": "entanglement"},
                 hint="C: entanglement is a debt in the paper, but not this one",
+            ),
+            Case(
+                "wrong",
+                "D as a hidden feedback loop (that needs two systems)",
+                {**SOLUTION_02_2, "D": "hidden feedback loop"},
+                hint="a hidden one runs between two systems",
             ),
             Case(
                 "wrong",

@@ -6,7 +6,8 @@ measurements and demonstrations, each tied to a kind of debt the paper names:
 
 * **How much is ML code?** :func:`count_logical_lines` counts the logical source lines of Python
   code (no comments, docstrings or blank lines); :func:`measure_components` applies it to the
-  modules of :mod:`utils.service`, grouped by the components of the paper's Figure 1.
+  modules of :mod:`utils.service`, grouped by the components of the paper's Figure 1, and
+  :func:`ml_share_readings` shows how the share moves with what one counts as ML code.
 * **Entanglement (CACE, "Changing Anything Changes Everything")**: :func:`cace_experiment`
   changes one input or adds one feature and measures how every other weight and the
   predictions move.
@@ -18,7 +19,7 @@ measurements and demonstrations, each tied to a kind of debt the paper names:
   re-activates obsolete code on one server of a trading system (the paper cites Knight Capital's
   loss of $465 million in 45 minutes), with and without guards.
 * **Configuration debt**: :func:`loose_settings` reads settings the fragile way.
-* **Hidden feedback loops**: :func:`feedback_loop` lets the model's offers shape its next
+* **Direct feedback loops**: :func:`feedback_loop` lets the model's offers shape its own next
   training labels, round after round.
 
 Functions whose docstring starts with "Anti-pattern" are written badly on purpose: they are the
@@ -207,6 +208,78 @@ def measure_components(files: Mapping[str, Sequence[str | Path]]) -> pd.DataFram
         raise ValueError("No line of code was counted: give at least one non-empty Python file.")
     table["share"] = table["logical_lines"] / total
     return table.sort_values("logical_lines", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def count_definition_lines(path: str | Path, names: Sequence[str]) -> int:
+    """Count the logical lines of the named top-level functions and classes of a Python file.
+
+    Introduced in notebook 02 (``02_hidden_technical_debt``) to see how much of the service's
+    serving module is its hand-rolled HTTP server (``ServiceServer`` and ``serve``).
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: a name is not a top-level function or class of the file.
+    """
+    path = Path(path)
+    source = path.read_text(encoding="utf-8")
+    found = {
+        node.name: node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
+    missing = sorted(set(names) - set(found))
+    if missing:
+        raise ValueError(f"{path.name} has no top-level function or class {missing}.")
+    lines = source.splitlines()
+    total = 0
+    for name in dict.fromkeys(names):
+        node = found[name]
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        total += count_logical_lines("\n".join(lines[first - 1 : node.end_lineno]) + "\n")
+    return total
+
+
+def ml_share_readings(
+    lines: pd.DataFrame, readings: Mapping[str, tuple[Sequence[str], int]]
+) -> pd.DataFrame:
+    """The share of ML code under several readings of what counts as ML code.
+
+    Introduced in notebook 02 (``02_hidden_technical_debt``): the share measured on one system
+    depends on what one counts, so the notebook shows it under several readings.
+
+    Args:
+        lines: the table of :func:`measure_components` (``component`` and ``logical_lines``).
+        readings: name of the reading -> (the components counted as ML code, logical lines
+            taken out of the whole system, e.g. code a library would provide instead).
+
+    Returns:
+        One row per reading, in the given order: ``reading``, ``ml_lines``, ``all_lines`` and
+        ``ml_share`` (0 to 1).
+
+    Raises:
+        ValueError: a reading names a component that ``lines`` does not have, or takes out
+            more lines than the system minus its ML code has.
+    """
+    by_component = lines.set_index("component")["logical_lines"]
+    total = int(by_component.sum())
+    rows = []
+    for name, (components, taken_out) in readings.items():
+        unknown = sorted(set(components) - set(by_component.index))
+        if unknown:
+            raise ValueError(f"Reading {name!r}: no component {unknown} in the table.")
+        ml_lines = int(by_component[list(dict.fromkeys(components))].sum())
+        if not 0 <= taken_out <= total - ml_lines:
+            raise ValueError(f"Reading {name!r}: cannot take out {taken_out} of {total} lines.")
+        all_lines = total - int(taken_out)
+        rows.append(
+            {
+                "reading": name,
+                "ml_lines": ml_lines,
+                "all_lines": all_lines,
+                "ml_share": ml_lines / all_lines,
+            }
+        )
+    return pd.DataFrame(rows, columns=["reading", "ml_lines", "all_lines", "ml_share"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -595,7 +668,7 @@ def loose_settings(raw: Mapping[str, object]) -> dict[str, object]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Hidden feedback loops
+# Direct feedback loops
 # ---------------------------------------------------------------------------------------------
 
 
@@ -614,10 +687,12 @@ def feedback_loop(
     offer to those at or above ``config.threshold``, and an offer keeps a would-be churner with
     probability ``offer_success_rate``. The billing system then records who cancelled, and the
     model is retrained on everything recorded so far. Nothing in the training table says who
-    got an offer, so the model learns that risky customers churn less than they do: a hidden
-    feedback loop (Sculley et al., 2015). With ``control_share > 0`` a random control group
-    never gets offers, and the model is trained on the control group only (its labels are
-    untouched by the model). Introduced in notebook 02 (``02_hidden_technical_debt``).
+    got an offer, so the model learns that risky customers churn less than they do: a direct
+    feedback loop, a model that influences its own future training data (Sculley et al., 2015;
+    a *hidden* loop would run between two systems, through the world). With
+    ``control_share > 0`` a random control group never gets offers, and the model is trained on
+    the control group only (its labels are untouched by the model). Introduced in notebook 02
+    (``02_hidden_technical_debt``).
 
     Args:
         config: the service configuration (threshold, features, seed of the data).

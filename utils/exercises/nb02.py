@@ -122,8 +122,9 @@ DEBT_NAMES: dict[str, tuple[str, ...]] = {
     "undeclared consumers": ("undeclared consumers", "visibility debt"),
     "unstable data dependencies": ("unstable data dependencies",),
     "underutilized data dependencies": ("underutilized data dependencies",),
-    "direct feedback loops": ("direct feedback loops",),
-    "hidden feedback loops": ("hidden feedback loops", "feedback loops"),
+    "direct feedback loops": ("direct feedback loops", "direct loops"),
+    "hidden feedback loops": ("hidden feedback loops", "hidden loops"),
+    "feedback loops": ("feedback loops",),
     "glue code": ("glue code", "glue"),
     "pipeline jungles": ("pipeline jungles", "jungle"),
     "dead experimental codepaths": (
@@ -143,13 +144,21 @@ _EXPECTED: dict[str, tuple[str, ...]] = {
     # The notebook (section 6) calls a pipeline jungle "a special case of glue code": both count.
     "B": ("pipeline jungles", "glue code"),
     "C": ("configuration debt",),
-    "D": ("hidden feedback loops", "direct feedback loops"),
+    # One model shapes its own next labels: a direct loop. "feedback loop" alone is right too.
+    "D": ("direct feedback loops", "feedback loops"),
 }
 _HINTS: dict[str, str] = {
     "A": "Look at the branches: which of them can still run, and should they?",
     "B": "Count the scrapes, joins, samples and intermediate files, and who could test them.",
     "C": "Compare the key in service.json with the key the code reads; what happens then?",
     "D": "Where do next week's labels come from, and what shaped them?",
+}
+# A right idea under the wrong name gets its own hint.
+_NEAR_MISSES: dict[tuple[str, str], str] = {
+    ("D", "hidden feedback loops"): (
+        "D: a feedback loop, yes, but a hidden one runs between two systems that influence each "
+        "other through the world; here one model shapes its own next labels."
+    ),
 }
 
 
@@ -205,7 +214,9 @@ def _check_names(answer: object) -> tuple[Status, str]:
         name = debt_name(given[key])
         if name in accepted:
             continue
-        if name is None:
+        if (key, name) in _NEAR_MISSES:
+            problems.append(_NEAR_MISSES[key, name])
+        elif name is None:
             problems.append(
                 f"{key}: {given[key]!r} is not a name the paper uses; the list is in section 1. "
                 f"{_HINTS[key]}"
@@ -221,8 +232,8 @@ def _check_names(answer: object) -> tuple[Status, str]:
         "A: dead experimental codepaths (old experiments behind flags); B: a pipeline jungle, "
         "the special case of glue code in data preparation (scrapes, joins, samples, "
         "intermediate files); C: configuration debt (a misspelt key "
-        "silently falls back to a default, a string where a number belongs); D: a hidden "
-        "feedback loop (the model's offers shape its next labels, and nothing records it)."
+        "silently falls back to a default, a string where a number belongs); D: a direct "
+        "feedback loop (the model's offers shape its own next labels, and nothing records it)."
     )
 
 
