@@ -321,6 +321,49 @@ def test_run_script_returns_variables_and_swallows_output(
         devops.run_script(tmp_path / "nope.py", ["x"])
 
 
+def test_run_fresh_shares_nothing_with_this_process(tmp_path: Path) -> None:
+    # A name defined here, a module imported here: the fresh process has neither.
+    fresh_name = "defined only in the test process"  # noqa: F841 - the point of the test
+    path = write(
+        tmp_path, "job.py", "import sys\nprint('devops' in sys.modules)\nprint(fresh_name)\n"
+    )
+    job = devops.run_fresh(path)
+    assert not job.ok and job.returncode == 1
+    assert job.stdout.strip() == "False"  # utils.devops is imported here, not there
+    assert job.error == "NameError: name 'fresh_name' is not defined"
+    assert job.error_line == 3
+    assert str(job).splitlines() == [
+        f"\u2718 python job.py: exit code 1 in {job.seconds:.1f} s",
+        "    NameError: name 'fresh_name' is not defined (line 3)",
+    ]
+
+
+def test_run_fresh_runs_in_the_scripts_folder_with_extra_variables(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "job.py", "import os, sys\nprint(os.getcwd())\nprint(os.environ['MARK'])\n"
+    )
+    job = devops.run_fresh(path, env={"MARK": "set for the job"})
+    assert job.ok and job.error == "" and job.error_line is None
+    assert job.stdout.splitlines() == [str(tmp_path.resolve()), "set for the job"]
+    assert "MARK" not in os.environ
+    elsewhere = devops.run_fresh(path, cwd=tmp_path.parent, env={"MARK": "x"})
+    assert elsewhere.stdout.splitlines()[0] == str(tmp_path.parent.resolve())
+    assert str(elsewhere).startswith("\u2714 python job.py: exit code 0")
+
+
+@pytest.mark.slow
+def test_run_fresh_rejects_bad_input_and_stops_a_long_job(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="No script"):
+        devops.run_fresh(tmp_path / "nope.py")
+    path = write(tmp_path, "job.py", "import time\ntime.sleep(30)\n")
+    with pytest.raises(TypeError, match="env must map"):
+        devops.run_fresh(path, env={"N": 1})  # type: ignore[dict-item]
+    started = time.perf_counter()
+    with pytest.raises(TimeoutError, match="ran longer than 1 s"):
+        devops.run_fresh(path, timeout=1.0)
+    assert time.perf_counter() - started < 10
+
+
 # ---------------------------------------------------------------------------------------------
 # check_reproducible
 # ---------------------------------------------------------------------------------------------
@@ -399,6 +442,29 @@ def logged_runs() -> dict[str, str]:
     with mlflow.start_run(run_name="bare") as bare:
         mlflow.log_param("C", 1.0)
     return {"complete": complete.info.run_id, "bare": bare.info.run_id}
+
+
+@pytest.mark.slow
+def test_runs_logged_by_asks_the_server(logged_runs: dict[str, str], tmp_path: Path) -> None:
+    import mlflow
+
+    experiment_id = tracking.use_experiment("test-devops")
+    silent = write(tmp_path, "silent.py", "answer = 42\n")
+    assert devops.runs_logged_by(silent, experiment_id) == []
+    logs = write(
+        tmp_path,
+        "logs_a_run.py",
+        "import mlflow\nwith mlflow.start_run(run_name='from-a-job'):\n"
+        "    mlflow.log_param('seed', 1)\n",
+    )
+    (found,) = devops.runs_logged_by(logs, experiment_id)
+    run = mlflow.get_run(found)
+    assert run.info.experiment_id == experiment_id
+    assert run.info.run_name == "from-a-job" and run.data.params == {"seed": "1"}
+    assert found not in logged_runs.values()
+    broken = write(tmp_path, "broken.py", "raise SystemExit('cannot run')\n")
+    with pytest.raises(RuntimeError, match="cannot run"):
+        devops.runs_logged_by(broken, experiment_id)
 
 
 def test_trackable_passes_for_a_complete_run(logged_runs: dict[str, str]) -> None:

@@ -263,3 +263,44 @@ def test_at_width_scales_the_displayed_size_and_rejects_silly_widths():
     for bad in (0, 50, 10_000, 12.5, True):
         with pytest.raises(ValueError, match="100 to 4000"):
             figures.lifecycle_diagram().at_width(bad)
+
+
+# --- ml_test_pyramid -------------------------------------------------------------------------
+
+
+def test_ml_test_pyramid_stacks_four_layers_and_says_where_each_runs():
+    fig = figures.ml_test_pyramid()
+    assert fig.get_suptitle() == "The ML test pyramid: what runs where"
+    layers = _by_gid(fig, "pyramid:")
+    names = [name for name, _, _ in figures.ML_TEST_LAYERS]
+    assert names == [
+        "unit tests of code",
+        "data tests",
+        "model tests",
+        "integration and serving tests",
+    ]
+    assert set(layers) == {f"pyramid:{name}" for name in names}
+    # A pyramid: each layer sits above the one before it and is narrower.
+    boxes = [layers[f"pyramid:{name}"].get_path().get_extents() for name in names]
+    for lower, upper in zip(boxes, boxes[1:], strict=False):
+        assert upper.y0 >= lower.y1 and upper.width < lower.width
+    text = _joined(fig)
+    for place in figures.TEST_PLACES:
+        assert place in text
+    # Each layer has a box in every place it runs, and only there; unit tests run only in CI.
+    runs = set(_by_gid(fig, "runs:"))
+    expected = {
+        f"runs:{name}:{place}"
+        for name, _, where in figures.ML_TEST_LAYERS
+        for place, what in zip(figures.TEST_PLACES, where, strict=True)
+        if what is not None
+    }
+    assert runs == expected and len(runs) == 10
+    assert {r for r in runs if r.startswith("runs:unit")} == {
+        "runs:unit tests of code:on each commit (CI)"
+    }
+    assert text.count("does not run here") == 2
+    for _name, example, where in figures.ML_TEST_LAYERS:
+        assert " ".join(example.split()) in text
+        for what in where:
+            assert what is None or " ".join(what.split()) in text

@@ -82,7 +82,7 @@ def test_missing_answers_count_as_not_done() -> None:
 
 def test_the_report_reads_as_one_sentence() -> None:
     text = str(ml_test_score.score(ml_test_score.course_answers()))
-    assert "final score 2.5" in text and "weakest: Data" in text and "(2, 3]" in text
+    assert "final score 1.5" in text and "weakest: Monitoring" in text and "(1, 2]" in text
 
 
 @pytest.mark.parametrize(
@@ -150,33 +150,54 @@ def test_the_course_assessment_is_complete_and_justified() -> None:
     report = ml_test_score.score(ml_test_score.course_answers())
     assert report.sections == {
         "Data": 2.5,
-        "Model": 3.0,
+        "Model": 2.5,
         "Infrastructure": 5.5,
-        "Monitoring": 3.0,
+        "Monitoring": 1.5,
     }
-    assert report.final == 2.5
-    assert report.weakest == ["Data"]
+    assert report.final == 1.5
+    assert report.weakest == ["Monitoring"]
     # The feature without effect (region) is still an input: Data 2 cannot be claimed.
     assert ml_test_score.COURSE_ASSESSMENT["Data 2"][0] == NOT_DONE
+
+
+def test_the_course_assessment_scores_as_the_paper_means() -> None:
+    assessment = ml_test_score.COURSE_ASSESSMENT
+    assert set(ml_test_score.ASSESSMENT_RULES) == set(ml_test_score.LEVELS)
+    # A constant (dummy) baseline is not "a simpler model": the comparison with a simpler model
+    # was made once, by hand, in notebook 07.
+    assert assessment["Model 5"][0] == MANUAL
+    # Monitoring a simulation in a notebook is documented work, not an automated monitor.
+    for key, (level, why) in assessment.items():
+        if "simulat" in why:
+            assert level != AUTOMATED, key
+    monitoring = {key: level for key, (level, _) in assessment.items() if key.startswith("Monitor")}
+    assert AUTOMATED not in monitoring.values()
+    # What is automated runs by itself: in CI or in every run of the delivery pipeline.
+    for key, (level, why) in assessment.items():
+        if level == AUTOMATED:
+            assert "CI" in why or "pipeline" in why, key
 
 
 def test_the_form_starts_from_its_answers_and_scores_live() -> None:
     form = ml_test_score.SelfAssessment(ml_test_score.course_answers(), title="Course")
     assert form.answers == ml_test_score.course_answers()
-    assert form.report().final == 2.5
-    assert "2.5" in form.summary.value and "(2, 3]" in form.summary.value
+    assert form.report().final == 1.5
+    assert "1.5" in form.summary.value and "(1, 2]" in form.summary.value
     assert form.tabs.get_title(0) == "Data: 2.5/7"
 
     form.set("Data 2", AUTOMATED)  # as choosing it in the dropdown
     assert form.dropdowns["Data 2"].value == AUTOMATED
     assert form.report().sections["Data"] == 3.5
-    assert form.report().final == 3.0
+    assert form.report().final == 1.5  # the minimum: monitoring is still the weakest
     assert form.tabs.get_title(0) == "Data: 3.5/7"
-    assert "<b style='font-size:1.2em'>3</b>" in form.summary.value
+
+    form.set("Monitor 7", AUTOMATED)
+    assert form.report().final == 2.0
+    assert "<b style='font-size:1.2em'>2</b>" in form.summary.value
 
     form.dropdowns["Monitor 2"].value = NOT_DONE  # a change in the widget itself
-    assert form.report().final == 2.0
-    assert form.tabs.get_title(3) == "Monitor: 2/7"
+    assert form.report().final == 1.5
+    assert form.tabs.get_title(3) == "Monitor: 1.5/7"
 
 
 def test_an_empty_form_scores_zero_and_shows_the_notes() -> None:
@@ -215,10 +236,10 @@ def test_score_figure_draws_the_sections_and_the_minimum() -> None:
     assert isinstance(fig, CourseFigure)
     ax = fig.axes[0]
     heights = [bar.get_height() for bar in ax.patches]
-    assert heights == [2.5, 3.0, 5.5, 3.0]
+    assert heights == [2.5, 2.5, 5.5, 1.5]
     assert [t.get_text() for t in ax.get_xticklabels()] == list(SECTIONS)
     assert ax.get_ylabel() and ax.get_xlabel()
-    assert "2.5" in ax.get_title()
-    assert [line.get_ydata()[0] for line in ax.get_lines()] == [2.5]
+    assert "1.5" in ax.get_title()
+    assert [line.get_ydata()[0] for line in ax.get_lines()] == [1.5]
     with pytest.raises(TypeError):
         ml_test_score.score_figure({"Data": 1})  # type: ignore[arg-type]

@@ -8,6 +8,8 @@ maintainable) into checks that pass or fail:
 * :func:`run_pytest` runs pytest in a separate Python process on a folder of your own and
   returns a short :class:`PytestReport` (one line per test), never the repository's own test
   set-up;
+* :func:`run_fresh` runs a script in a fresh Python process, as a scheduled job does, and
+  :func:`runs_logged_by` asks the tracking server which runs such a job logged;
 * :func:`edit_file` changes a file the way a colleague's commit would and returns the diff;
 * :func:`check_reproducible`, :func:`check_trackable`, :func:`check_testable` and
   :func:`check_maintainable` each return a :class:`PropertyCheck`; :func:`scorecard` puts
@@ -44,6 +46,7 @@ __all__ = [
     "MLOPS_PROPERTIES",
     "MaintainabilityIssue",
     "PropertyCheck",
+    "FreshRun",
     "PytestReport",
     "TestOutcome",
     "check_maintainable",
@@ -54,7 +57,9 @@ __all__ = [
     "load_module",
     "maintainability_issues",
     "run_pytest",
+    "run_fresh",
     "run_script",
+    "runs_logged_by",
     "scorecard",
 ]
 
@@ -490,10 +495,14 @@ def load_module(path: str | os.PathLike[str]) -> types.ModuleType:
 
 
 def run_script(path: str | os.PathLike[str], names: Sequence[str] | None = None) -> dict[str, Any]:
-    """Run a Python script top to bottom, as ``python script.py`` would; return its variables.
+    """Run a Python script top to bottom in this process; return its variables.
 
     Introduced in notebook 03, to run a linear script (notebook 01's project) and read its
-    results. What the script prints is swallowed, so that repeated runs stay quiet.
+    results. It runs the file as ``python script.py`` runs it (as ``__main__``, in a namespace
+    of its own), but inside this kernel, which is what lets it hand back the variables; modules
+    the kernel imported before stay imported. To run a script in a process of its own, as a
+    scheduled job does, use :func:`run_fresh`. What the script prints is swallowed, so that
+    repeated runs stay quiet.
 
     Args:
         path: the script.
@@ -519,6 +528,155 @@ def run_script(path: str | os.PathLike[str], names: Sequence[str] | None = None)
     if missing:
         raise ValueError(f"The script {file.name} does not define {missing}.")
     return {n: variables[n] for n in names}
+
+
+@dataclass(frozen=True)
+class FreshRun:
+    """What a script did in a fresh Python process: what :func:`run_fresh` returns.
+
+    Introduced in notebook 03. Prints as one line (``✔ python job.py: exit code 0 in 2.1 s``),
+    followed by the error for a failed run.
+
+    Attributes:
+        script: the script that was run.
+        returncode: the process's exit code (0: it ran to the end; negative: killed by that
+            signal).
+        stdout: what the script printed.
+        stderr: what it wrote to standard error, e.g. a traceback.
+        seconds: wall-clock time from start to exit.
+    """
+
+    script: Path
+    returncode: int
+    stdout: str = field(repr=False)
+    stderr: str = field(repr=False)
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        """True when the script ran to the end (exit code 0)."""
+        return self.returncode == 0
+
+    @property
+    def error(self) -> str:
+        """The last line of the traceback, e.g. ``"NameError: name 'X' is not defined"``.
+
+        Empty when the script ran to the end.
+        """
+        if self.ok:
+            return ""
+        lines = [line.strip() for line in self.stderr.splitlines() if line.strip()]
+        return lines[-1] if lines else f"exit code {self.returncode}, no message"
+
+    @property
+    def error_line(self) -> int | None:
+        """The line of the script the error was raised in, from the traceback; else None."""
+        found = None
+        marker = f'File "{self.script}", line '
+        for line in self.stderr.splitlines():
+            line = line.strip()
+            if line.startswith(marker):
+                digits = line[len(marker) :].split(",")[0]
+                found = int(digits) if digits.isdigit() else found
+        return found
+
+    def __str__(self) -> str:
+        symbol = "\u2714" if self.ok else "\u2718"
+        head = (
+            f"{symbol} python {self.script.name}: exit code {self.returncode} "
+            f"in {self.seconds:.1f} s"
+        )
+        if self.ok:
+            return head
+        where = f" (line {self.error_line})" if self.error_line else ""
+        return f"{head}\n    {self.error}{where}"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def run_fresh(
+    script: str | os.PathLike[str],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120.0,
+) -> FreshRun:
+    """Run a script as a scheduled job does: ``python script.py`` in a new Python process.
+
+    Introduced in notebook 03. Unlike :func:`run_script`, nothing of this kernel reaches the
+    script: no variable, no imported module, no changed setting, no state of a random
+    generator. It starts with this kernel's Python (``sys.executable``, so the same installed
+    packages) and environment variables, in the script's folder unless ``cwd`` says otherwise.
+    A failing script is not an error here: look at ``ok`` and ``error`` of the result.
+
+    Args:
+        script: the Python file to run.
+        cwd: the working folder of the process; default: the script's folder.
+        env: environment variables to set or change for this process only (e.g.
+            ``{"MLFLOW_EXPERIMENT_ID": "1"}``).
+        timeout: seconds before the process is stopped.
+
+    Raises:
+        FileNotFoundError: there is no file at ``script``.
+        TypeError: ``env`` is not a dict of strings.
+        TimeoutError: the script ran longer than ``timeout`` seconds (it is stopped).
+    """
+    file = Path(script).expanduser().resolve()
+    if not file.is_file():
+        raise FileNotFoundError(f"No script at {file}.")
+    extra = dict(env or {})
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in extra.items()):
+        raise TypeError(f"env must map names to strings, got {env!r}.")
+    environment = {**os.environ, **extra, "PYTHONDONTWRITEBYTECODE": "1"}
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(  # noqa: S603 - this interpreter, the caller's own script
+            [sys.executable, str(file)],
+            cwd=Path(cwd) if cwd is not None else file.parent,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise TimeoutError(
+            f"{file.name} ran longer than {timeout:.0f} s in a fresh process and was stopped."
+        ) from None
+    return FreshRun(file, done.returncode, done.stdout, done.stderr, time.perf_counter() - started)
+
+
+def runs_logged_by(
+    script: str | os.PathLike[str], experiment_id: str, timeout: float = 120.0
+) -> list[str]:
+    """Run a script as a job (:func:`run_fresh`); return the IDs of the runs it logged.
+
+    Introduced in notebook 03, to ask the tracking server, not the script's author, whether a
+    script records its runs. The script runs with ``experiment_id`` as its active MLflow
+    experiment (``MLFLOW_EXPERIMENT_ID``) and this kernel's tracking server
+    (``MLFLOW_TRACKING_URI``, set by ``tracking.connect()``); the runs are those that appear in
+    the experiment while it runs. An empty list: the script logged nothing.
+
+    Raises:
+        RuntimeError: the script failed (the message has its error).
+        FileNotFoundError, TimeoutError: as :func:`run_fresh`.
+    """
+    import mlflow  # imported here: importing utils.devops stays fast
+
+    def run_ids() -> set[str]:
+        runs = mlflow.search_runs([experiment_id], output_format="list", max_results=50_000)
+        return {run.info.run_id for run in runs}
+
+    before = run_ids()
+    env = {
+        "MLFLOW_EXPERIMENT_ID": str(experiment_id),
+        "MLFLOW_TRACKING_URI": mlflow.get_tracking_uri(),
+    }
+    job = run_fresh(script, env=env, timeout=timeout)
+    if not job.ok:
+        raise RuntimeError(f"The script failed, so it cannot be checked:\n{job}")
+    return sorted(run_ids() - before)
 
 
 # --------------------------------------------------------------------------- the four checks

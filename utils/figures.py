@@ -876,3 +876,159 @@ def four_c_radar(
         color=_MUTED,
     )
     return fig
+
+
+# --- The ML test pyramid (notebook 07) --------------------------------------------------------
+
+#: Where a test can run, left to right in :func:`ml_test_pyramid`.
+TEST_PLACES: tuple[str, ...] = ("on each commit (CI)", "before promotion", "in production")
+
+#: The layers of :func:`ml_test_pyramid`, from the base to the top: name, what the course
+#: tests in that layer (and where), and what runs in each of :data:`TEST_PLACES` (None: the
+#: layer does not run there).
+ML_TEST_LAYERS: tuple[tuple[str, str, tuple[str | None, str | None, str | None]], ...] = (
+    (
+        "unit tests of code",
+        "functions of the pipeline (03)",
+        ("every function, in seconds", None, None),
+    ),
+    (
+        "data tests",
+        "schema, leakage (04, 07)",
+        (
+            "on fixed test data",
+            "every new training batch (08)",
+            "new data as it arrives (09)",
+        ),
+    ),
+    (
+        "model tests",
+        "behaviour, quality gate (07)",
+        (
+            "on a model trained in CI",
+            "the candidate against baseline and champion (07, 08)",
+            "quality once the labels arrive (09)",
+        ),
+    ),
+    (
+        "integration and serving tests",
+        "the pipeline end to end, the served model (08)",
+        (
+            "the whole pipeline on small data",
+            "serve the candidate, smoke test (08)",
+            "health and latency of the served model",
+        ),
+    ),
+)
+
+
+def ml_test_pyramid() -> Figure:
+    """Draw the ML test pyramid and where each layer runs: on each commit, before promotion, live.
+
+    Introduced in notebook 07 (testing ML systems) and its deck. The pyramid is the software
+    test pyramid (many fast unit tests at the base, few slow end-to-end tests at the top) with
+    the layers an ML system adds: data tests and model tests. The table beside it says what each
+    layer checks in each place (:data:`ML_TEST_LAYERS`, :data:`TEST_PLACES`): unit tests run
+    only when the code changes; the other layers run again when the data or the model changes.
+
+    Returns:
+        A 12 x 5.2 inch figure titled "The ML test pyramid: what runs where".
+    """
+    from matplotlib.patches import Polygon
+
+    fig = _new_figure(12.0, 5.2)
+    fig.suptitle("The ML test pyramid: what runs where", fontsize=14, fontweight="bold", y=0.975)
+    bottom, top = 0.1, 0.82  # the vertical extent of the layers, in figure coordinates
+    pyramid = _blank_axes(fig, (0.01, bottom, 0.34, top - bottom))
+    table = _blank_axes(fig, (0.36, bottom, 0.63, top - bottom))
+    n = len(ML_TEST_LAYERS)
+    fills = ("#dbe9f6", "#c6dcef", "#b0cde6", "#9bbfde")
+    gap = 0.02
+    for i, (name, example, places) in enumerate(ML_TEST_LAYERS):
+        y0, y1 = i / n + gap / 2, (i + 1) / n - gap / 2
+        half0, half1 = 0.49 - 0.26 * i / n, 0.49 - 0.26 * (i + 1) / n  # half-widths at y0, y1
+        layer = Polygon(
+            [(0.5 - half0, y0), (0.5 + half0, y0), (0.5 + half1, y1), (0.5 - half1, y1)],
+            closed=True,
+            facecolor=fills[i % len(fills)],
+            edgecolor=_STAGE_EDGE,
+            linewidth=1.4,
+            transform=pyramid.transAxes,
+        )
+        layer.set_gid(f"pyramid:{name}")
+        pyramid.add_patch(layer)
+        middle = (y0 + y1) / 2
+        pyramid.text(
+            0.5,
+            middle + 0.012,
+            textwrap.fill(name, 22),
+            ha="center",
+            va="bottom",
+            fontsize=10,
+            fontweight="bold",
+            color=_INK,
+            transform=pyramid.transAxes,
+        ).set_gid(f"pyramid:{name}:label")
+        pyramid.text(
+            0.5,
+            middle - 0.012,
+            textwrap.fill(example, 24 if i == n - 1 else 34),
+            ha="center",
+            va="top",
+            fontsize=9,
+            color=_MUTED,
+            transform=pyramid.transAxes,
+        )
+        width = 1 / len(TEST_PLACES)
+        for j, text in enumerate(places):
+            centre = ((j + 0.5) * width, (y0 + y1) / 2)
+            size = (width - 0.02, y1 - y0)
+            if text is None:
+                _box(
+                    table,
+                    centre,
+                    size,
+                    "does not run here",
+                    fill="white",
+                    edge="#bbbbbb",
+                    text_colour="#999999",
+                    fontsize=9,
+                )
+                continue
+            _box(
+                table,
+                centre,
+                size,
+                textwrap.fill(text, 30),
+                fontsize=9.5,
+                gid=f"runs:{name}:{TEST_PLACES[j]}",
+            )
+    for j, place in enumerate(TEST_PLACES):
+        table.text(
+            (j + 0.5) / len(TEST_PLACES),
+            1.04,
+            place,
+            ha="center",
+            va="bottom",
+            fontsize=11,
+            fontweight="bold",
+            color=_HIGHLIGHT_EDGE,
+            transform=table.transAxes,
+        )
+    fig.text(
+        0.18,
+        0.015,
+        "base: many fast tests of code\ntop: few slow tests of the whole system",
+        ha="center",
+        fontsize=9.5,
+        color=_MUTED,
+    )
+    fig.text(
+        0.675,
+        0.03,
+        "unit tests run when the code changes; data and model tests run again when the data do",
+        ha="center",
+        fontsize=9.5,
+        color=_MUTED,
+    )
+    return fig

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type hints only
     from utils.figures import CourseFigure
 
 __all__ = [
+    "ASSESSMENT_RULES",
     "AUTOMATED",
     "BANDS",
     "COURSE_ASSESSMENT",
@@ -382,11 +383,28 @@ def score(answers: Mapping[str, str]) -> ScoreReport:
 # --------------------------------------------------------------------------- the course
 
 
-#: The course's own pipeline (notebooks 03-10), assessed honestly: test id -> (level, why).
+#: How :data:`COURSE_ASSESSMENT` reads the paper's two levels for this course. Each note says
+#: which of these its level rests on.
+ASSESSMENT_RULES: dict[str, str] = {
+    AUTOMATED: (
+        "the check is code that runs by itself, again and again, on the system it tests: on "
+        "every change in CI (make test runs every test and notebook), or in every run of the "
+        "delivery pipeline of notebook 08"
+    ),
+    MANUAL: (
+        "it was done once, by a person or by a notebook a person runs, and its results are "
+        "written down (in a notebook or a tracked run); a simulation of monitoring counts "
+        "here, because no monitor watches a served model"
+    ),
+    NOT_DONE: "neither",
+}
+
+#: The course's own pipeline (notebooks 03-10), assessed as the paper scores: test id ->
+#: (level, what the level rests on). See :data:`ASSESSMENT_RULES`.
 COURSE_ASSESSMENT: dict[str, tuple[str, str]] = {
     "Data 1": (
         AUTOMATED,
-        "the pandera schema of notebook 04 checks every batch before training (07, 08)",
+        "08's pipeline checks every batch against notebook 04's schema before training",
     ),
     "Data 2": (
         NOT_DONE,
@@ -406,14 +424,17 @@ COURSE_ASSESSMENT: dict[str, tuple[str, str]] = {
     ),
     "Model 2": (
         MANUAL,
-        "notebook 09 compares test metrics with metrics once the labels of new weeks arrive",
+        "a simulation (09) compares test metrics with those of later weeks; no online metrics",
     ),
     "Model 3": (MANUAL, "a small sweep in notebook 05, documented in the tracked runs"),
     "Model 4": (
         MANUAL,
         "notebook 10 measures never, scheduled and drift-triggered retraining over months",
     ),
-    "Model 5": (AUTOMATED, "the quality gate (07) compares every candidate with a dummy baseline"),
+    "Model 5": (
+        MANUAL,
+        "07 pits the forest against a logistic regression once; a dummy baseline is not that test",
+    ),
     "Model 6": (NOT_DONE, "quality is only measured on all customers, never per slice"),
     "Model 7": (NOT_DONE, "no analysis of fairness towards groups of customers"),
     "Infra 1": (
@@ -422,7 +443,7 @@ COURSE_ASSESSMENT: dict[str, tuple[str, str]] = {
     ),
     "Infra 2": (AUTOMATED, "TrainConfig, build_pipeline and train have unit tests in CI"),
     "Infra 3": (AUTOMATED, "CI executes the notebooks end to end, the pipeline of 08 included"),
-    "Infra 4": (AUTOMATED, "the quality gate (07) runs before a model may become champion (08)"),
+    "Infra 4": (AUTOMATED, "the gate (07) is a stage of 08's pipeline, before any promotion"),
     "Infra 5": (
         MANUAL,
         "any version loads from the registry with its lineage and can be probed row by row (06)",
@@ -431,17 +452,29 @@ COURSE_ASSESSMENT: dict[str, tuple[str, str]] = {
         NOT_DONE,
         "the served model is smoke-tested (08), but no share of traffic goes to it first",
     ),
-    "Infra 7": (AUTOMATED, "a failed smoke test rolls the champion alias back (06, 08)"),
+    "Infra 7": (
+        AUTOMATED,
+        "08's pipeline rolls the alias back after a failed smoke test; CI runs it",
+    ),
     "Monitor 1": (NOT_DONE, "nothing announces changes in the data source or the packages"),
-    "Monitor 2": (AUTOMATED, "every simulated week is checked against the schema (08, 09)"),
+    "Monitor 2": (
+        MANUAL,
+        "simulated weeks are checked against the schema (09); no served input is checked",
+    ),
     "Monitor 3": (
         NOT_DONE,
         "the pipeline bundles its preprocessing, but no check compares the served features",
     ),
-    "Monitor 4": (AUTOMATED, "in the simulated loop of notebook 10, retraining runs on schedule"),
+    "Monitor 4": (
+        MANUAL,
+        "scheduled retraining runs in a simulation (10); nothing watches a served model's age",
+    ),
     "Monitor 5": (NOT_DONE, "no alert on NaN or infinite predictions in serving"),
     "Monitor 6": (NOT_DONE, "serving latency, throughput and memory are not watched"),
-    "Monitor 7": (AUTOMATED, "notebook 09 alerts when quality drops as labels arrive"),
+    "Monitor 7": (
+        MANUAL,
+        "09 alerts when quality drops in simulated weeks; no served model is watched",
+    ),
 }
 
 
