@@ -31,7 +31,9 @@ move did not happen, never a moved alias without a record. :func:`history` keeps
 record only when the registry agrees that its move happened (the alias's next recorded move
 starts from its version, or the alias points at it now). Older course states kept the whole
 history in the registered-model tag ``alias_history``; it is still read, as the oldest moves.
-Deleting a version deletes the records kept on it.
+Deleting a version deletes the records kept on it. Moves of one registered model are meant to
+be made one at a time, as a pipeline makes them: two moves at the same instant could get the
+same ``n``.
 
 The module imports MLflow only inside its functions, so importing it is fast.
 """
