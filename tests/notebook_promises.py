@@ -10,16 +10,17 @@ machinery is the plugin ``tests/nbval_fresh_state.py``; this module holds the pr
 
 from __future__ import annotations
 
-import json
 import os
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import mlflow.sklearn
 import numpy as np
 import psutil
 from mlflow.tracking import MlflowClient
 
-from utils import datasets, tracking
+from utils import datasets, registry, tracking
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -133,6 +134,12 @@ PROMISES: dict[str, list[tuple[str, str, set[str]]]] = {
 }
 
 
+def _alias_moves(client: MlflowClient, name: str) -> list[dict[str, Any]]:
+    """The recorded alias moves of ``name``, oldest first (``registry.history`` as dicts)."""
+    mlflow.set_tracking_uri(client.tracking_uri)
+    return [asdict(move) for move in registry.history(name)]
+
+
 def _registry_after_two_runs_of_06(client: MlflowClient) -> None:
     """Notebook 06 leaves three versions per execution; aliases on the second execution's."""
     name = tracking.model_name("06-churn-classifier")
@@ -151,7 +158,7 @@ def _registry_after_two_runs_of_06(client: MlflowClient) -> None:
             assert version.tags[tag] == run.data.tags[tag]
         fingerprints[alias] = version.tags["data_fingerprint"]
     assert fingerprints["champion"] != fingerprints["challenger"]
-    last = json.loads(model.tags["alias_history"])[-1]  # exercise 06.3's recorded rollback
+    last = _alias_moves(client, name)[-1]  # exercise 06.3's recorded rollback
     assert (last["alias"], last["action"], last["version"], last["previous"]) == (
         "champion",
         "rollback",
@@ -176,7 +183,7 @@ def _registry_after_two_runs_of_08(client: MlflowClient) -> None:
     assert model.aliases == {"champion": "5"}, "the unservable version 6 was rolled back"
     champion = client.get_model_version_by_alias(name, "champion")
     assert client.get_run(champion.run_id).info.run_name == "candidate-lr-12-weeks"
-    last = json.loads(model.tags["alias_history"])[-1]
+    last = _alias_moves(client, name)[-1]
     assert (last["alias"], last["action"], last["version"], last["previous"]) == (
         "champion",
         "rollback",
@@ -228,7 +235,7 @@ def _registry_after_two_runs_of_10(client: MlflowClient) -> None:
         assert versions == [str(v) for v in range(1, 2 * n + 1)]
         model = client.get_registered_model(name)
         assert model.aliases == {"champion": str(2 * n)}
-        moves = json.loads(model.tags["alias_history"])
+        moves = _alias_moves(client, name)
         assert [m["version"] for m in moves] == versions
         assert {m["action"] for m in moves} == {"promote"}
         for execution in executions:

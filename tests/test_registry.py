@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import mlflow
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
 from conftest import require_tool
 from utils import datasets, registry, tracking, training
@@ -349,9 +351,16 @@ def test_history_records_who_why_and_what_came_before(
     assert [m.action for m in registry.history(name, "champion")] == ["promote"]
     assert all(m.at.endswith("+00:00") for m in moves)
     assert "alice: promote champion -> version 1 (was nothing): first model" in str(moves[0])
-    # Stored as JSON on the registered model, readable without these helpers.
-    raw = MlflowClient().get_registered_model(name).tags[registry.HISTORY_TAG]
-    assert [m["reason"] for m in json.loads(raw)] == ["first model", "candidate", "decided"]
+    # One JSON tag per move, on the version that got (or lost) the alias: readable in the UI.
+    client = MlflowClient()
+    early, late = (client.get_model_version(name, three[k]).tags for k in ("early", "all"))
+    assert json.loads(early["alias_history.1"])["reason"] == "first model"
+    assert [json.loads(late[f"alias_history.{n}"])["reason"] for n in (2, 3)] == [
+        "candidate",
+        "decided",
+    ]
+    assert {json.loads(late[f"alias_history.{n}"])["state"] for n in (2, 3)} == {"done"}
+    assert registry.HISTORY_TAG not in client.get_registered_model(name).tags
     assert registry.version_of(name, "challenger") is None
 
 
@@ -409,19 +418,111 @@ def test_rollback_and_remove_need_the_alias(three: dict[str, str], name: str) ->
         registry.rollback(name, reason="")
 
 
-def test_history_keeps_the_latest_moves_only(
+def _fail_on(monkeypatch: pytest.MonkeyPatch, method: str, when: str = "") -> None:
+    """Make ``MlflowClient.<method>`` raise, for calls whose arguments contain ``when``."""
+    real = getattr(MlflowClient, method)
+
+    def failing(self: MlflowClient, *args: object, **kwargs: object) -> object:
+        if when in repr(args):
+            raise MlflowException(f"simulated failure of {method}")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(MlflowClient, method, failing)
+
+
+def test_a_failed_move_leaves_no_alias_moved_and_no_move_in_the_history(
     three: dict[str, str], name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(registry, "MAX_HISTORY", 3)
-    for i in range(5):
+    registry.promote(name, three["early"], reason="first")
+    with monkeypatch.context() as m:  # the record cannot be written: the alias stays
+        _fail_on(m, "set_model_version_tag")
+        with pytest.raises(MlflowException, match="simulated"):
+            registry.promote(name, three["all"], reason="never recorded")
+    assert registry.version_of(name, "champion") == three["early"]
+    with monkeypatch.context() as m:  # recorded, but the alias does not move
+        _fail_on(m, "set_registered_model_alias")
+        with pytest.raises(MlflowException, match="simulated"):
+            registry.promote(name, three["all"], reason="recorded, not moved")
+    assert registry.version_of(name, "champion") == three["early"]
+    tags = MlflowClient().get_model_version(name, three["all"]).tags
+    assert json.loads(tags["alias_history.2"])["state"] == "pending"  # the record is there ...
+    assert [m.reason for m in registry.history(name)] == ["first"]  # ... and left out
+    registry.promote(name, three["base"], reason="third")
+    registry.promote(name, three["all"], reason="fourth")
+    moves = registry.history(name)
+    assert [m.reason for m in moves] == ["first", "third", "fourth"]
+    assert registry.rollback(name, reason="back").version == three["base"]
+
+
+def test_a_move_whose_record_is_not_confirmed_is_still_in_the_history(
+    three: dict[str, str], name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry.promote(name, three["early"], reason="first")
+    with monkeypatch.context() as m:  # the alias moves, the confirmation fails
+        _fail_on(m, "set_model_version_tag", when="done")
+        with pytest.warns(UserWarning, match="could not be confirmed"):
+            move = registry.promote(name, three["all"], reason="moved, unconfirmed")
+    assert registry.version_of(name, "champion") == three["all"] == move.version
+    assert [m.reason for m in registry.history(name)] == ["first", "moved, unconfirmed"]
+    registry.promote(name, three["base"], reason="third")  # still there once it is not last
+    assert [m.reason for m in registry.history(name)] == ["first", "moved, unconfirmed", "third"]
+    assert registry.rollback(name, reason="back").version == three["all"]
+    assert registry.rollback(name, reason="back again").version == three["early"]
+
+
+def test_history_keeps_every_move(three: dict[str, str], name: str) -> None:
+    for i in range(12):
         registry.promote(name, three["early"] if i % 2 else three["all"], reason=f"move {i}")
-    assert [m.reason for m in registry.history(name)] == ["move 2", "move 3", "move 4"]
+    assert [m.reason for m in registry.history(name)] == [f"move {i}" for i in range(12)]
+
+
+def _legacy_history(name: str, versions: list[str]) -> list[dict[str, object]]:
+    """The alias history as older course states kept it: one registered-model tag."""
+    moves, previous = [], None
+    for i, version in enumerate(versions):
+        moves.append(
+            {
+                "alias": "champion",
+                "version": version,
+                "previous": previous,
+                "action": "promote",
+                "by": "old",
+                "reason": f"old move {i}",
+                "at": f"2026-01-0{i + 1}T09:00:00+00:00",
+            }
+        )
+        previous = version
+    client = MlflowClient()
+    client.set_registered_model_tag(name, registry.HISTORY_TAG, json.dumps(moves))
+    client.set_registered_model_alias(name, "champion", versions[-1])
+    return moves
+
+
+def test_an_older_history_tag_is_read_as_the_oldest_moves(three: dict[str, str], name: str) -> None:
+    _legacy_history(name, [three["early"], three["all"]])
+    registry.promote(name, three["base"], reason="new move")
+    moves = registry.history(name)
+    assert [m.reason for m in moves] == ["old move 0", "old move 1", "new move"]
+    assert moves[-1].previous == three["all"]
+    tags = MlflowClient().get_model_version(name, three["base"]).tags
+    assert json.loads(tags["alias_history.3"])["reason"] == "new move"  # numbered after them
+    assert registry.rollback(name, reason="back").version == three["all"]
+    assert registry.rollback(name, reason="and back").version == three["early"]  # old record
 
 
 def test_a_corrupt_history_is_a_clear_error(three: dict[str, str], name: str) -> None:
-    MlflowClient().set_registered_model_tag(name, registry.HISTORY_TAG, "{not json")
+    client = MlflowClient()
+    client.set_registered_model_tag(name, registry.HISTORY_TAG, "{not json")
     with pytest.raises(ValueError, match="not a valid alias history"):
         registry.history(name)
+    client.delete_registered_model_tag(name, registry.HISTORY_TAG)
+    client.set_model_version_tag(name, three["all"], "alias_history.1", '{"alias": "x"}')
+    with pytest.raises(ValueError, match=r"'alias_history.1' of version 2 .* not a valid"):
+        registry.history(name)
+    client.set_model_version_tag(name, three["all"], "alias_history.1", "[oops")
+    with pytest.raises(ValueError, match="Delete the tag in the MLflow UI"):
+        registry.promote(name, three["all"], reason="x")
+    assert registry.version_of(name, "champion") is None
 
 
 # ----------------------------------------------------------------------------- lineage
@@ -536,3 +637,61 @@ def test_diagram_reads_the_registry(three: dict[str, str], name: str) -> None:
     assert fig.get_suptitle() == f"Registered model {name}"
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert "version 2\nlr-all\ndata " + registry.lineage(name, 2).data_fingerprint[:8] in texts
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture(scope="module")
+def postgres_uri() -> str:
+    """An MLflow store in a PostgreSQL database of its own, as the class server runs it."""
+    from utils import classroom
+
+    missing = classroom.postgres_missing_reason()
+    require_tool(missing is None, f"this test needs PostgreSQL: {missing}")
+    base = Path(tempfile.mkdtemp(prefix="mlops-registry-pg-"))
+    base.chmod(0o711)  # the postgres user must reach the cluster below it
+    cluster = classroom.init_cluster(base / "pg")
+    try:
+        classroom.start_cluster(cluster)
+        password = uuid.uuid4().hex
+        uri = classroom.create_database(cluster, "registry_test", "registry_test", password)
+        yield uri.replace("registry_test@", f"registry_test:{password}@", 1)
+    finally:
+        classroom.stop_cluster(cluster)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.postgres
+def test_history_on_postgresql_outlives_the_old_tag_limit(
+    postgres_uri: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", postgres_uri)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", postgres_uri)
+    client = MlflowClient()
+    name = f"pg-history-{uuid.uuid4().hex[:8]}"
+    client.create_registered_model(name)
+    versions = [
+        str(client.create_model_version(name, source=(tmp_path / f"m{i}").as_uri()).version)
+        for i in range(3)
+    ]
+    # An older course state: two moves in the registered-model tag.
+    _legacy_history(name, versions[:2])
+    moves = 80
+    for i in range(moves):
+        registry.promote(name, versions[i % 3], reason=f"move {i}: scheduled retraining")
+    history = registry.history(name)
+    assert [m.reason for m in history] == ["old move 0", "old move 1"] + [
+        f"move {i}: scheduled retraining" for i in range(moves)
+    ]
+    # The old way, all moves in one registered-model tag, stops far below that on PostgreSQL:
+    old_payload = [asdict(m) for m in history]
+    sizes = [len(json.dumps(old_payload[:k], separators=(",", ":"))) for k in range(moves + 3)]
+    old_limit = max(k for k, size in enumerate(sizes) if size <= 5000)
+    assert 2 * old_limit < moves, (old_limit, sizes[-1])
+    with pytest.raises(MlflowException):
+        client.set_registered_model_tag(name, "one_tag_history", json.dumps(old_payload))
+    # Rollback still walks back through the recorded moves.
+    assert registry.rollback(name, reason="back").version == versions[(moves - 2) % 3]
+    assert registry.version_of(name, "champion") == versions[(moves - 2) % 3]
+    print(f"{moves} moves on PostgreSQL; one registered-model tag held {old_limit}")

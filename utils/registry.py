@@ -15,9 +15,25 @@ it. Deploying or rolling back means moving an alias; the code that loads
 MLflow's older *stages* (None, Staging, Production, Archived) are deprecated since MLflow 2.9;
 this module uses aliases only.
 
-Every alias move made here (:func:`promote`, :func:`rollback`, :func:`remove_alias`) is written
-to a history kept on the registered model (the tag ``alias_history``), with who moved it, when
-and why. :func:`rollback` reads that history to find the version that served before.
+MLflow itself keeps no history of alias moves: the registry knows only where each alias points
+now. So every alias move made here (:func:`promote`, :func:`rollback`, :func:`remove_alias`) is
+recorded, with who moved it, when and why, as one model-version tag per move,
+``alias_history.<n>`` (``n`` counts the moves of the registered model), on the version that
+received the alias (for a removal, on the version that lost it). :func:`rollback` reads that
+history to find the version that served before.
+
+Why one tag per move, on a version: MLflow limits registered-model tag values to 5000
+characters on SQL backends other than SQLite (model-version tag values are unlimited there), so
+a history kept in one registered-model tag fails on PostgreSQL after a few dozen moves; one
+record per move stays small on every backend. The move is recorded *before* the alias moves
+(``"state": "pending"``) and confirmed after (``"done"``): a failure can leave a record whose
+move did not happen, never a moved alias without a record. :func:`history` keeps a pending
+record only when the registry agrees that its move happened (the alias's next recorded move
+starts from its version, or the alias points at it now). Older course states kept the whole
+history in the registered-model tag ``alias_history``; it is still read, as the oldest moves.
+Deleting a version deletes the records kept on it. Moves of one registered model are meant to
+be made one at a time, as a pipeline makes them: two moves at the same instant could get the
+same ``n``.
 
 The module imports MLflow only inside its functions, so importing it is fast.
 """
@@ -29,6 +45,7 @@ import hashlib
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -74,18 +91,19 @@ __all__ = [
 CHAMPION = "champion"
 #: The alias of the candidate that may replace the champion.
 CHALLENGER = "challenger"
-#: The registered-model tag that holds the history of alias moves (JSON).
+#: The history of alias moves: one model-version tag ``alias_history.<n>`` (JSON) per move.
+#: (Older course states kept all moves in one registered-model tag of this name, still read.)
 HISTORY_TAG = "alias_history"
 #: Run tags that :func:`register` copies onto every model version: its lineage.
 LINEAGE_TAGS: tuple[str, ...] = ("data_fingerprint", "train_fingerprint", "code_version")
-#: At most this many alias moves are kept in the history (the oldest are dropped).
-MAX_HISTORY = 200
 
 Action = Literal["promote", "rollback", "remove"]
 
 _ALIAS_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _RESERVED_ALIAS_RE = re.compile(r"^[vV]\d+$")
 _LOGGED_MODEL_URI_RE = re.compile(r"^models:/(m-[0-9a-f]+)$")
+_HISTORY_KEY_RE = re.compile(r"^" + re.escape(HISTORY_TAG) + r"\.([0-9]+)$")
+_MOVE_FIELDS = ("alias", "version", "previous", "action", "by", "reason", "at")
 
 
 # --------------------------------------------------------------------------- records
@@ -580,25 +598,96 @@ def load_model(name: str, ref: str | int = CHAMPION) -> Any:
     return mlflow.sklearn.load_model(uri)
 
 
-def _read_history(client: MlflowClient, name: str) -> list[AliasMove]:
-    model = _registered_model(client, name)
-    raw = model.tags.get(HISTORY_TAG)
-    if not raw:
-        return []
+@dataclass(frozen=True)
+class _Record:
+    """One recorded move, with its place in the history and whether it was confirmed."""
+
+    n: int
+    move: AliasMove
+    done: bool
+
+
+def _versions(client: MlflowClient, name: str) -> list[ModelVersion]:
+    """Every version of ``name`` (all pages of the search)."""
+    found: list[ModelVersion] = []
+    token = None
+    while True:
+        page = client.search_model_versions(f"name = '{_quote(name)}'", page_token=token)
+        found.extend(page)
+        token = page.token
+        if not token:
+            return found
+
+
+def _as_move(record: object, where: str) -> AliasMove:
     try:
-        records = json.loads(raw)
-        return [AliasMove(**record) for record in records]
-    except (ValueError, TypeError) as err:
-        raise ValueError(
-            f"The tag {HISTORY_TAG!r} of the registered model {name!r} is not a valid alias "
-            f"history ({err}). Delete the tag in the MLflow UI to start a new history."
-        ) from None
+        if not isinstance(record, dict):
+            raise TypeError("not a JSON object")
+        move = AliasMove(**{key: record[key] for key in _MOVE_FIELDS})
+    except (KeyError, TypeError) as err:
+        raise ValueError(f"{where} is not a valid alias move ({err}).") from None
+    return move
 
 
-def _record(client: MlflowClient, name: str, move: AliasMove) -> None:
-    moves = _read_history(client, name) + [move]
-    payload = json.dumps([asdict(m) for m in moves[-MAX_HISTORY:]], separators=(",", ":"))
-    client.set_registered_model_tag(name, HISTORY_TAG, payload)
+def _records(client: MlflowClient, name: str) -> tuple[list[_Record], dict[str, str]]:
+    """All recorded moves of ``name`` in order, and where its aliases point now."""
+    model = _registered_model(client, name)
+    current = {alias: str(version) for alias, version in model.aliases.items()}
+    records: list[_Record] = []
+    legacy = model.tags.get(HISTORY_TAG)  # an older course state: one tag with every move
+    if legacy:
+        where = f"The tag {HISTORY_TAG!r} of the registered model {name!r}"
+        try:
+            old = json.loads(legacy)
+            if not isinstance(old, list):
+                raise ValueError("not a JSON list")
+        except ValueError as err:
+            raise ValueError(
+                f"{where} is not a valid alias history ({err}). Delete the tag in the MLflow UI "
+                "to start a new history."
+            ) from None
+        records += [_Record(i, _as_move(m, where), True) for i, m in enumerate(old, start=1)]
+    for mv in _versions(client, name):
+        for key, value in mv.tags.items():
+            match = _HISTORY_KEY_RE.match(key)
+            if match is None:
+                continue
+            where = f"The tag {key!r} of version {mv.version} of {name!r}"
+            try:
+                data = json.loads(value)
+            except ValueError as err:
+                raise ValueError(
+                    f"{where} is not a valid alias move ({err}). Delete the tag in the MLflow "
+                    "UI to drop this record."
+                ) from None
+            done = isinstance(data, dict) and data.get("state") == "done"
+            records.append(_Record(int(match.group(1)), _as_move(data, where), done))
+    records.sort(key=lambda r: (r.n, r.move.at))
+    return records, current
+
+
+def _happened(records: list[_Record], current: Mapping[str, str]) -> list[AliasMove]:
+    """The moves that took place: confirmed ones, and pending ones the registry agrees with.
+
+    Walks each alias's records from the newest back: the state after a record is where the
+    alias points now (for its last record) or where its next move started (``previous``).
+    """
+    after: dict[str, str | None] = dict(current)
+    kept: list[AliasMove] = []
+    for record in reversed(records):
+        move = record.move
+        if record.done or move.version == after.get(move.alias):
+            kept.append(move)
+            after[move.alias] = move.previous
+    return kept[::-1]
+
+
+def _read_history(client: MlflowClient, name: str) -> list[AliasMove]:
+    return _happened(*_records(client, name))
+
+
+def _payload(move: AliasMove, n: int, state: str) -> str:
+    return json.dumps({**asdict(move), "n": n, "state": state}, separators=(",", ":"))
 
 
 def _now() -> str:
@@ -613,22 +702,39 @@ def _move(
     reason: str,
     by: str,
 ) -> AliasMove:
+    """Record the move (pending), move the alias, confirm the record (done)."""
+    from mlflow.exceptions import MlflowException
+
     client = _client()
-    previous = _registered_model(client, name).aliases.get(alias)
-    if version is None:
-        client.delete_registered_model_alias(name, alias)
-    else:
-        client.set_registered_model_alias(name, alias, version)
+    records, current = _records(client, name)
+    previous = current.get(alias)
+    holder = version if version is not None else previous  # the version that keeps the record
+    if holder is None:
+        raise ValueError(f"The registered model {name!r} has no alias {alias!r} to remove.")
     move = AliasMove(
         alias=alias,
         version=version,
-        previous=None if previous is None else str(previous),
+        previous=previous,
         action=action,
         by=by,
         reason=reason,
         at=_now(),
     )
-    _record(client, name, move)
+    n = max((r.n for r in records), default=0) + 1
+    key = f"{HISTORY_TAG}.{n}"
+    client.set_model_version_tag(name, holder, key, _payload(move, n, "pending"))
+    if version is None:
+        client.delete_registered_model_alias(name, alias)
+    else:
+        client.set_registered_model_alias(name, alias, version)
+    try:
+        client.set_model_version_tag(name, holder, key, _payload(move, n, "done"))
+    except MlflowException as err:  # the move happened and its record says so (pending)
+        warnings.warn(
+            f"{alias!r} moved, but its record {key} on version {holder} could not be confirmed "
+            f"({err}); history() still lists the move while the registry agrees with it.",
+            stacklevel=3,
+        )
     return move
 
 
@@ -643,7 +749,7 @@ def promote(
     """Point ``alias`` (default ``champion``) at ``version``, and record who and why.
 
     Introduced in notebook 06. From the next load on, ``models:/<name>@<alias>`` gives this
-    version. The move is added to the registered model's history (:func:`history`).
+    version. The move is recorded before the alias moves (see :func:`history`).
 
     Args:
         name: the registered model.
@@ -752,11 +858,15 @@ def remove_alias(name: str, alias: str, *, reason: str, by: str | None = None) -
 def history(name: str, alias: str | None = None) -> list[AliasMove]:
     """The recorded alias moves of ``name``, oldest first; only ``alias``'s if given.
 
-    Introduced in notebook 06. Only moves made with :func:`promote`, :func:`rollback` and
-    :func:`remove_alias` are recorded (at most the last :data:`MAX_HISTORY`).
+    Introduced in notebook 06. MLflow keeps no history of alias moves; only moves made with
+    :func:`promote`, :func:`rollback` and :func:`remove_alias` are recorded, each as a
+    model-version tag ``alias_history.<n>`` (see the module's docstring), and every one is kept.
+    A move recorded but not completed (the alias did not move) is left out. The moves of an
+    older course state, kept in the registered-model tag ``alias_history``, come first.
 
     Raises:
-        ValueError: no registered model ``name``; an unreadable history tag.
+        ValueError: no registered model ``name``; an unreadable history tag (the message
+            names it).
     """
     name = _check_name(name)
     if alias is not None:
