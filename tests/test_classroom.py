@@ -4,7 +4,7 @@ The module fixture runs the instructor guide (``docs/classroom.md``): every ``ba
 order, in a throwaway class folder (its own PostgreSQL cluster in a temporary folder, run as the
 ``postgres`` user when we are root, a free port on 127.0.0.1). The tests then run the course's
 logging notebooks as two students at once (alice all of them, in two kernels at a time; bob
-those that register models, at the same time), try to cross the students' permissions, use a
+the first that registers models, at the same time), try to cross the students' permissions, use a
 wrong password, kill the server while students log, and finally run the guide's ``stop`` step.
 
 Without PostgreSQL these tests are skipped with the reason; with ``CI`` set they fail instead.
@@ -311,13 +311,18 @@ def _errors(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def _students_notebooks(notebooks: list[Path]) -> dict[str, list[Path]]:
-    """alice runs every notebook; bob, at the same time, those that register models.
+    """alice runs every notebook; bob, at the same time, the first that registers models.
 
     Registered models are where two students' names would collide if the prefix were lost,
-    so both run those; bob's run of the others would repeat alice's on the same code path.
+    so both run one such notebook. Every notebook names its models with the same
+    ``tracking.model_name``, so bob's runs of the others would repeat that code path at the
+    cost of three more notebook runs (``MLOPS_CLASSROOM_BOB=all`` makes bob run every one that
+    registers models).
     """
     shared = [p for p in notebooks if "tracking.model_name(" in p.read_text(encoding="utf-8")]
-    return {"alice": notebooks, "bob": shared or notebooks}
+    if os.environ.get("MLOPS_CLASSROOM_BOB") != "all":
+        shared = shared[:1]
+    return {"alice": notebooks, "bob": shared or notebooks[:1]}
 
 
 @pytest.fixture(scope="module")
@@ -399,9 +404,10 @@ def test_two_students_at_once_every_run_is_recorded_under_their_own_names(
     assert all(name.startswith(("alice-", "bob-")) for name in experiments), experiments
     models = [m.name for m in admin.search_registered_models()]
     assert all(name.startswith(("alice-", "bob-")) for name in models), models
-    assert sorted(m.removeprefix("alice-") for m in models if m.startswith("alice-")) == sorted(
-        m.removeprefix("bob-") for m in models if m.startswith("bob-")
-    )
+    bob_models = {m.removeprefix("bob-") for m in models if m.startswith("bob-")}
+    alice_models = {m.removeprefix("alice-") for m in models if m.startswith("alice-")}
+    # The same model names under two prefixes: bob's notebooks registered what alice's did.
+    assert bob_models and bob_models <= alice_models, (bob_models, alice_models)
 
 
 @pytest.mark.postgres
