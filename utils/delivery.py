@@ -467,6 +467,7 @@ class ModelServer:
         self.version: str | None = self._version
         self.log_file: Path | None = None
         self.command: list[str] = []
+        # seconds from the start until /ping was seen to answer (later if wait() came late)
         self.startup_seconds: float | None = None
         self.error: str | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -623,7 +624,7 @@ class ModelServer:
             if _ping(self.url):
                 self.startup_seconds = elapsed
                 status.update(
-                    f"model server for {what} answers at {self.url} after {elapsed:.1f} s "
+                    f"model server for {what} answers at {self.url}, up within {elapsed:.1f} s "
                     f"(pid {self.pid})"
                 )
                 return self
