@@ -175,21 +175,19 @@ def _registry_after_two_runs_of_06(client: MlflowClient) -> None:
 
 
 def _registry_after_two_runs_of_08(client: MlflowClient) -> None:
-    """Per execution: a starting champion, a rejected, a promoted and a rolled-back candidate."""
+    """Per execution: a starting champion, a rejected, a promoted candidate, and one that passed
+    the gate but could not be served (registered, never promoted)."""
     name = tracking.model_name("08-churn-classifier")
     versions = {mv.version for mv in client.search_model_versions(f"name = '{name}'")}
     assert sorted(versions, key=int) == ["1", "2", "3", "4", "5", "6"]
     model = client.get_registered_model(name)
-    assert model.aliases == {"champion": "5"}, "the unservable version 6 was rolled back"
+    assert model.aliases == {"champion": "5"}, "the unservable version 6 was never promoted"
     champion = client.get_model_version_by_alias(name, "champion")
     assert client.get_run(champion.run_id).info.run_name == "candidate-lr-12-weeks"
-    last = _alias_moves(client, name)[-1]
-    assert (last["alias"], last["action"], last["version"], last["previous"]) == (
-        "champion",
-        "rollback",
-        "5",
-        "6",
-    )
+    assert champion.tags["smoke_test"] == "passed"
+    assert "ClippedModel" in client.get_model_version(name, "6").tags["smoke_test"]
+    last = [m for m in _alias_moves(client, name) if m["alias"] == "champion"][-1]
+    assert (last["action"], last["version"], last["previous"]) == ("promote", "5", "4")
     X = datasets.make_churn(n_per_period=50, periods=1, seed=1)[list(datasets.CHURN_FEATURES)]
     mlflow.set_tracking_uri(client.tracking_uri)
     served = mlflow.sklearn.load_model(f"models:/{name}@champion").predict_proba(X)

@@ -1,7 +1,7 @@
 """utils.delivery against a real tracking server (the test session's) and real model servers:
-``mlflow models serve`` and MLflow's scoring server started as subprocesses, queried over REST
-and stopped without leaving a process behind; the pipeline's stages and its three endings
-(rejected, promoted, rolled back)."""
+``mlflow models serve`` started as subprocesses, queried over REST, routed (canary, shadow,
+blue-green) and stopped without leaving a process behind; the pipeline's stages and its three
+endings (rejected, promoted, failed before the promotion)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def served_model(lr: training.TrainResult, data: dict[str, pd.DataFrame]) -> dic
 def cli_server(served_model: dict):  # noqa: ANN201 - yields a ModelServer
     """One `mlflow models serve` process for the module (about 13 s to start on two cores)."""
     server = delivery.ModelServer(
-        registry.model_uri(served_model["name"], "champion"), via="cli", progress=False
+        registry.model_uri(served_model["name"], "champion"), progress=False
     )
     server.start()
     yield server
@@ -111,6 +111,9 @@ def test_cli_server_serves_the_registered_version(
 ) -> None:
     assert cli_server.running and cli_server.ping()
     assert cli_server.version == served_model["version"]
+    assert cli_server.command_line == delivery.serve_command(
+        f"models:/{served_model['name']}@champion", cli_server.port
+    )
     assert cli_server.command_line.startswith(
         f"mlflow models serve -m models:/{served_model['name']}@champion --env-manager local "
         "-h 127.0.0.1 -p "
@@ -186,8 +189,6 @@ def test_a_model_uri_that_does_not_exist_gives_a_clear_error(served_model: dict)
         delivery.ModelServer(f"models:/{served_model['name']}/99", progress=False).start()
     with pytest.raises(ValueError, match="not a registered model's URI"):
         delivery.ModelServer("runs:/0123/model")
-    with pytest.raises(ValueError, match="via must be one of"):
-        delivery.ModelServer(f"models:/{served_model['name']}/1", via="docker")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="port must be"):
         delivery.ModelServer(f"models:/{served_model['name']}/1", port=80)
 
@@ -195,43 +196,118 @@ def test_a_model_uri_that_does_not_exist_gives_a_clear_error(served_model: dict)
 @pytest.mark.server
 def test_a_server_that_does_not_answer_in_time_is_stopped(served_model: dict) -> None:
     server = delivery.ModelServer(
-        registry.model_uri(served_model["name"], "champion"),
-        via="scoring-server",
-        timeout=0.3,
-        progress=False,
+        registry.model_uri(served_model["name"], "champion"), timeout=0.3, progress=False
     )
+    with pytest.raises(delivery.ModelServerError, match="has not been started"):
+        server.wait()
+    assert server.start(wait=False) is server and server.running  # returns at once
+    assert server.command_line.startswith("mlflow models serve")
     with pytest.raises(delivery.ModelServerError, match=r"did not answer .*/ping within 0.3 s"):
-        server.start()
+        server.wait()
     assert server.error == "no answer on /ping within 0.3 s"
     assert not server.running and not delivery.process_alive(server.pid)
     assert delivery.port_is_free(server.port)
-    assert not (state_dir() / "model-servers" / f"model-{server.port}").exists()
+
+
+def test_serve_command_is_the_public_command_ready_to_copy() -> None:
+    command = delivery.serve_command("models:/churn/3", 5001)
+    assert command == (
+        "mlflow models serve -m models:/churn/3 --env-manager local -h 127.0.0.1 -p 5001 -w 1"
+    )
+    with_uri = delivery.serve_command("models:/my churn@champion", 5001, tracking_uri="http://h:5")
+    assert with_uri.startswith("MLFLOW_TRACKING_URI=http://h:5 mlflow models serve -m ")
+    assert "'models:/my churn@champion'" in with_uri  # quoted for the shell
+    with pytest.raises(ValueError, match="port must be"):
+        delivery.serve_command("models:/churn/3", 0)
+    assert not hasattr(delivery, "_serving_via")  # no private MLflow names on this path
 
 
 @pytest.mark.server
-def test_scoring_server_falls_back_to_the_cli_without_mlflows_private_name(
-    served_model: dict, monkeypatch: pytest.MonkeyPatch
+def test_router_splits_shadows_and_switches_between_two_real_servers(
+    cli_server: delivery.ModelServer, served_model: dict, data: dict[str, pd.DataFrame]
 ) -> None:
-    from mlflow.pyfunc import scoring_server
+    X = data["eval"][FEATURES]
+    expected = served_model["model"].predict_proba(X.head(40))
+    canary = delivery.TrafficRouter(cli_server, cli_server.url + "/", share=0.25, seed=1)
+    answers = np.vstack([canary.send(X.iloc[[i]]) for i in range(40)])
+    assert np.array_equal(answers, expected)
+    summary = canary.summary()
+    assert summary["requests"].sum() == 40 and summary["errors"].sum() == 0
+    assert 0 < summary.loc["candidate", "requests"] < 20  # about a quarter of 40
+    assert summary["median_ms"].gt(0).all() and np.isnan(summary.loc["candidate", "same_decision"])
+    again = delivery.TrafficRouter(cli_server, cli_server, share=0.25, seed=1)
+    for i in range(40):
+        again.send(X.iloc[[i]])
+    assert list(again.log["arm"]) == list(canary.log["arm"])  # the seed fixes the split
 
-    assert delivery._serving_via("scoring-server") == ("scoring-server", None)
-    assert delivery._serving_via("cli") == ("cli", None)
-    monkeypatch.delattr(scoring_server, "_SERVER_MODEL_PATH")
-    via, note = delivery._serving_via("scoring-server")
-    assert via == "cli" and note is not None and "mlflow models serve" in note
-    # start() takes the fallback and says so in its log (the short timeout keeps this fast)
-    server = delivery.ModelServer(
-        registry.model_uri(served_model["name"], "champion"),
-        via="scoring-server",
-        timeout=0.3,
-        progress=False,
+    shadow = delivery.TrafficRouter(cli_server, cli_server, mode="shadow")
+    for i in range(5):
+        shadow.send(X.iloc[i : i + 2])
+    log = shadow.log
+    assert len(log) == 10 and log.groupby("arm")["answered"].sum().to_dict() == {
+        "candidate": 0,
+        "champion": 5,
+    }
+    assert shadow.summary().loc["candidate", "same_decision"] == 1.0
+
+    blue_green = delivery.TrafficRouter(cli_server, cli_server, mode="blue-green")
+    blue_green.send(X.head(1))
+    assert blue_green.switch() == "candidate"
+    blue_green.send(X.head(1))
+    assert list(blue_green.log["arm"]) == ["champion", "candidate"]
+    with pytest.raises(ValueError, match="blue-green"):
+        shadow.switch()
+
+
+@pytest.mark.server
+def test_router_counts_a_dead_candidate_and_protects_the_client_in_shadow_mode(
+    cli_server: delivery.ModelServer, data: dict[str, pd.DataFrame]
+) -> None:
+    X = data["eval"][FEATURES]
+    dead = f"http://127.0.0.1:{delivery._free_port()}"  # nothing listens there
+    shadow = delivery.TrafficRouter(cli_server, dead, mode="shadow")
+    for i in range(3):
+        assert shadow.send(X.iloc[[i]]).shape == (1, 2)  # the client still gets answers
+    summary = shadow.summary()
+    assert summary.loc["candidate", "error_rate"] == 1.0
+    assert summary.loc["champion", "error_rate"] == 0.0
+    assert np.isnan(summary.loc["candidate", "same_decision"])  # nothing to compare
+    canary = delivery.TrafficRouter(cli_server, dead, share=1.0)
+    with pytest.raises(delivery.ModelServerError, match="No model server answers"):
+        canary.send(X.head(1))
+    assert canary.log["status"].tolist() == [0]
+    bad = delivery.TrafficRouter(cli_server, cli_server, share=0.0)
+    with pytest.raises(delivery.ServingError) as caught:
+        bad.send(X.head(1).drop(columns="contract"))
+    assert caught.value.status == 400 and bad.log["status"].tolist() == [400]
+
+
+def test_router_and_summary_check_their_input() -> None:
+    with pytest.raises(ValueError, match="mode must be one of"):
+        delivery.TrafficRouter("http://a:1", "http://b:2", mode="a/b")
+    with pytest.raises(ValueError, match="share must be"):
+        delivery.TrafficRouter("http://a:1", "http://b:2", share=1.5)
+    with pytest.raises(TypeError, match="ModelServer or a URL"):
+        delivery.TrafficRouter("a:1", "http://b:2")
+    with pytest.raises(ValueError, match="lacks the column"):
+        delivery.traffic_summary(pd.DataFrame({"arm": ["champion"]}))
+    log = pd.DataFrame(
+        {
+            "request": [0, 0, 1, 1],
+            "arm": ["champion", "candidate", "champion", "candidate"],
+            "answered": [True, False, True, False],
+            "status": [200, 200, 200, 500],
+            "ms": [10.0, 30.0, 20.0, 5.0],
+            "churn": [(0.1, 0.9), (0.2, 0.2), (0.5,), ()],
+        }
     )
-    with pytest.raises(delivery.ModelServerError, match="did not answer"):
-        server.start()
-    assert server.via == "cli" and server.note == note
-    assert server.command_line.startswith("mlflow models serve")
-    assert f"# {note}" in server.log_file.read_text().splitlines()
-    assert not server.running and delivery.port_is_free(server.port)
+    summary = delivery.traffic_summary(log, threshold=0.5)
+    assert summary.loc["candidate", "errors"] == 1 and summary.loc["candidate", "error_rate"] == 0.5
+    assert summary.loc["champion", "median_ms"] == 15.0
+    assert summary.loc["candidate", "median_ms"] == 30.0  # errors do not count for latency
+    assert summary.loc["candidate", "same_decision"] == 0.5  # request 0: agree, then disagree
+    with pytest.raises(ValueError, match="names the arm"):
+        delivery.traffic_summary(log.assign(arm="green"))
 
 
 @pytest.mark.server
@@ -358,7 +434,6 @@ def _run(candidate, data, schema, pipeline_model, **kwargs):  # noqa: ANN001, AN
         code="git:0123456789ab",
         verbose=False,
         progress=False,
-        via="scoring-server",
         **kwargs,
     )
 
@@ -397,7 +472,7 @@ def test_pipeline_stops_on_bad_data_before_training(
 
 
 @pytest.mark.server
-def test_pipeline_promotes_serves_and_rolls_back_a_model_that_cannot_be_served(
+def test_pipeline_serves_before_it_promotes_and_never_promotes_a_model_that_cannot_load(
     data: dict[str, pd.DataFrame], schema, pipeline_model: dict
 ) -> None:
     name, start = pipeline_model["name"], pipeline_model["version"]
@@ -407,9 +482,13 @@ def test_pipeline_promotes_serves_and_rolls_back_a_model_that_cannot_be_served(
         assert won.outcome == "promoted", str(won)
         assert won.champion_before == start and won.champion_after == won.version != start
         assert registry.version_of(name) == won.version
-        assert [s.stage for s in won.stages] == list(delivery.STAGES[:-1])
+        assert [s.stage for s in won.stages] == list(delivery.STAGES)  # promote comes last
         server = won.server
         assert server.running and server.version == won.version
+        assert server.model_uri == registry.model_uri(name, won.version)  # by number, not alias
+        assert f"champion stays version {start}" in won.stage("register").detail
+        client = mlflow.MlflowClient()
+        assert client.get_model_version(name, won.version).tags["smoke_test"] == "passed"
         X = data["eval"][FEATURES]
         in_process = mlflow.sklearn.load_model(registry.model_uri(name, won.version))
         assert np.array_equal(server.predict(X), in_process.predict_proba(X))
@@ -419,25 +498,26 @@ def test_pipeline_promotes_serves_and_rolls_back_a_model_that_cannot_be_served(
             return dataclasses.replace(result, pipeline=_NotebookOnlyModel(result.pipeline))
 
         failed = _run(clipped, data, schema, pipeline_model, run_name="clipped", server=server)
-        assert failed.outcome == "rolled back", str(failed)
+        assert failed.outcome == "failed", str(failed)
         assert failed.failed_stage == "serve"
-        assert [s.stage for s in failed.stages][-2:] == ["serve", "roll back"]
+        assert [s.stage for s in failed.stages][-2:] == ["register", "serve"]
         broken = failed.stage("serve").value
         assert not broken.running and not delivery.process_alive(broken.pid)
         assert "_NotebookOnlyModel" in broken.error or "test_delivery" in broken.error
+        # the alias never pointed at the broken version: nothing was rolled back
         assert registry.version_of(name) == won.version == failed.champion_after
+        assert failed.version not in {m.version for m in registry.history(name)}
         last = registry.history(name, "champion")[-1]
-        assert (last.action, last.version, last.previous) == (
-            "rollback",
-            won.version,
-            failed.version,
-        )
-        assert failed.server is server and server.ping()  # the old server kept serving
+        assert (last.action, last.version, last.previous) == ("promote", won.version, start)
+        tags = client.get_model_version(name, failed.version).tags
+        assert tags["gate"] == "passed" and "did not come up" in tags["smoke_test"]
+        assert failed.server is server and server.ping()  # the server in use kept serving
         assert np.array_equal(server.predict(X), in_process.predict_proba(X))
         fig = delivery.pipeline_figure(failed)
         colours = {p.get_gid(): p.get_facecolor() for p in fig.axes[0].patches if p.get_gid()}
         assert colours["stage:serve"] != colours["stage:promote"]
-        assert colours["stage:roll back"] == colours["stage:promote"]
+        assert colours["stage:smoke test"] == colours["stage:promote"]  # both not run
+        assert colours["stage:register"] == colours["stage:compare"]  # both passed
     finally:
         if won.server is not None:
             pid, port = won.server.pid, won.server.port

@@ -16,6 +16,7 @@ from adversarial import Case, Table
 from utils import checks, datasets, delivery
 from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED
 from utils.exercises import nb08
+from utils.exercises.nb08 import NOTHING, PROMOTE, ROLL_BACK
 
 
 def test_notebook_08_has_three_exercises() -> None:
@@ -167,18 +168,23 @@ def test_wrong_decisions_get_a_hint() -> None:
     wrong = dict(answer, **{"the gate rejects the candidate": "roll back"})
     result = checks.check("08.3", wrong)
     assert result.status == INCORRECT and "Did the champion alias move" in result.message
-    wrong = dict(answer, **{"the new server does not start": "keep"})
+    # the old order (promote, then serve) made this a rollback; the alias now moves last
+    wrong = dict(answer, **{"the candidate's server does not start": "roll back"})
+    result = checks.check("08.3", wrong)
+    assert result.status == INCORRECT and "moves it last" in result.message
+    after = "after the promotion, monitoring finds the new champion worse"
+    wrong = dict(answer, **{after: NOTHING})
     result = checks.check("08.3", wrong)
     assert result.status == INCORRECT and "alias already moved" in result.message
     wrong = dict(answer, **{"the smoke test passes": "roll back"})
-    assert "anything to undo" in checks.check("08.3", wrong).message
+    assert "which stage comes last" in checks.check("08.3", wrong).message
     partial = dict(answer, **{"the smoke test passes": ...})
     assert "still has no answer" in checks.check("08.3", partial).message
-    unknown = dict(answer, **{"the smoke test passes": "retrain"})
+    unknown = dict(answer, **{"the smoke test passes": "keep"})
     assert "not one of the actions" in checks.check("08.3", unknown).message
     missing = {k: v for k, v in answer.items() if k != "the data tests fail"}
     assert "missing" in checks.check("08.3", missing).message
-    assert "dict" in checks.check("08.3", ["keep"]).message
+    assert "dict" in checks.check("08.3", ["promote"]).message
 
 
 # --------------------------------------------------------------------------- adversarial tables
@@ -342,19 +348,54 @@ TABLES = [
             Case(
                 "wrong",
                 "roll back after a rejected candidate",
-                dict(_DECISIONS, **{"the gate rejects the candidate": "roll back"}),
+                dict(_DECISIONS, **{"the gate rejects the candidate": ROLL_BACK}),
                 hint="Did the champion alias move",
             ),
             Case(
                 "wrong",
-                "keep a server that does not start",
-                dict(_DECISIONS, **{"the new server does not start": "keep"}),
+                "the old order: roll back a candidate whose server does not start",
+                dict(_DECISIONS, **{"the candidate's server does not start": ROLL_BACK}),
+                hint="moves it last",
+            ),
+            Case(
+                "wrong",
+                "the old order: roll back when the served answers differ",
+                dict(
+                    _DECISIONS, **{"the served answers differ from the tested model's": ROLL_BACK}
+                ),
+                hint="moves it last",
+            ),
+            Case(
+                "wrong",
+                "nothing to undo after a promotion that went wrong",
+                dict(
+                    _DECISIONS,
+                    **{"after the promotion, monitoring finds the new champion worse": NOTHING},
+                ),
                 hint="alias already moved",
+            ),
+            Case(
+                "wrong",
+                "no promotion after a passed smoke test",
+                dict(_DECISIONS, **{"the smoke test passes": NOTHING}),
+                hint="which stage comes last",
             ),
             Case(
                 "cheat",
                 "roll back always",
-                dict.fromkeys(_DECISIONS, "roll back"),
+                dict.fromkeys(_DECISIONS, ROLL_BACK),
+                hint="Did the champion alias move",
+            ),
+            Case(
+                "cheat",
+                "nothing to undo always",
+                dict.fromkeys(_DECISIONS, NOTHING),
+                hint="which stage comes last",
+            ),
+            Case(
+                "cheat",
+                "promote always",
+                dict.fromkeys(_DECISIONS, PROMOTE),
                 hint="Did the champion alias move",
             ),
             Case(

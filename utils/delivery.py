@@ -8,22 +8,28 @@ the first stage that fails, with the reason:
 1. **validate** the data (the data tests of notebook 07: schema, no leakage);
 2. **train** the candidate and a baseline (:func:`utils.training.train`);
 3. **evaluate** the candidate on the evaluation data (metrics and behavioural tests);
-4. **compare** it with the champion: the quality gate of notebook 07
+4. **compare** it with the champion: the quality gate of notebook 07, a non-inferiority test
    (:func:`utils.ml_testing.quality_gate`); the run is logged whatever the decision;
-5. **promote** it only if the gate passed: register a version and move ``champion`` to it
-   (:func:`utils.registry.promote`);
-6. **serve** ``models:/<name>@champion`` with a real model server (:class:`ModelServer`);
-7. **smoke-test** the served model over REST (:func:`smoke_test`);
-8. **roll back** when serving or the smoke test fails (:func:`utils.registry.rollback`): the
-   alias returns to the previous champion, and the server that was in use keeps serving.
+5. **register** it as a new version if the gate passed; no alias moves;
+6. **serve** that version, ``models:/<name>/<version>``, with a real model server in a fresh
+   process (:class:`ModelServer`): a model that only loads in the process that made it fails
+   here, before anything points at it;
+7. **smoke-test** the served candidate over REST (:func:`smoke_test`);
+8. **promote** it: move ``champion`` to the version that has just answered
+   (:func:`utils.registry.promote`).
 
-Each stage is a function that returns a :class:`StageResult`; :func:`run_pipeline` runs them in
-order and returns a :class:`PipelineRun`, a readable record of every stage's outcome.
+When serving or the smoke test fails, the candidate's server is stopped and the version is
+tagged, but ``champion`` never moved: there is nothing to roll back, and the server in use
+keeps serving. Each stage is a function that returns a :class:`StageResult`;
+:func:`run_pipeline` runs them in order and returns a :class:`PipelineRun`, a readable record
+of every stage's outcome. Which server receives the traffic is the job of a router in front of
+the servers (:class:`TrafficRouter`: canary, shadow, blue-green), not of the pipeline.
 
-:class:`ModelServer` starts ``mlflow models serve -m models:/<name>@champion --env-manager local``
-(or MLflow's scoring server directly, which starts in about half the time) as a subprocess on a
-free port of 127.0.0.1, waits until ``/ping`` answers, and stops the whole process group again.
-Its log is kept in the course state folder (``model-servers/``).
+:class:`ModelServer` runs the public command
+``mlflow models serve -m models:/<name>/<version> --env-manager local`` as a subprocess on a
+free port of 127.0.0.1 (:func:`serve_command` gives the command to type in a terminal), waits
+until ``/ping`` answers, and stops the whole process group again. Its log is kept in the
+course state folder (``model-servers/``).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import json
 import math
 import os
 import re
-import shutil
+import shlex
 import signal
 import socket
 import subprocess
@@ -61,7 +67,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type hints only
     from utils.training import TrainConfig, TrainResult
 
 __all__ = [
+    "ARMS",
     "HOST",
+    "MODES",
     "REQUEST_COLUMNS",
     "STAGES",
     "START_TIMEOUT",
@@ -70,6 +78,7 @@ __all__ = [
     "PipelineRun",
     "ServingError",
     "StageResult",
+    "TrafficRouter",
     "compare_with_champion",
     "deploy",
     "evaluate_candidate",
@@ -79,10 +88,12 @@ __all__ = [
     "port_is_free",
     "process_alive",
     "promote_candidate",
+    "register_candidate",
     "register_champion",
-    "roll_back",
     "run_pipeline",
+    "serve_command",
     "smoke_test",
+    "traffic_summary",
     "train_candidate",
     "validate_data",
 ]
@@ -97,10 +108,10 @@ STAGES: tuple[str, ...] = (
     "train",
     "evaluate",
     "compare",
-    "promote",
+    "register",
     "serve",
     "smoke test",
-    "roll back",
+    "promote",
 )
 #: Seconds a model server may take to answer ``/ping`` before it is stopped.
 START_TIMEOUT = 120.0
@@ -109,8 +120,6 @@ STOP_TIMEOUT = 10.0
 #: The folder of the state folder that holds the model servers' logs.
 LOG_FOLDER = "model-servers"
 
-Via = Literal["cli", "scoring-server"]
-_VIAS = ("cli", "scoring-server")
 _REGISTRY_URI_RE = re.compile(
     r"^models:/(?P<name>[^/@:]+)(?:@(?P<alias>[^/@]+)|/(?P<version>\d+))$"
 )
@@ -353,23 +362,41 @@ def _stop_all() -> None:  # pragma: no cover - runs when Python exits
         server.stop()
 
 
-def _serving_via(via: Via) -> tuple[Via, str | None]:
-    """How to start the server, and a note if that is not ``via``.
+def serve_command(
+    model_uri: str, port: int, *, host: str = HOST, tracking_uri: str | None = None
+) -> str:
+    """The command that serves ``model_uri`` in a terminal, ready to copy (notebook 08).
 
-    ``"scoring-server"`` relies on a private name of MLflow (``scoring_server._SERVER_MODEL_PATH``,
-    the environment variable that tells the scoring server where the model is). If the installed
-    MLflow lacks it, fall back to the documented ``mlflow models serve`` (``"cli"``).
+    ``mlflow models serve`` is MLflow's public command for a model server. ``--env-manager
+    local`` uses the active Python environment (the course's, offline) instead of building one
+    from the model's logged requirements. With ``tracking_uri``, the command starts with
+    ``MLFLOW_TRACKING_URI=...``, so that ``models:/`` URIs resolve against that server.
+
+    Raises:
+        ValueError: a port outside 1-65535.
     """
-    if via != "scoring-server":
-        return via, None
-    from mlflow.pyfunc import scoring_server
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ValueError(f"port must be a whole number from 1 to 65535, got {port!r}.")
+    words = ["mlflow", *_serve_arguments(model_uri, port, host)]
+    prefix = f"MLFLOW_TRACKING_URI={shlex.quote(tracking_uri)} " if tracking_uri else ""
+    return prefix + shlex.join(words)
 
-    if isinstance(getattr(scoring_server, "_SERVER_MODEL_PATH", None), str):
-        return via, None
-    return "cli", (
-        "note: this MLflow has no scoring_server._SERVER_MODEL_PATH, so the server is started "
-        "with `mlflow models serve` (via='cli') instead of via='scoring-server'"
-    )
+
+def _serve_arguments(model_uri: str, port: int, host: str = HOST) -> list[str]:
+    return [
+        "models",
+        "serve",
+        "-m",
+        model_uri,
+        "--env-manager",
+        "local",
+        "-h",
+        host,
+        "-p",
+        str(port),
+        "-w",
+        "1",
+    ]
 
 
 def _parse_model_uri(model_uri: object) -> tuple[str, str | None, str | None]:
@@ -389,13 +416,12 @@ def _parse_model_uri(model_uri: object) -> tuple[str, str | None, str | None]:
 class ModelServer:
     """A real MLflow model server for a registered model, on 127.0.0.1 (notebook 08).
 
-    ``via="cli"`` runs the command a person would type in a terminal::
+    It runs the public command a person would type in a terminal (:func:`serve_command`)::
 
-        mlflow models serve -m models:/<name>@champion --env-manager local -h 127.0.0.1 -p PORT
+        mlflow models serve -m models:/<name>/<version> --env-manager local -h 127.0.0.1 -p PORT
 
-    ``via="scoring-server"`` downloads the model first and runs MLflow's scoring server (the
-    uvicorn app that ``mlflow models serve`` runs in the end) directly, which saves starting a
-    second Python for the command line (about 7 s instead of about 13 s on two cores).
+    An alias (``models:/<name>@champion``) is resolved once, when the server starts: moving
+    the alias later does not change what a running server serves.
 
     The server runs in its own process group, with its output in a log file in the state
     folder. :meth:`start` waits until ``/ping`` answers and raises :class:`ModelServerError`
@@ -406,15 +432,12 @@ class ModelServer:
         with ModelServer("models:/churn@champion") as server:
             server.predict(X)
 
-    After a failed start, ``error`` holds the line of the log that names the error. If the
-    installed MLflow lacks the private name that ``"scoring-server"`` relies on, :meth:`start`
-    falls back to ``"cli"`` and says so in ``note``, in the log and in the status line.
+    After a failed start, ``error`` holds the line of the log that names the error.
 
     Args:
         model_uri: ``models:/<name>@<alias>`` or ``models:/<name>/<version>``.
         port: the port; default a free one chosen at start.
         timeout: seconds to wait for ``/ping``.
-        via: ``"cli"`` or ``"scoring-server"``.
         progress: show a status line that updates while the server starts (default: in a
             notebook).
 
@@ -428,7 +451,6 @@ class ModelServer:
         *,
         port: int | None = None,
         timeout: float = START_TIMEOUT,
-        via: Via = "cli",
         progress: bool | None = None,
     ) -> None:
         self.name, self.alias, self._version = _parse_model_uri(model_uri)
@@ -440,19 +462,17 @@ class ModelServer:
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
         self.timeout = float(timeout)
-        if via not in _VIAS:
-            raise ValueError(f"via must be one of {_VIAS}, got {via!r}.")
-        self.via: Via = via
         self.progress = _in_notebook() if progress is None else bool(progress)
         self.port: int | None = None
         self.version: str | None = self._version
         self.log_file: Path | None = None
         self.command: list[str] = []
+        # seconds from the start until /ping was seen to answer (later if wait() came late)
         self.startup_seconds: float | None = None
         self.error: str | None = None
-        self.note: str | None = None  # set by start() when it falls back to via="cli"
         self._proc: subprocess.Popen[bytes] | None = None
-        self._model_dir: Path | None = None
+        self._status = _StatusLine(False)
+        self._started = 0.0
 
     # ------------------------------------------------------------------ properties
 
@@ -475,13 +495,11 @@ class ModelServer:
 
     @property
     def command_line(self) -> str:
-        """The command as a person would type it (``mlflow ...`` or ``uvicorn ...``)."""
+        """The command as a person would type it: ``mlflow models serve ...``."""
         words = list(self.command)
         if words[:3] == [sys.executable, "-m", "mlflow"]:
             words = ["mlflow", *words[3:]]
-        elif words[:3] == [sys.executable, "-m", "uvicorn"]:
-            words = ["uvicorn", *words[3:]]
-        return " ".join(words)
+        return shlex.join(words)
 
     def __repr__(self) -> str:
         where = f" at {self.url}" if self.port is not None else ""
@@ -518,8 +536,12 @@ class ModelServer:
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
-    def start(self) -> ModelServer:
+    def start(self, *, wait: bool = True) -> ModelServer:
         """Start the server and wait until ``/ping`` answers; return ``self``.
+
+        With ``wait=False``, return as soon as the process is started: the server comes up
+        while the caller goes on, and :meth:`wait` waits for it (a model server takes seconds
+        to import MLflow and load the model).
 
         Raises:
             ValueError: no such registered model, alias or version; the port is in use.
@@ -541,48 +563,7 @@ class ModelServer:
         folder.mkdir(parents=True, exist_ok=True)
         self.log_file = folder / f"model-server-{port}.log"
         env = self._environment()
-        self.via, self.note = _serving_via(self.via)
-        if self.via == "cli":
-            self.command = [
-                sys.executable,
-                "-m",
-                "mlflow",
-                "models",
-                "serve",
-                "-m",
-                self.model_uri,
-                "--env-manager",
-                "local",
-                "-h",
-                HOST,
-                "-p",
-                str(port),
-                "-w",
-                "1",
-            ]
-        else:
-            import mlflow.artifacts
-            from mlflow.pyfunc import scoring_server
-
-            self._model_dir = folder / f"model-{port}"
-            shutil.rmtree(self._model_dir, ignore_errors=True)
-            self._model_dir.mkdir()
-            path = mlflow.artifacts.download_artifacts(
-                self.model_uri, dst_path=str(self._model_dir)
-            )
-            env[scoring_server._SERVER_MODEL_PATH] = path
-            self.command = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                "mlflow.pyfunc.scoring_server.app:app",
-            ]
+        self.command = [sys.executable, "-m", "mlflow", *_serve_arguments(self.model_uri, port)]
         kwargs: dict[str, Any] = {}
         if sys.platform == "win32":  # pragma: no cover - the course runs on Linux and macOS
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
@@ -593,12 +574,11 @@ class ModelServer:
                 # it when the *thread* that started the server ends: start servers from the
                 # main thread, as notebooks and scripts do.
                 kwargs["preexec_fn"] = _die_with_parent
-        status = _StatusLine(self.progress)
-        started = time.perf_counter()
+        self._status = _StatusLine(self.progress)
+        self._started = time.perf_counter()
+        self.startup_seconds = None
         with open(self.log_file, "wb") as log:
             log.write(f"$ {self.command_line}\n".encode())
-            if self.note:
-                log.write(f"# {self.note}\n".encode())
             log.flush()
             self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
                 self.command,
@@ -610,8 +590,24 @@ class ModelServer:
                 **kwargs,
             )
         _RUNNING.add(self)
-        what = f"{self.model_uri} (version {self.version})"
-        deadline = time.monotonic() + self.timeout
+        self._status.update(f"starting the model server for {self.model_uri} ...")
+        return self.wait() if wait else self
+
+    def wait(self) -> ModelServer:
+        """Wait until the started server answers ``/ping`` (at most ``timeout`` seconds from
+        its start); return ``self``.
+
+        Raises:
+            ModelServerError: the server was not started, died while starting, or did not
+                answer in time (the message ends with its log); it is stopped.
+        """
+        if self._proc is None or self.log_file is None:
+            raise ModelServerError("The server has not been started: call start() first.")
+        if self.startup_seconds is not None and self.running:
+            return self
+        status, started, what = self._status, self._started, f"{self.model_uri}"
+        what += f" (version {self.version})"
+        deadline = self._started + self.timeout
         while True:
             elapsed = time.perf_counter() - started
             status.update(f"starting the model server for {what} ... {elapsed:4.1f} s")
@@ -628,11 +624,11 @@ class ModelServer:
             if _ping(self.url):
                 self.startup_seconds = elapsed
                 status.update(
-                    f"model server for {what} answers at {self.url} after {elapsed:.1f} s "
-                    f"(pid {self.pid})" + (f"\n{self.note}" if self.note else "")
+                    f"model server for {what} answers at {self.url}, up within {elapsed:.1f} s "
+                    f"(pid {self.pid})"
                 )
                 return self
-            if time.monotonic() > deadline:
+            if time.perf_counter() > deadline:
                 self.stop()
                 self.error = f"no answer on /ping within {self.timeout:g} s"
                 status.update(f"the model server for {what} did not answer in {self.timeout:g} s")
@@ -646,8 +642,7 @@ class ModelServer:
     def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
         """Stop the server's whole process group: SIGTERM, then SIGKILL after ``timeout`` s.
 
-        Returns True if something was running. The log file stays; a downloaded model is
-        deleted.
+        Returns True if something was running. The log file stays.
         """
         _RUNNING.discard(self)
         proc = self._proc
@@ -689,9 +684,6 @@ class ModelServer:
         except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL cannot be ignored
             proc.kill()
             proc.wait(timeout=5)
-        if self._model_dir is not None:
-            shutil.rmtree(self._model_dir, ignore_errors=True)
-            self._model_dir = None
         return was_running
 
     def __enter__(self) -> ModelServer:
@@ -719,6 +711,207 @@ class ModelServer:
         if not isinstance(answer, Mapping) or "predictions" not in answer:
             raise ServingError(status, f"unexpected answer: {str(answer)[:200]}")
         return np.asarray(answer["predictions"], dtype=float)
+
+
+# --------------------------------------------------------------------------- traffic
+
+#: The ways :class:`TrafficRouter` splits the requests between two model servers.
+MODES: tuple[str, ...] = ("canary", "shadow", "blue-green")
+#: The two arms of a traffic split, as the router's log names them.
+ARMS: tuple[str, str] = ("champion", "candidate")
+_LOG_COLUMNS = ("request", "arm", "answered", "status", "ms", "churn")
+
+
+def _url_of(server: ModelServer | str) -> str:
+    if isinstance(server, ModelServer):
+        return server.url
+    if isinstance(server, str) and server.startswith(("http://", "https://")):
+        return server.rstrip("/")
+    raise TypeError(f"Give a ModelServer or a URL such as 'http://127.0.0.1:5001', got {server!r}.")
+
+
+def traffic_summary(log: pd.DataFrame, *, threshold: float | None = None) -> pd.DataFrame:
+    """Compare the two arms of a traffic split on the requests they received (notebook 08).
+
+    ``log`` has one row per request sent to one server, with the columns ``request`` (the
+    request's number), ``arm`` (``"champion"`` or ``"candidate"``), ``answered`` (True if the
+    client got this answer), ``status`` (the HTTP status, 0 if nothing answered), ``ms`` (the
+    time to answer) and ``churn`` (the churn probabilities answered, a tuple; empty on an
+    error), as :class:`TrafficRouter` keeps it. The result has one row per arm: requests,
+    errors (a status other than 200), error rate, median and 95th-percentile latency in ms,
+    and, on the requests both arms answered (shadow traffic), the share of customers for whom
+    the candidate takes the same decision as the champion (churn probability at or above
+    ``threshold``, default the break-even probability of :class:`utils.datasets.ChurnCosts`).
+
+    Raises:
+        ValueError: ``log`` lacks a column, or names an arm other than the two.
+    """
+    from utils.datasets import ChurnCosts
+
+    missing = [c for c in _LOG_COLUMNS if c not in log.columns]
+    if missing:
+        raise ValueError(f"The log lacks the column(s) {missing}; it needs {list(_LOG_COLUMNS)}.")
+    unknown = set(log["arm"]) - set(ARMS)
+    if unknown:
+        raise ValueError(f"The log names the arm(s) {sorted(unknown)}; the arms are {ARMS}.")
+    cut = ChurnCosts().break_even_probability() if threshold is None else float(threshold)
+    rows = {}
+    for arm in ARMS:
+        part = log[log["arm"] == arm]
+        errors = int((part["status"] != 200).sum())
+        ok = part.loc[part["status"] == 200, "ms"]
+        rows[arm] = {
+            "requests": len(part),
+            "errors": errors,
+            "error_rate": errors / len(part) if len(part) else math.nan,
+            "median_ms": float(ok.median()) if len(ok) else math.nan,
+            "p95_ms": float(ok.quantile(0.95)) if len(ok) else math.nan,
+            "same_decision": math.nan,
+        }
+    answered = log[log["status"] == 200]
+    churn = {
+        arm: dict(zip(part["request"], part["churn"], strict=True))
+        for arm, part in answered.groupby("arm")
+    }
+    common = sorted(set(churn.get("champion", {})) & set(churn.get("candidate", {})))
+    if common:
+        champion = np.concatenate([np.asarray(churn["champion"][r], dtype=float) for r in common])
+        candidate = np.concatenate([np.asarray(churn["candidate"][r], dtype=float) for r in common])
+        same = (champion >= cut) == (candidate >= cut)
+        rows["candidate"]["same_decision"] = float(same.mean())
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "arm"
+    return table
+
+
+class TrafficRouter:
+    """A few lines of routing in front of two model servers (notebook 08).
+
+    ``mode="canary"`` sends a ``share`` of the requests (drawn at random, seeded) to the
+    candidate and the rest to the champion; the client gets the answer of the server that
+    received its request. ``mode="shadow"`` sends every request to both; the client gets only
+    the champion's answer, the candidate's is logged (here the two calls run one after the
+    other; a production router sends the shadow copy without making the client wait).
+    ``mode="blue-green"`` sends every request to the active arm (the champion, "blue", at
+    first); :meth:`switch` moves all traffic to the other arm at once, and back.
+
+    Every request to a server is logged (:attr:`log`); :meth:`summary` compares the arms with
+    :func:`traffic_summary`.
+
+    Args:
+        champion, candidate: the two servers, as :class:`ModelServer` or base URLs.
+        mode: one of :data:`MODES`.
+        share: the candidate's share of the requests in canary mode, from 0 to 1.
+        seed: the seed of the canary's random draws.
+        timeout: seconds to wait for one answer.
+
+    Raises:
+        TypeError, ValueError: a server that is neither, an unknown mode, a share outside 0-1.
+    """
+
+    def __init__(
+        self,
+        champion: ModelServer | str,
+        candidate: ModelServer | str,
+        *,
+        mode: str = "canary",
+        share: float = 0.1,
+        seed: int = 0,
+        timeout: float = 10.0,
+    ) -> None:
+        self._urls = {"champion": _url_of(champion), "candidate": _url_of(candidate)}
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}.")
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+            raise ValueError(f"share must be a number from 0 to 1, got {share!r}.")
+        self.mode = mode
+        self.share = float(share)
+        self.timeout = float(timeout)
+        self.active = "champion"  # blue-green: the arm that receives the traffic
+        self._rng = np.random.default_rng(seed)
+        self._rows: list[dict[str, Any]] = []
+        self._requests = 0
+
+    def __repr__(self) -> str:
+        extra = f", share {self.share:g}" if self.mode == "canary" else ""
+        extra += f", active {self.active}" if self.mode == "blue-green" else ""
+        return f"TrafficRouter({self.mode}{extra}, {self._requests} requests)"
+
+    def _arms(self) -> tuple[list[str], str]:
+        """The arms that receive the next request, and the one whose answer the client gets."""
+        if self.mode == "shadow":
+            return ["champion", "candidate"], "champion"
+        if self.mode == "blue-green":
+            return [self.active], self.active
+        arm = "candidate" if self._rng.random() < self.share else "champion"
+        return [arm], arm
+
+    def send(self, X: pd.DataFrame) -> np.ndarray:
+        """Route one request for the customers ``X``; return the answer the client gets.
+
+        Raises:
+            ServingError: the server whose answer the client gets answered with an error
+                (logged first).
+            ModelServerError: that server does not answer at all (logged first).
+        """
+        body = payload(X)
+        targets, answering = self._arms()
+        number = self._requests
+        self._requests += 1
+        result: np.ndarray | Exception | None = None
+        for arm in targets:
+            started = time.perf_counter()
+            try:
+                status, answer = invocations(self._urls[arm], body, timeout=self.timeout)
+            except ModelServerError as err:
+                status, answer = 0, err
+            ms = (time.perf_counter() - started) * 1000
+            churn: tuple[float, ...] = ()
+            if status == 200 and isinstance(answer, Mapping) and "predictions" in answer:
+                churn = tuple(np.asarray(answer["predictions"], dtype=float)[:, 1].tolist())
+            elif status == 200:
+                status = 502  # an answer the client cannot use
+            self._rows.append(
+                {
+                    "request": number,
+                    "arm": arm,
+                    "answered": arm == answering,
+                    "status": status,
+                    "ms": ms,
+                    "churn": churn,
+                }
+            )
+            if arm == answering:
+                if isinstance(answer, ModelServerError):
+                    result = answer
+                elif status != 200:
+                    result = ServingError(status, _error_message(answer))
+                else:
+                    result = np.asarray(answer["predictions"], dtype=float)
+        if isinstance(result, Exception):
+            raise result
+        assert result is not None
+        return result
+
+    def switch(self) -> str:
+        """Blue-green: move all traffic to the other arm; return the arm now active.
+
+        Raises:
+            ValueError: the router is not in blue-green mode.
+        """
+        if self.mode != "blue-green":
+            raise ValueError(f"switch() is for mode='blue-green'; this router is {self.mode!r}.")
+        self.active = "candidate" if self.active == "champion" else "champion"
+        return self.active
+
+    @property
+    def log(self) -> pd.DataFrame:
+        """One row per request sent to a server (see :func:`traffic_summary`)."""
+        return pd.DataFrame(self._rows, columns=list(_LOG_COLUMNS))
+
+    def summary(self, *, threshold: float | None = None) -> pd.DataFrame:
+        """The arms compared on the requests so far (:func:`traffic_summary`)."""
+        return traffic_summary(self.log, threshold=threshold)
 
 
 # --------------------------------------------------------------------------- stage records
@@ -749,7 +942,7 @@ class StageResult:
         return f"{mark} {self.stage:<10} {self.detail} ({self.seconds:.1f} s)"
 
 
-Outcome_ = Literal["promoted", "rejected", "rolled back", "stopped"]
+Outcome_ = Literal["promoted", "rejected", "failed", "stopped"]
 
 
 @dataclass
@@ -759,15 +952,16 @@ class PipelineRun:
     Attributes:
         candidate: the candidate's name (the run name).
         model_name: the registered model.
-        stages: the stages that ran, in order; the pipeline stops after the first that fails
-            (followed by ``roll back`` when the alias had already moved).
-        outcome: ``"promoted"`` (the candidate serves), ``"rejected"`` (the gate said no),
-            ``"rolled back"`` (promoted, then serving or the smoke test failed) or
-            ``"stopped"`` (a stage before the gate failed).
+        stages: the stages that ran, in order; the pipeline stops after the first that fails.
+        outcome: ``"promoted"`` (the candidate answered and is the champion), ``"rejected"``
+            (the gate said no), ``"failed"`` (registered, but its server did not come up or
+            failed the smoke test: the champion never moved) or ``"stopped"`` (a stage before
+            the gate failed).
         champion_before, champion_after: the champion's version before and after the run.
         version: the version registered for the candidate (None unless it passed the gate).
         run_id: the MLflow run that records the candidate and the gate's decision.
-        server: the model server that serves the champion after the run (None if none).
+        server: the model server of the champion after the run: the candidate's new server
+            if it was promoted, else the server that was in use (None if none).
     """
 
     candidate: str
@@ -1078,46 +1272,47 @@ def register_champion(
     return str(version)
 
 
-def promote_candidate(
-    model_uri: str, model_name: str, *, description: str, reason: str
-) -> StageResult:
-    """Stage 5: register the logged model as a new version and make it the champion.
+def register_candidate(model_uri: str, model_name: str, *, description: str) -> StageResult:
+    """Stage 5: register the logged model as a new version of ``model_name``; no alias moves.
 
-    Introduced in notebook 08. The value is the new version number (a string). The move is
-    recorded in the registry's history (:func:`utils.registry.promote`).
+    Introduced in notebook 08. The value is the new version number (a string); the version is
+    tagged ``gate=passed``. The champion still serves: the candidate is served and smoke-tested
+    by its version number before anything points at it.
     """
     from utils import registry
 
     def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
-        before = _champion_version(model_name)
         version = registry.register(
             model_uri, model_name, description=description, tags={"gate": "passed"}
         ).version
-        registry.promote(model_name, version, reason=reason)
-        was = f"version {before}" if before else "none"
-        return True, f"registered version {version}; champion {was} -> {version}", version, ()
+        champion = _champion_version(model_name)
+        still = f"champion stays version {champion}" if champion else "no champion yet"
+        return True, f"registered version {version}; {still}", version, ()
 
-    return _timed("promote", body)
+    return _timed("register", body)
 
 
 def deploy(
     model_name: str,
+    version: str | int,
     *,
-    via: Via = "cli",
     timeout: float = START_TIMEOUT,
     progress: bool | None = None,
 ) -> StageResult:
-    """Stage 6: start a model server for ``models:/<model_name>@champion``.
+    """Stage 6: start a model server for ``models:/<model_name>/<version>``, a fresh process.
 
-    Introduced in notebook 08. The value is the :class:`ModelServer`: running if the stage
-    passed; stopped if it failed (the server died while starting or did not answer in time),
-    with the error line of its log in ``server.error``.
+    Introduced in notebook 08. The candidate is served by its version number, before any alias
+    points at it: a model that loads only in the Python process that made it (a class defined
+    in the notebook, ``__main__``) fails here, and nothing has moved. The value is the
+    :class:`ModelServer`: running if the stage passed; stopped if it failed (the server died
+    while starting or did not answer in time), with the error line of its log in
+    ``server.error``.
     """
     from utils import registry
 
     def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
         server = ModelServer(
-            registry.model_uri(model_name, "champion"), timeout=timeout, via=via, progress=progress
+            registry.model_uri(model_name, version), timeout=timeout, progress=progress
         )
         try:
             server.start()
@@ -1214,23 +1409,26 @@ def smoke_test(
     return _timed("smoke test", body)
 
 
-def roll_back(model_name: str, *, to_version: str | None, reason: str) -> StageResult:
-    """Stage 8: move ``champion`` back to ``to_version`` (the champion before the promotion).
+def promote_candidate(model_name: str, version: str | int, *, reason: str) -> StageResult:
+    """Stage 8: move ``champion`` to ``version``, which has just answered the smoke test.
 
-    Introduced in notebook 08, with :func:`utils.registry.rollback` (notebook 06); the move is
-    recorded in the history. Without a previous champion the alias is removed instead.
+    Introduced in notebook 08, with :func:`utils.registry.promote` (notebook 06); the move is
+    recorded in the history. The value is the recorded :class:`utils.registry.AliasMove`.
     """
     from utils import registry
 
     def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
-        current = _champion_version(model_name)
-        if to_version is None:
-            registry.remove_alias(model_name, "champion", reason=reason)
-            return True, f"removed the champion alias from version {current}", None, ()
-        move = registry.rollback(model_name, reason=reason, to_version=to_version)
-        return True, f"champion version {move.previous} -> {move.version} again", move, ()
+        move = registry.promote(model_name, version, reason=reason)
+        was = f"version {move.previous}" if move.previous else "none"
+        return True, f"champion {was} -> {move.version}", move, ()
 
-    return _timed("roll back", body)
+    return _timed("promote", body)
+
+
+def _tag_version(model_name: str, version: str, key: str, value: str) -> None:
+    from mlflow import MlflowClient
+
+    MlflowClient().set_model_version_tag(model_name, version, key, value[:5000])
 
 
 # --------------------------------------------------------------------------- the pipeline
@@ -1247,7 +1445,6 @@ def run_pipeline(
     server: ModelServer | None = None,
     baseline: TrainConfig | None = None,
     smoke_rows: int = 5,
-    via: Via = "cli",
     timeout: float = START_TIMEOUT,
     code: str | None = None,
     verbose: bool = True,
@@ -1256,12 +1453,14 @@ def run_pipeline(
     """Run the delivery pipeline for one candidate; return the record of every stage.
 
     Introduced in notebook 08. Validate -> train -> evaluate -> compare with the champion ->
-    promote (only if the gate passed) -> serve -> smoke-test; on a failure after the
-    promotion, roll the champion alias back and stop the new server, so that ``server`` (the
-    one in use) keeps serving. On success the new server replaces ``server``, which is
-    stopped. The candidate's run is logged to the active experiment whatever the gate
-    decides (with ``gate_*`` metrics and the decision as ``gate_decision.txt``); its model is
-    logged and registered only if it passed.
+    register (only if the gate passed) -> serve the new version -> smoke-test it -> promote.
+    ``champion`` moves only after the candidate's own server has answered the smoke test; if
+    serving or the smoke test fails, the candidate's server is stopped, the version is tagged
+    ``smoke_test=failed`` and nothing else changes. The pipeline never stops ``server`` (the
+    one in use): moving the traffic to the new server and stopping the old one is the job of
+    whatever routes the requests (:class:`TrafficRouter`). The candidate's run is logged to
+    the active experiment whatever the gate decides (with ``gate_*`` metrics and the decision
+    as ``gate_decision.txt``); its model is logged and registered only if it passed.
 
     Args:
         candidate: a :class:`utils.training.TrainConfig`, or a function that takes the
@@ -1271,10 +1470,10 @@ def run_pipeline(
         model_name: the registered model (``tracking.model_name(...)``).
         schema: the pandera schema for the data tests (``validation.churn_schema(...)``).
         run_name: the name of the candidate's MLflow run (and of the candidate).
-        server: the model server in use, if any.
+        server: the model server in use, if any (returned as the run's server unless the
+            candidate is promoted).
         baseline: the baseline's config (default ``TrainConfig("dummy")``).
         smoke_rows: how many evaluation rows the smoke test sends.
-        via: how :class:`ModelServer` starts (``"cli"`` or ``"scoring-server"``).
         timeout: seconds the new server may take to answer.
         code: the code version for the lineage (default :func:`utils.registry.code_version`).
         verbose: print each stage as it finishes.
@@ -1355,39 +1554,31 @@ def run_pipeline(
     decision: GateDecision = gate.value
     metrics = decision.metrics
     reason = (
-        f"{run_name} passed the quality gate: ROC AUC {metrics.loc['candidate', 'roc_auc']:.3f}"
+        f"{run_name} passed the quality gate and the smoke test: ROC AUC "
+        f"{metrics.loc['candidate', 'roc_auc']:.3f}"
     )
     if "champion" in metrics.index:
-        reason += f" against {metrics.loc['champion', 'roc_auc']:.3f}"
-    promoted = record(
-        promote_candidate(
+        reason += f" (champion {metrics.loc['champion', 'roc_auc']:.3f}; no worse than the margin)"
+    registered = record(
+        register_candidate(
             model_uri,
             model_name,
             description=f"{run_name}: passed the gate of the delivery pipeline (notebook 08)",
-            reason=reason,
         )
     )
-    version = promoted.value
-    served = record(deploy(model_name, via=via, timeout=timeout, progress=progress))
+    version: str = registered.value
+    served = record(deploy(model_name, version, timeout=timeout, progress=progress))
     new_server: ModelServer = served.value
-    smoke_ok = False
     if served.passed:
         expected = np.asarray(result.model.predict_proba(_features(rows)), dtype=float)
-        smoke_ok = record(smoke_test(new_server, rows, expected)).passed
-    if smoke_ok:
-        if server is not None and server is not new_server:
-            server.stop()  # the new server has taken over
-        return finish("promoted", version=version, run_id=run_id, server=new_server)
-    new_server.stop()
-    failed = stages[-1]
-    record(
-        roll_back(
-            model_name,
-            to_version=before,
-            reason=f"{failed.stage} of version {version} failed: {failed.detail}"[:500],
-        )
-    )
-    return finish("rolled back", version=version, run_id=run_id, server=server)
+        record(smoke_test(new_server, rows, expected))
+    last = stages[-1]
+    _tag_version(model_name, version, "smoke_test", "passed" if last.passed else last.detail)
+    if not last.passed:
+        new_server.stop()  # champion never moved: nothing to roll back
+        return finish("failed", version=version, run_id=run_id, server=server)
+    record(promote_candidate(model_name, version, reason=reason))
+    return finish("promoted", version=version, run_id=run_id, server=new_server)
 
 
 # --------------------------------------------------------------------------- figure
@@ -1397,10 +1588,10 @@ _STAGE_LABELS = {
     "train": "train",
     "evaluate": "evaluate",
     "compare": "compare with\nthe champion",
-    "promote": "promote\n(move alias)",
-    "serve": "serve\n(REST)",
+    "register": "register\na version",
+    "serve": "serve that\nversion",
     "smoke test": "smoke\ntest",
-    "roll back": "roll back\n(alias)",
+    "promote": "promote\n(move alias)",
 }
 _FILL = {"passed": "#cfe8d3", "failed": "#f6c9c4", "not run": "#eeeeee", None: "#dbe9f6"}
 _EDGE = {"passed": "#2e7d32", "failed": "#c62828", "not run": "#9e9e9e", None: "#4a7ab0"}
@@ -1409,9 +1600,10 @@ _EDGE = {"passed": "#2e7d32", "failed": "#c62828", "not run": "#9e9e9e", None: "
 def pipeline_figure(run: PipelineRun | None = None, *, title: str | None = None) -> CourseFigure:
     """Draw the delivery pipeline's stages; with a run, colour each by its outcome.
 
-    Introduced in notebook 08 (and its slides). Seven stages in a row, from data validation to
-    the smoke test; the rollback below them, reached when serving or the smoke test fails.
-    With ``run``, a stage is green when it passed, red when it failed, grey when it did not run.
+    Introduced in notebook 08 (and its slides). Eight stages in a row, from data validation to
+    the promotion; below the serve and smoke-test stages, what a failure there leads to (the
+    candidate's server stops, the champion never moved). With ``run``, a stage is green when it
+    passed, red when it failed, grey when it did not run.
 
     Raises:
         TypeError: ``run`` is not a :class:`PipelineRun`.
@@ -1432,14 +1624,11 @@ def pipeline_figure(run: PipelineRun | None = None, *, title: str | None = None)
             title += f" ({run.outcome})"
     fig.suptitle(title, fontsize=12, fontweight="bold")
     ax = fig.add_axes((0.01, 0.02, 0.98, 0.86))
-    ax.set_xlim(0, 7)
+    ax.set_xlim(0, len(STAGES))
     ax.set_ylim(0.05, 2.0)
     ax.axis("off")
-    centres: dict[str, tuple[float, float]] = {}
-    for i, name in enumerate(STAGES[:-1]):
-        centres[name] = (i + 0.5, 1.55)
-    centres["roll back"] = (5.5, 0.45)
-    w, h = 0.82, 0.62
+    centres = {name: (i + 0.5, 1.55) for i, name in enumerate(STAGES)}
+    w, h = 0.84, 0.62
     for name, (x, y) in centres.items():
         box = FancyBboxPatch(
             (x - w / 2, y - h / 2),
@@ -1459,18 +1648,33 @@ def pipeline_figure(run: PipelineRun | None = None, *, title: str | None = None)
             FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, linewidth=1.3, **kw)
         )
 
-    for left, right in zip(STAGES[:-2], STAGES[1:-1], strict=True):
+    for left, right in zip(STAGES[:-1], STAGES[1:], strict=True):
         (x0, y0), (x1, _) = centres[left], centres[right]
         arrow((x0 + w / 2, y0), (x1 - w / 2, y0), color="#555555")
+    below = (6.0, 0.45)  # between serve and smoke test
+    note = FancyBboxPatch(
+        (below[0] - 0.95, below[1] - 0.27),
+        1.9,
+        0.54,
+        boxstyle="round,pad=0.0,rounding_size=0.06",
+        facecolor="white",
+        edgecolor="#c62828",
+        linestyle="--",
+        linewidth=1.3,
+    )
+    note.set_gid("on failure")
+    ax.add_patch(note)
+    ax.text(
+        *below,
+        "stop the candidate's server;\nthe champion never moved",
+        ha="center",
+        va="center",
+        fontsize=9,
+        color="#c62828",
+    )
     for source in ("serve", "smoke test"):
         x0, y0 = centres[source]
-        arrow(
-            (x0, y0 - h / 2),
-            (5.5 + (0.12 if source == "smoke test" else 0.0), 0.45 + h / 2),
-            color="#c62828",
-            linestyle="--",
-        )
-    ax.text(6.3, 0.62, "on failure", fontsize=9, color="#c62828", ha="left")
+        arrow((x0, y0 - h / 2), (x0, below[1] + 0.27), color="#c62828", linestyle="--")
     ax.text(
         3.5, 0.98, "gate failed: stop, the champion stays", fontsize=9, color="#555555", ha="center"
     )

@@ -5,7 +5,7 @@
 * 08.2: build the JSON body of a REST request to a served MLflow model (``dataframe_split``,
   with or without ``index``, or ``dataframe_records``);
 * 08.3: decide what the pipeline must do after each outcome of its stages (nothing to undo,
-  keep the new champion, or roll back).
+  promote the candidate, or roll back).
 
 :func:`utils.checks.check` imports this module the first time a 08 exercise is checked.
 """
@@ -32,8 +32,8 @@ from utils.checks import (
 __all__ = [
     "ACTIONS",
     "GATE_RULE_CASES",
-    "KEEP",
     "NOTHING",
+    "PROMOTE",
     "ROLL_BACK",
     "SITUATIONS",
     "gate_rule",
@@ -241,9 +241,9 @@ def _check_payload(answer: object, *, customers: pd.DataFrame) -> tuple[Status, 
 
 #: The three actions of exercise 08.3.
 NOTHING = "nothing to undo"
-KEEP = "keep"
+PROMOTE = "promote"
 ROLL_BACK = "roll back"
-ACTIONS: tuple[str, ...] = (NOTHING, KEEP, ROLL_BACK)
+ACTIONS: tuple[str, ...] = (NOTHING, PROMOTE, ROLL_BACK)
 
 #: Situation -> (the right action, why).
 SITUATIONS: dict[str, tuple[str, str]] = {
@@ -253,19 +253,24 @@ SITUATIONS: dict[str, tuple[str, str]] = {
     ),
     "the gate rejects the candidate": (
         NOTHING,
-        "a rejected candidate is never promoted: the alias did not move",
+        "a rejected candidate is never registered: the alias did not move",
     ),
-    "the smoke test passes": (
-        KEEP,
-        "the new champion serves and answers as tested: keep it",
-    ),
-    "the new server does not start": (
-        ROLL_BACK,
-        "the alias already points at a version that cannot be served",
+    "the candidate's server does not start": (
+        NOTHING,
+        "the candidate is served by its version number before the alias moves: stop its "
+        "server, the champion still serves",
     ),
     "the served answers differ from the tested model's": (
+        NOTHING,
+        "the smoke test fails before the promotion: the alias never pointed at the candidate",
+    ),
+    "the smoke test passes": (
+        PROMOTE,
+        "the candidate's own server answered as tested: now move champion to it",
+    ),
+    "after the promotion, monitoring finds the new champion worse": (
         ROLL_BACK,
-        "what serves is not what the gate tested: go back to the previous champion",
+        "the alias already points at the new version: move it back to the previous champion",
     ),
 }
 
@@ -292,13 +297,20 @@ def _check_actions(answer: object) -> tuple[Status, str]:
             )
         if given.strip().lower() != action:
             if action == NOTHING:
-                hint = "Did the champion alias move before this happened?"
+                hint = (
+                    "Did the champion alias move before this happened? The pipeline moves it "
+                    "last, after the smoke test."
+                )
             elif action == ROLL_BACK:
                 hint = "The alias already moved to the new version: what must happen to it?"
             else:
-                hint = "Everything worked: is there anything to undo?"
+                hint = (
+                    "The candidate's own server answered as the tested model did: which stage "
+                    "comes last?"
+                )
             return INCORRECT, f"'{situation}': not {given!r}. {hint}"
     return CORRECT, (
-        "Right: roll back only when the alias has moved and the new version fails in "
-        "serving; before the promotion there is nothing to undo."
+        "Right: the champion alias moves only after the candidate's server has answered the "
+        "smoke test, so every failure before it leaves nothing to undo; a rollback is for a "
+        "problem found after the promotion."
     )
