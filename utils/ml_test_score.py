@@ -449,12 +449,13 @@ COURSE_ASSESSMENT: dict[str, tuple[str, str]] = {
         "any version loads from the registry with its lineage and can be probed row by row (06)",
     ),
     "Infra 6": (
-        NOT_DONE,
-        "the served model is smoke-tested (08), but no share of traffic goes to it first",
+        MANUAL,
+        "08 serves and smoke-tests a candidate before promotion; a canary split is shown once by "
+        "hand",
     ),
     "Infra 7": (
         AUTOMATED,
-        "08's pipeline rolls the alias back after a failed smoke test; CI runs it",
+        "registry.rollback moves the alias back; notebook 06 rolls back and CI runs it",
     ),
     "Monitor 1": (NOT_DONE, "nothing announces changes in the data source or the packages"),
     "Monitor 2": (
