@@ -172,6 +172,10 @@ def test_make_clean_keeps_the_progress_record(tmp_path: Path) -> None:
     assert "moved it to" in message and progress.load(state)["07.1"].label == "solved"
 
 
+def test_the_exercise_list_is_read_from_the_notebooks_and_matches_the_checks() -> None:
+    assert progress.exercise_ids() == [e.id for e in checks.exercises()]
+
+
 def test_every_solution_cell_starts_with_the_header_progress_relies_on() -> None:
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:

@@ -1536,9 +1536,7 @@ def class_progress(folder: str | os.PathLike[str] | None = None) -> ClassProgres
                 tags = {t["key"]: t["value"] for t in run.get("data", {}).get("tags", [])}
                 outcomes = progress.outcomes_from_tags(tags)
         found[user] = outcomes
-    from utils import checks
-
-    exercises = sorted({e.id for e in checks.exercises()} | {e for o in found.values() for e in o})
+    exercises = sorted(set(progress.exercise_ids()) | {e for o in found.values() for e in o})
     return ClassProgress(exercises, found)
 
 

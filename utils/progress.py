@@ -46,7 +46,7 @@ from typing import Any
 import filelock
 import requests
 
-from utils.paths import state_dir
+from utils.paths import repo_root, state_dir
 
 __all__ = [
     "EXPERIMENT_SUFFIX",
@@ -57,6 +57,7 @@ __all__ = [
     "Outcome",
     "answer_digest",
     "delete",
+    "exercise_ids",
     "experiment_name",
     "load",
     "outcomes_from_tags",
@@ -449,15 +450,21 @@ def delete(state: Path | None = None) -> list[str]:
 # --------------------------------------------------------------------------- the tables
 
 
-def _exercise_ids() -> list[str]:
-    from utils import checks
+def exercise_ids() -> list[str]:
+    """Every exercise of the course, from the notebooks' solution cells (nothing imported)."""
+    found = set()
+    for path in sorted((repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+                source = "".join(cell.get("source", ""))
+                if source.startswith(SOLUTION_HEADER):
+                    found.add(source[len(SOLUTION_HEADER) :].split()[0])
+    return sorted(found)
 
-    return [e.id for e in checks.exercises()]
 
-
-def table(outcomes: Mapping[str, Outcome], exercise_ids: list[str] | None = None) -> str:
+def table(outcomes: Mapping[str, Outcome], known: list[str] | None = None) -> str:
     """The student's table: a line per notebook, each exercise as solved / tried / not attempted."""
-    ids = exercise_ids if exercise_ids is not None else _exercise_ids()
+    ids = known if known is not None else exercise_ids()
     ids = sorted(set(ids) | set(outcomes))
     lines = ["notebook  exercises (attempts = distinct answers checked)"]
     for notebook in sorted({i[:2] for i in ids}):
