@@ -695,6 +695,15 @@ class Monitor:
             ValueError: the batch is empty, lacks a feature, or has missing values.
         """
         batch = self._frame(batch, "batch")
+        if self.missing == "raise":
+            counts = batch[list(self.features)].isna().sum()
+            if counts.any():
+                listed = ", ".join(f"{c} ({n})" for c, n in counts[counts > 0].items())
+                raise ValueError(
+                    f"batch has missing values in {listed}; fill them, or build the Monitor "
+                    "with missing='monitor' to count them (a rise in missing values is a "
+                    "drift of its own)."
+                )
         p_threshold = self.pvalue_threshold
         rows: list[dict[str, Any]] = []
         columns: list[tuple[str, str, object]] = [
@@ -1726,13 +1735,15 @@ def distribution_figure(
     return fig
 
 
-def batch_size_figure(deciders: pd.DataFrame, *, title: str | None = None) -> Any:
+def batch_size_figure(
+    deciders: pd.DataFrame, *, reference_n: int = 8000, title: str | None = None
+) -> Any:
     """Draw which half of the drift rule decides, over batch sizes (notebook 09).
 
     Left: the smallest shift (in standard deviations) that the test alone and the PSI alone
     detect in half the batches, from :func:`drift_rule_deciders`; the rule needs the larger of
-    the two. Right: the PSI of unchanged batches against the formula ``(bins - 1) / n`` and the
-    0.1 threshold. Returns a new figure.
+    the two. Right: the PSI of unchanged batches against :func:`chance_psi` (ten bins, a
+    reference of ``reference_n`` rows) and the 0.1 threshold. Returns a new figure.
     """
     fig = _course_figure(11.0, 3.8)
     ax_shift, ax_psi = fig.subplots(1, 2)
@@ -1748,8 +1759,8 @@ def batch_size_figure(deciders: pd.DataFrame, *, title: str | None = None) -> An
     ax_shift.set_title("Which condition decides the drift alert", fontsize=10)
     ax_shift.legend(fontsize=8)
     ax_psi.plot(n, deciders["chance_psi"], "o-", color=_LINE, label="measured, no change")
-    formula = [chance_psi(v, PSI_BINS) for v in n]
-    ax_psi.plot(n, formula, "--", color="#555555", label="(bins - 1) / n, ten bins")
+    formula = [chance_psi(v, PSI_BINS, reference_n) for v in n]
+    ax_psi.plot(n, formula, "--", color="#555555", label="(bins - 1)(1/n + 1/N), ten bins")
     ax_psi.axhline(PSI_MODERATE, color=_ALERT, linestyle=":", label="PSI threshold 0.1")
     ax_psi.set_xscale("log")
     ax_psi.set_yscale("log")
