@@ -22,10 +22,18 @@ The statistics are small on purpose, so that they can be read, tested and kept:
 
 :class:`Thresholds` holds the alert rules. A column *drifts* in a batch when its test rejects
 "no change" at the family-wise level ``alpha`` (Bonferroni-corrected over all the columns tested
-in the batch) **and** its PSI is at least ``psi`` (0.1): the test says the change is real, the
-PSI says it is big enough to matter. :func:`monitor_stream` runs a :class:`Monitor` over a whole
-stream of weekly batches, with labels that arrive ``label_delay`` weeks late, and returns a tidy
-table and a weekly summary; :func:`dashboard` draws them.
+in the batch) **and** its PSI is at least ``psi`` (0.1). Which of the two decides depends on
+the batch size (:func:`drift_rule_sweep`): in batches of a few hundred rows or fewer the PSI
+passes 0.1 by chance and the test decides; in larger batches the test rejects shifts far too
+small to matter and the PSI decides alone. :func:`monitor_stream` runs a :class:`Monitor` over a
+whole stream of weekly batches, with labels that arrive ``label_delay`` weeks late, and returns a
+tidy table and a weekly summary; :func:`dashboard` draws them.
+
+Beside drift and performance, a monitor can watch the **prediction bias** (mean churn
+probability against the churn rate), the **business KPI** (cost per customer) and the share of
+**missing values** (:class:`Thresholds` and ``Monitor(missing="monitor")``; all off by default,
+so existing callers see the same alerts), and :func:`cusum` accumulates small shifts week after
+week.
 
 Importing this module has no side effects.
 """
