@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from adversarial import Case, Table
+from sklearn.metrics import roc_auc_score
 
 from utils import checks, datasets, monitoring, training
 from utils.exercises import nb09
@@ -24,7 +25,8 @@ def test_notebook_09_has_three_exercises() -> None:
 
 @pytest.mark.parametrize("placeholder", [..., None])
 def test_placeholders_are_not_attempted(placeholder: object) -> None:
-    for exercise, context in (("09.1", {}), ("09.2", {}), ("09.3", {"n_tests": 10})):
+    calm = {"calm_auc": np.full(60, 0.83), "reference_auc": 0.84}
+    for exercise, context in (("09.1", {}), ("09.2", {}), ("09.3", calm)):
         result = checks.check(exercise, placeholder, **context)
         assert result.status == "not attempted" and not result.passed
 
@@ -51,7 +53,8 @@ def test_psi_by_hand_accepts_the_formula() -> None:
     e, a = _shares()
     assert float(np.sum((a - e) * np.log(a / e))) == pytest.approx(0.0588, abs=1e-4)  # by hand
     result = checks.check("09.1", _my_psi)
-    assert result.passed and "stable" in result.message and "chi-square" in result.message
+    assert result.passed and "convention" in result.message and "chi-square" in result.message
+    assert "prediction bias" in result.message  # what to watch instead
     assert nb09.PSI_TOLERANCE == 1e-4
 
 
@@ -118,46 +121,56 @@ def test_which_features_drifted_hints(wrong: object, hint: str) -> None:
 # --------------------------------------------------------------------------- 09.3
 
 
-def test_threshold_accepts_bonferroni_for_one_false_alarm_a_year() -> None:
-    result = checks.check("09.3", 1 / 52 / 10, n_tests=10)
-    assert result.passed and "0.00192" in result.message
-    assert checks.check("09.3", 1 / 52 / 5, n_tests=5).passed
-    assert not checks.check("09.3", 1 / 52 / 10, n_tests=5).passed
+@functools.cache
+def _calm() -> dict[str, object]:
+    """The context of 09.3 as the notebook builds it: the monitor of section 4 (seed 42, the
+    reference weeks 0-7, the baseline on the held-out split) and three years of calm weeks."""
+    reference = datasets.make_churn(n_per_period=1000, periods=8, seed=42)
+    trained = training.train(training.TrainConfig("logistic_regression", seed=42), reference)
+    held_out = training.split(reference, trained.config)[1]
+    monitor = monitoring.Monitor(reference, trained.model, baseline=held_out)
+    calm = datasets.make_churn(n_per_period=52_000, periods=3, seed=43)
+    scores = monitor.scores(calm).reshape(-1, 1000)
+    labels = calm["churned"].to_numpy().reshape(-1, 1000)
+    auc = np.array([roc_auc_score(y, p) for y, p in zip(labels, scores, strict=True)])
+    return {"calm_auc": auc, "reference_auc": monitor.reference_performance["roc_auc"]}
 
 
-@pytest.mark.parametrize(
-    ("wrong", "hint"),
-    [
-        (1 / 52, "whole week"),
-        (0.005, "default alpha"),
-        (1 / 52 / 9, "Count the tests again"),
-        (1 / 52 / 10 / 52, "twice"),
-        ("0.002", "one number"),
-        (0.01, "Not quite"),
-    ],
-)
-def test_threshold_hints(wrong: object, hint: str) -> None:
-    result = checks.check("09.3", wrong, n_tests=10)
-    assert result.status == "incorrect" and hint in result.message
+def _rate(drop: float) -> float:
+    context = _calm()
+    return nb09.false_alarms_per_year(context["calm_auc"], context["reference_auc"], drop)
 
 
-def test_threshold_needs_the_number_of_tests() -> None:
+def _solution(context: dict[str, object]) -> float:
+    within = [d for d in nb09.CANDIDATE_DROPS if _rate(d) <= nb09.FALSE_ALARMS_PER_YEAR]
+    return min(within)
+
+
+def test_the_calm_weeks_make_a_real_choice() -> None:
+    """The answer is neither the default nor the quietest drop, and a tighter drop fails."""
+    answer = _solution(_calm())
+    assert answer not in (monitoring.Thresholds().roc_auc_drop, max(nb09.CANDIDATE_DROPS))
+    tighter = round(answer - 0.01, 2)
+    assert _rate(tighter) > nb09.FALSE_ALARMS_PER_YEAR >= _rate(answer)
+    rates = [_rate(d) for d in nb09.CANDIDATE_DROPS]
+    assert rates == sorted(rates, reverse=True)  # larger drops fire less often
+
+
+def test_drop_accepts_the_most_sensitive_drop_within_the_budget() -> None:
+    context = _calm()
+    answer = _solution(context)
+    result = checks.check("09.3", answer, **context)
+    assert result.passed and "smallest drop" in result.message
+    assert checks.check("09.3", np.float64(answer), **context).passed
+
+
+def test_drop_context_is_required() -> None:
     with pytest.raises(TypeError, match="needs the keyword arguments"):
-        checks.check("09.3", 0.002)
-    with pytest.raises(TypeError, match="n_tests"):
-        checks.check("09.3", 0.002, n_tests=0)
-
-
-def test_the_solution_threshold_keeps_false_alarms_near_one_a_year() -> None:
-    """The rule the solution computes, on 10 independent uniform p-values per null week: the
-    share of weeks with an alarm is about 1/52 (Bonferroni is at most that)."""
-    threshold = 1 / 52 / 10
-    rng = np.random.default_rng(0)
-    weeks = 20_000
-    alarms = (rng.random((weeks, 10)) < threshold).any(axis=1).mean()
-    rate = 1 / 52
-    assert alarms <= rate + 3 * math.sqrt(rate * (1 - rate) / weeks)
-    assert alarms > 0.9 * rate  # and the price in missed drift is not paid for nothing
+        checks.check("09.3", 0.04)
+    with pytest.raises(TypeError, match="calm_auc"):
+        checks.check("09.3", 0.04, calm_auc=[0.8, 0.8], reference_auc=0.84)
+    with pytest.raises(TypeError, match="reference_auc"):
+        checks.check("09.3", 0.04, calm_auc=np.full(60, 0.8), reference_auc="0.84")
 
 
 # --------------------------------------------------------------------------- adversarial tables
@@ -177,12 +190,10 @@ def _mystery() -> monitoring.StreamResult:
 
 
 @pytest.fixture(scope="module")
-def threshold_context() -> dict[str, object]:
-    """The context of 09.3 as the notebook builds it: the monitor's number of tests."""
-    return {"n_tests": _monitor().n_tests}
+def drop_context() -> dict[str, object]:
+    """The context of 09.3 as the notebook builds it: calm weeks and the reference ROC AUC."""
+    return _calm()
 
-
-_WEEKLY = 1 / nb09.WEEKS_PER_YEAR
 
 TABLES = [
     Table(
@@ -303,58 +314,45 @@ TABLES = [
     Table(
         "09.3",
         [
+            Case("reference", "the smallest drop within the budget", _solution, lazy=True),
             Case(
-                "reference",
-                "the solution: weekly rate / n_tests",
-                lambda c: _WEEKLY / c["n_tests"],
+                "alternative",
+                "a numpy float from the table",
+                lambda c: np.float64(_solution(c)),
                 lazy=True,
             ),
             Case(
                 "alternative",
-                "one product in the denominator",
-                lambda c: 1 / (nb09.WEEKS_PER_YEAR * c["n_tests"]),
-                lazy=True,
-            ),
-            Case(
-                "alternative",
-                "Sidak instead of Bonferroni",
-                lambda c: 1 - (1 - _WEEKLY) ** (1 / c["n_tests"]),
-                lazy=True,
-            ),
-            Case(
-                "alternative",
-                "the course's Thresholds with the weekly rate",
-                lambda c: monitoring.Thresholds(alpha=_WEEKLY).pvalue_threshold(c["n_tests"]),
-                lazy=True,
-            ),
-            Case("wrong", "the weekly rate, undivided", _WEEKLY, hint="whole week"),
-            Case(
-                "wrong",
-                "one test too few",
-                lambda c: _WEEKLY / (c["n_tests"] - 1),
-                hint="Count the tests again",
+                "computed as a fraction",
+                lambda c: round(_solution(c) * 100) / 100,
                 lazy=True,
             ),
             Case(
                 "wrong",
-                "divided by 52 twice",
-                lambda c: _WEEKLY / c["n_tests"] / nb09.WEEKS_PER_YEAR,
-                hint="twice",
+                "one step tighter: over the budget",
+                lambda c: round(_solution(c) - 0.01, 2),
+                hint="false alarms a year",
                 lazy=True,
             ),
-            Case("wrong", "not a probability", 2.0, hint="between 0 and 1"),
+            Case("wrong", "the tightest candidate", 0.01, hint="A larger drop fires less often"),
+            Case("wrong", "the quietest candidate", 0.10, hint="a quiet alert is not a sensitive"),
+            Case("wrong", "not a candidate", 0.045, hint="not one of the candidate drops"),
+            Case("wrong", "a string", "0.04", hint="one number"),
             Case(
                 "cheat",
-                "the monitor's own threshold (alpha 0.05)",
-                lambda c: monitoring.Thresholds().pvalue_threshold(c["n_tests"]),
-                hint="default alpha",
+                "the monitor's default drop",
+                lambda c: monitoring.Thresholds().roc_auc_drop,
+                hint="monitor's default",
                 lazy=True,
             ),
             Case(
-                "cheat", "the course's WEEKS_PER_YEAR", nb09.WEEKS_PER_YEAR, hint="between 0 and 1"
+                "cheat",
+                "the budget itself",
+                nb09.FALSE_ALARMS_PER_YEAR,
+                hint="not one of the candidate drops",
             ),
         ],
-        context="threshold_context",
+        context="drop_context",
     ),
 ]
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import norm
+from sklearn.metrics import roc_auc_score
 
 from utils import datasets, monitoring, training
 
@@ -372,7 +373,14 @@ def test_check_with_labels_and_retrain_rules(model_and_reference) -> None:
         "accuracy",
         "cost_per_customer_eur",
         "churn_rate",
+        "mean_score",
+        "prediction_bias",
+        "roc_auc_se",
     }
+    performance = report.performance
+    assert performance["prediction_bias"] == pytest.approx(
+        performance["mean_score"] - performance["churn_rate"]
+    )
     with pytest.raises(ValueError, match="not both"):
         only_performance.check(late, late["churned"], labelled=late)
     with pytest.raises(ValueError, match="one label per row"):
@@ -433,3 +441,132 @@ def test_dashboard_and_plots_are_labelled(monitor, model_and_reference) -> None:
     assert "PSI" in dist.axes[0].get_title() and "EUR" in dist.axes[0].get_xlabel()
     with pytest.raises(TypeError, match="monitor_stream"):
         monitoring.dashboard(result.summary)
+
+
+# --------------------------------------------------------------------------- bias, intervals,
+# batch sizes, CUSUM and missing values
+
+
+def test_prediction_bias_is_mean_score_minus_label_rate() -> None:
+    assert monitoring.prediction_bias([0.2, 0.4, 0.6, 0.8], [0, 0, 1, 1]) == pytest.approx(0.0)
+    assert monitoring.prediction_bias([0.1, 0.1, 0.1, 0.1], [0, 1, 1, 0]) == pytest.approx(-0.4)
+    with pytest.raises(ValueError, match="0 \\(stayed\\)"):
+        monitoring.prediction_bias([0.1, 0.2], [0, 2])
+    with pytest.raises(ValueError, match="probabilities"):
+        monitoring.prediction_bias([1.5, 0.2], [0, 1])
+
+
+def test_auc_standard_error_matches_the_mann_whitney_variance_at_chance() -> None:
+    # At AUC 0.5 Hanley and McNeil's formula is the null variance of the Mann-Whitney
+    # statistic: (n1 + n0 + 1) / (12 n1 n0).
+    for n1, n0 in ((100, 100), (220, 780)):
+        expected = math.sqrt((n1 + n0 + 1) / (12 * n1 * n0))
+        assert monitoring.auc_standard_error(0.5, n1, n0) == pytest.approx(expected)
+    # and it shrinks as the AUC nears 1 and as the classes grow
+    assert monitoring.auc_standard_error(0.9, 100, 100) < monitoring.auc_standard_error(
+        0.7, 100, 100
+    )
+    assert monitoring.auc_standard_error(0.8, 400, 400) == pytest.approx(
+        monitoring.auc_standard_error(0.8, 100, 100) / 2, rel=0.01
+    )
+    # against a simulation: the spread of the ROC AUC of weeks of 1,000 scored customers
+    rng = np.random.default_rng(3)
+    aucs = []
+    for _ in range(300):
+        y = rng.random(1000) < 0.25
+        scores = rng.normal(size=1000) + 1.2 * y
+        aucs.append(roc_auc_score(y, scores))
+    se = monitoring.auc_standard_error(float(np.mean(aucs)), 250, 750)
+    assert np.std(aucs) == pytest.approx(se, rel=0.15)
+    with pytest.raises(ValueError):
+        monitoring.auc_standard_error(0.8, 0, 10)
+
+
+def test_chance_psi_formula_and_the_sweep_agree() -> None:
+    assert monitoring.chance_psi(90) == pytest.approx(0.1)
+    assert monitoring.chance_psi(1000, bins=5) == pytest.approx(0.004)
+    assert monitoring.chance_psi(1000, reference_n=8000) == pytest.approx(0.009 + 9 / 8000)
+    sweep = monitoring.drift_rule_sweep([100, 1000, 10000], [0.0], repeats=200, seed=1)
+    for row in sweep.itertuples():
+        assert row.mean_psi == pytest.approx(
+            monitoring.chance_psi(row.n, reference_n=8000), rel=0.15
+        )
+        assert row.test_fires <= 0.005 + 3 * math.sqrt(0.005 / 200) + 1e-9  # the test keeps alpha
+
+
+def test_the_test_decides_small_batches_and_the_psi_large_ones() -> None:
+    shifts = np.round(np.arange(0, 0.62, 0.02), 2)
+    sweep = monitoring.drift_rule_sweep([100, 1000, 100_000], shifts, repeats=100, seed=0)
+    deciders = monitoring.drift_rule_deciders(sweep).set_index("n")
+    assert deciders.loc[100, "decides"] == "test"
+    assert deciders.loc[1000, "decides"] == "PSI"
+    assert deciders.loc[100_000, "decides"] == "PSI"
+    # the rule needs the larger of the two shifts
+    for row in deciders.itertuples():
+        assert row.rule_detects >= max(row.test_detects, row.psi_detects) - 0.02
+    # a population PSI of 0.1 is a shift of about a third of a standard deviation
+    assert 0.28 <= deciders.loc[100_000, "psi_detects"] <= 0.38
+    fig = monitoring.batch_size_figure(deciders.reset_index())
+    assert all(ax.get_xlabel() for ax in fig.axes) and all(ax.get_title() for ax in fig.axes)
+    with pytest.raises(ValueError, match="multiple"):
+        monitoring.drift_rule_sweep([100], [0.0], grid=55)
+
+
+def test_cusum_textbook_sequence_and_reset() -> None:
+    statistic, alarms = monitoring.cusum([0.0, 1.0, 2.0, 3.0, -5.0, 0.0], k=0.5, h=3.0)
+    assert statistic.tolist() == [0.0, 0.5, 2.0, 4.5, 0.0, 0.0]  # 4.5 > 3: alarm, then reset
+    assert alarms.tolist() == [False, False, False, True, False, False]
+    _, kept = monitoring.cusum([2.0, 2.0, 2.0, 2.0], k=0.5, h=2.0, reset=False)
+    assert kept.tolist() == [False, True, True, True]
+    # a small persistent shift: CUSUM alarms, a weekly test at the same z never does
+    z = np.full(30, 1.0)
+    assert monitoring.cusum(z)[1].any() and not (z > 3.09).any()
+    with pytest.raises(ValueError):
+        monitoring.cusum([1.0], h=0)
+
+
+def test_missing_values_are_monitored_instead_of_raising(model_and_reference) -> None:
+    model, reference = model_and_reference
+    watcher = monitoring.Monitor(reference, model, missing="monitor")
+    batch = reference[reference["period"] == 0].copy()
+    assert watcher.check(batch).missing_features == ()
+    broken = batch.copy()
+    broken.loc[broken.index[:300], "support_calls"] = np.nan
+    report = watcher.check(broken, broken["churned"])
+    assert report.missing_features == ("support_calls",)
+    assert any("missing values rose" in reason for reason in report.reasons)
+    share = report.table[
+        (report.table["statistic"] == "missing_share")
+        & (report.table["feature"] == "support_calls")
+    ]["value"]
+    assert share.iloc[0] == pytest.approx(300 / len(batch))
+    assert report.performance is not None  # measured on the complete rows
+    empty = batch.assign(usage_hours=np.nan)
+    assert "usage_hours" in watcher.check(empty).missing_features
+    with pytest.raises(ValueError, match="missing must be"):
+        monitoring.Monitor(reference, model, missing="ignore")
+
+
+def test_bias_kpi_and_interval_alerts(model_and_reference) -> None:
+    model, reference = model_and_reference
+    late = _stream(concept_drift=1.0)
+    late = late[late["period"] == 19]
+    default = monitoring.Monitor(reference, model)
+    plain = default.check(late, late["churned"])
+    assert not plain.bias_alert and not plain.kpi_alert  # not checked unless asked for
+    strict = monitoring.Monitor(
+        reference,
+        model,
+        thresholds=monitoring.Thresholds(prediction_bias=0.02, cost_increase_eur=5.0, roc_auc_z=3),
+    )
+    report = strict.check(late, late["churned"])
+    assert report.performance["prediction_bias"] < -0.02  # concept drift: more churn than scored
+    assert report.bias_alert and report.kpi_alert
+    assert any("prediction bias" in r for r in report.reasons)
+    assert any("business KPI" in r for r in report.reasons)
+    se = math.hypot(report.performance["roc_auc_se"], strict.reference_performance["roc_auc_se"])
+    assert strict.auc_limit(report.performance) == pytest.approx(
+        strict.reference_performance["roc_auc"] - 3 * se
+    )
+    with pytest.raises(ValueError, match="roc_auc_z"):
+        monitoring.Thresholds(roc_auc_z=0)

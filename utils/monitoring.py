@@ -22,10 +22,18 @@ The statistics are small on purpose, so that they can be read, tested and kept:
 
 :class:`Thresholds` holds the alert rules. A column *drifts* in a batch when its test rejects
 "no change" at the family-wise level ``alpha`` (Bonferroni-corrected over all the columns tested
-in the batch) **and** its PSI is at least ``psi`` (0.1): the test says the change is real, the
-PSI says it is big enough to matter. :func:`monitor_stream` runs a :class:`Monitor` over a whole
-stream of weekly batches, with labels that arrive ``label_delay`` weeks late, and returns a tidy
-table and a weekly summary; :func:`dashboard` draws them.
+in the batch) **and** its PSI is at least ``psi`` (0.1). Which of the two decides depends on
+the batch size (:func:`drift_rule_sweep`): in batches of a few hundred rows or fewer the PSI
+passes 0.1 by chance and the test decides; in larger batches the test rejects shifts far too
+small to matter and the PSI decides alone. :func:`monitor_stream` runs a :class:`Monitor` over a
+whole stream of weekly batches, with labels that arrive ``label_delay`` weeks late, and returns a
+tidy table and a weekly summary; :func:`dashboard` draws them.
+
+Beside drift and performance, a monitor can watch the **prediction bias** (mean churn
+probability against the churn rate), the **business KPI** (cost per customer) and the share of
+**missing values** (:class:`Thresholds` and ``Monitor(missing="monitor")``; all off by default,
+so existing callers see the same alerts), and :func:`cusum` accumulates small shifts week after
+week.
 
 Importing this module has no side effects.
 """
@@ -57,13 +65,20 @@ __all__ = [
     "MonitorReport",
     "StreamResult",
     "Thresholds",
+    "auc_standard_error",
+    "batch_size_figure",
+    "chance_psi",
     "chi2_test",
+    "cusum",
     "dashboard",
     "distribution_figure",
+    "drift_rule_deciders",
+    "drift_rule_sweep",
     "drift_heatmap",
     "ks_test",
     "monitor_stream",
     "performance_figure",
+    "prediction_bias",
     "psi",
     "psi_edges",
     "psi_from_shares",
@@ -399,6 +414,19 @@ class Thresholds:
         roc_auc_drop: a performance alert when a week's ROC AUC is more than this below the
             model's ROC AUC on the reference data.
         retrain_on: which alerts ask for a retraining: any of :data:`CHECKS`.
+        roc_auc_z: if set, the performance alert uses an interval instead of the fixed drop:
+            it fires when a week's ROC AUC is more than ``roc_auc_z`` standard errors (of the
+            difference, Hanley and McNeil's formula, :func:`auc_standard_error`) below the
+            reference's. None (the default) keeps the fixed ``roc_auc_drop``.
+        prediction_bias: if set, a *prediction bias* alert (Sculley et al., 2015) when the mean
+            churn probability of a labelled week differs from its churn rate by more than this
+            (see :func:`prediction_bias`). None: not checked.
+        cost_increase_eur: if set, a *business KPI* alert when a labelled week's cost per
+            customer exceeds the reference's by more than this many EUR. None: not checked.
+
+    The prediction-bias and KPI alerts are for people to read; they are not in :data:`CHECKS`
+    and never ask for a retraining by themselves (a wrong base rate can be fixed by
+    recalibrating or moving the decision threshold, which a retraining may or may not do).
 
     Raises:
         ValueError, TypeError: a rule out of range or of the wrong type.
@@ -409,8 +437,17 @@ class Thresholds:
     correction: str = "bonferroni"
     roc_auc_drop: float = 0.05
     retrain_on: tuple[str, ...] = CHECKS
+    roc_auc_z: float | None = None
+    prediction_bias: float | None = None
+    cost_increase_eur: float | None = None
 
     def __post_init__(self) -> None:
+        for name in ("roc_auc_z", "prediction_bias", "cost_increase_eur"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+                raise ValueError(f"{name} must be a number > 0 or None, got {value!r}.")
         if isinstance(self.psi, bool) or not isinstance(self.psi, numbers.Real) or self.psi < 0:
             raise ValueError(f"psi must be a number >= 0, got {self.psi!r}.")
         _check_probability(self.alpha, "alpha")
@@ -454,6 +491,12 @@ class MonitorReport:
         performance_alert: whether the ROC AUC fell by more than the allowed drop.
         retrain: whether an alert named in ``Thresholds.retrain_on`` fired.
         reasons: one sentence per alert.
+        bias_alert: whether the prediction bias of the labelled rows exceeded
+            ``Thresholds.prediction_bias`` (False when that rule is not set).
+        kpi_alert: whether the cost per customer rose by more than
+            ``Thresholds.cost_increase_eur`` (False when that rule is not set).
+        missing_features: features whose share of missing values rose significantly (only
+            with ``Monitor(missing="monitor")``).
     """
 
     week: int | None
@@ -465,6 +508,9 @@ class MonitorReport:
     performance_alert: bool
     retrain: bool
     reasons: tuple[str, ...]
+    bias_alert: bool = False
+    kpi_alert: bool = False
+    missing_features: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         where = f"week {self.week}" if self.week is not None else "this batch"
@@ -499,6 +545,11 @@ class Monitor:
         decision_threshold: churn probability from which a customer is flagged.
         baseline: labelled data for the reference performance; default ``reference`` when it
             has the target column (slightly optimistic if the model was fit on those rows).
+        missing: ``"raise"`` (the default) refuses a batch with missing values; ``"monitor"``
+            counts them instead: each feature gets a ``missing_share`` row, with an alert when
+            the share is significantly above the reference's (a one-sided binomial test at
+            :attr:`pvalue_threshold`); the drift statistics use the values that are there, and
+            the model scores only the complete rows.
 
     Raises:
         TypeError: reference is not a DataFrame or the model has no ``predict_proba``.
@@ -516,7 +567,11 @@ class Monitor:
         costs: ChurnCosts | None = None,
         decision_threshold: float = 0.5,
         baseline: pd.DataFrame | None = None,
+        missing: str = "raise",
     ) -> None:
+        if missing not in ("raise", "monitor"):
+            raise ValueError(f"missing must be 'raise' or 'monitor', got {missing!r}.")
+        self.missing = missing
         if not hasattr(model, "predict_proba"):
             raise TypeError(
                 f"model must be a fitted classifier with predict_proba, got {type(model).__name__}."
@@ -536,6 +591,11 @@ class Monitor:
             decision_threshold, "decision_threshold", open_interval=False
         )
         reference = self._frame(reference, "reference")
+        self.missing_shares: dict[str, float] = {
+            c: float(reference[c].isna().mean()) for c in self.features
+        }
+        if missing == "monitor":  # the statistics are fixed on the values that are there
+            reference = reference.dropna(subset=list(self.features))
         self.kinds: dict[str, str] = {
             c: "numeric" if _is_numeric(reference[c]) else "categorical" for c in self.features
         }
@@ -550,6 +610,7 @@ class Monitor:
                 self._set_numeric_reference(column, _numeric(reference[column], what))
             else:
                 self._reference[column] = _level_counts(reference[column], what)
+        self.n_reference_rows = len(reference)
         self._set_numeric_reference(PREDICTION, self.scores(reference))
         self.n_reference = len(reference)
         if baseline is None and target in reference.columns:
@@ -592,7 +653,14 @@ class Monitor:
     def scores(self, batch: pd.DataFrame) -> np.ndarray:
         """The model's churn probabilities for the rows of ``batch``."""
         batch = self._frame(batch, "batch")
-        return np.asarray(self.model.predict_proba(batch[list(self.features)]))[:, 1]
+        features = batch[list(self.features)]
+        if self.missing == "monitor":
+            complete = features.notna().all(axis=1).to_numpy()
+            out = np.full(len(batch), np.nan)
+            if complete.any():
+                out[complete] = np.asarray(self.model.predict_proba(features[complete]))[:, 1]
+            return out
+        return np.asarray(self.model.predict_proba(features))[:, 1]
 
     def _scores(self, batch: pd.DataFrame, scores: np.ndarray | None) -> np.ndarray:
         if scores is None:
@@ -635,6 +703,15 @@ class Monitor:
             ValueError: the batch is empty, lacks a feature, or has missing values.
         """
         batch = self._frame(batch, "batch")
+        if self.missing == "raise":
+            counts = batch[list(self.features)].isna().sum()
+            if counts.any():
+                listed = ", ".join(f"{c} ({n})" for c, n in counts[counts > 0].items())
+                raise ValueError(
+                    f"batch has missing values in {listed}; fill them, or build the Monitor "
+                    "with missing='monitor' to count them (a rise in missing values is a "
+                    "drift of its own)."
+                )
         p_threshold = self.pvalue_threshold
         rows: list[dict[str, Any]] = []
         columns: list[tuple[str, str, object]] = [
@@ -644,6 +721,24 @@ class Monitor:
         for column, kind, values in columns:
             reference = self._reference[column]
             what = f"batch column {column!r}"
+            if self.missing == "monitor":
+                values = pd.Series(np.asarray(values)) if kind == PREDICTION else values
+                if kind != PREDICTION:
+                    rows.append(self._missing_row(column, kind, values, p_threshold))
+                values = values.dropna()
+                if len(values) == 0:  # nothing left to compare: no drift statistics
+                    rows += [
+                        {
+                            "feature": column,
+                            "kind": kind,
+                            "statistic": name,
+                            "value": math.nan,
+                            "threshold": math.nan,
+                            "alert": False,
+                        }
+                        for name in ("psi", "drift")
+                    ]
+                    continue
             if kind == "categorical":
                 current = _level_counts(values, what)
                 value_psi = psi_from_shares(*_category_shares(reference, current))
@@ -684,13 +779,34 @@ class Monitor:
             ]
         return pd.DataFrame(rows)
 
+    def _missing_row(
+        self, column: str, kind: str, values: pd.Series, p_threshold: float
+    ) -> dict[str, Any]:
+        """The ``missing_share`` row of one column: its share and a one-sided binomial test."""
+        n_missing = int(values.isna().sum())
+        # A reference without missing values still allows one in n_reference rows.
+        expected = max(self.missing_shares[column], 1.0 / self.n_reference_rows)
+        pvalue = float(stats.binom.sf(n_missing - 1, len(values), expected)) if n_missing else 1.0
+        return {
+            "feature": column,
+            "kind": kind,
+            "statistic": "missing_share",
+            "value": n_missing / len(values),
+            "threshold": p_threshold,
+            "alert": bool(pvalue < p_threshold),
+        }
+
     def performance(
         self, batch: pd.DataFrame, labels: object, *, scores: np.ndarray | None = None
     ) -> dict[str, float]:
         """Accuracy, ROC AUC, business cost per customer (EUR) and churn rate of labelled rows.
 
-        ROC AUC is NaN when the labels hold one class only. ``scores``: the model's churn
-        probabilities for the rows, if already computed.
+        Also ``mean_score`` (the mean churn probability), ``prediction_bias`` (mean score minus
+        churn rate, :func:`prediction_bias`) and ``roc_auc_se`` (the standard error of the ROC
+        AUC, :func:`auc_standard_error`). ROC AUC and its standard error are NaN when the labels
+        hold one class only. ``scores``: the model's churn probabilities for the rows, if
+        already computed; rows without a score (missing values, ``missing="monitor"``) are left
+        out.
 
         Raises:
             ValueError: labels and batch differ in length, or labels are not 0/1.
@@ -708,18 +824,45 @@ class Monitor:
             raise ValueError("labels must be 0 (stayed) or 1 (churned).")
         y = y.astype(int)
         scores = self._scores(batch, scores)
+        scored = ~np.isnan(scores)
+        if not scored.all():
+            y, scores = y[scored], scores[scored]
+        if len(y) == 0:
+            raise ValueError("No labelled row has a score: every row misses a feature value.")
         flagged = scores >= self.decision_threshold
         tp = int(np.sum(flagged & (y == 1)))
         fp = int(np.sum(flagged & (y == 0)))
         fn = int(np.sum(~flagged & (y == 1)))
         tn = int(np.sum(~flagged & (y == 0)))
         both = 0 < y.sum() < len(y)
+        auc = float(roc_auc_score(y, scores)) if both else math.nan
+        n_pos = int(y.sum())
         return {
-            "roc_auc": float(roc_auc_score(y, scores)) if both else math.nan,
+            "roc_auc": auc,
             "accuracy": (tp + tn) / len(y),
             "cost_per_customer_eur": self.costs.cost(tp, fp, fn, tn) / len(y),
             "churn_rate": float(y.mean()),
+            "mean_score": float(scores.mean()),
+            "prediction_bias": float(scores.mean() - y.mean()),
+            "roc_auc_se": auc_standard_error(auc, n_pos, len(y) - n_pos) if both else math.nan,
         }
+
+    def auc_limit(self, performance: dict[str, float]) -> float:
+        """The ROC AUC below which a labelled week raises a performance alert (notebook 09).
+
+        The reference's ROC AUC minus ``Thresholds.roc_auc_drop``; or, when
+        ``Thresholds.roc_auc_z`` is set, minus ``roc_auc_z`` standard errors of the difference
+        of the two ROC AUCs (the week's and the reference's, taken as independent). NaN without
+        a reference performance.
+        """
+        reference = self.reference_performance
+        if reference is None or math.isnan(reference["roc_auc"]):
+            return math.nan
+        z = self.thresholds.roc_auc_z
+        if z is None:
+            return reference["roc_auc"] - self.thresholds.roc_auc_drop
+        se = math.sqrt(performance["roc_auc_se"] ** 2 + reference["roc_auc_se"] ** 2)
+        return reference["roc_auc"] - z * se
 
     def check(
         self,
@@ -790,20 +933,52 @@ class Monitor:
                 ].iloc[0]
             )
             reasons.append(f"prediction drift: the churn probabilities moved (PSI {value:.2f})")
+        missing_features = tuple(
+            table.loc[(table["statistic"] == "missing_share") & table["alert"], "feature"]
+        )
+        if missing_features:
+            shares = table[table["statistic"] == "missing_share"].set_index("feature")["value"]
+            listed = ", ".join(f"{f}={shares[f]:.0%}" for f in missing_features)
+            reasons.append(f"missing values rose: {listed}")
+        bias_alert = kpi_alert = False
         if performance is not None:
             reference_auc = (
                 self.reference_performance["roc_auc"]
                 if self.reference_performance is not None
                 else math.nan
             )
-            limit = reference_auc - self.thresholds.roc_auc_drop
+            limit = self.auc_limit(performance)
             auc = performance["roc_auc"]
             perf_alert = bool(not math.isnan(auc) and not math.isnan(limit) and auc < limit)
             if perf_alert:
+                rule = (
+                    f"{self.thresholds.roc_auc_drop}"
+                    if self.thresholds.roc_auc_z is None
+                    else f"{self.thresholds.roc_auc_z:g} standard errors"
+                )
                 reasons.append(
                     f"performance: ROC AUC {auc:.3f} in week {perf_week} is below "
-                    f"{limit:.3f} (reference {reference_auc:.3f} - {self.thresholds.roc_auc_drop})"
+                    f"{limit:.3f} (reference {reference_auc:.3f} - {rule})"
                 )
+            bias_limit = self.thresholds.prediction_bias
+            bias = performance["prediction_bias"]
+            if bias_limit is not None and abs(bias) > bias_limit:
+                bias_alert = True
+                reasons.append(
+                    f"prediction bias: mean churn probability {performance['mean_score']:.1%} "
+                    f"against a churn rate of {performance['churn_rate']:.1%} in week "
+                    f"{perf_week} (allowed: {bias_limit:.1%})"
+                )
+            cost_limit = self.thresholds.cost_increase_eur
+            if cost_limit is not None and self.reference_performance is not None:
+                cost = performance["cost_per_customer_eur"]
+                reference_cost = self.reference_performance["cost_per_customer_eur"]
+                if cost > reference_cost + cost_limit:
+                    kpi_alert = True
+                    reasons.append(
+                        f"business KPI: cost per customer {cost:.2f} EUR in week {perf_week}, "
+                        f"above {reference_cost:.2f} + {cost_limit:g} EUR"
+                    )
             perf_rows = pd.DataFrame(
                 [
                     {
@@ -813,8 +988,20 @@ class Monitor:
                         "kind": "performance",
                         "statistic": name,
                         "value": float(value),
-                        "threshold": limit if name == "roc_auc" else math.nan,
-                        "alert": perf_alert if name == "roc_auc" else False,
+                        "threshold": {
+                            "roc_auc": limit,
+                            "prediction_bias": self.thresholds.prediction_bias or math.nan,
+                            "cost_per_customer_eur": math.nan
+                            if self.thresholds.cost_increase_eur is None
+                            or self.reference_performance is None
+                            else self.reference_performance["cost_per_customer_eur"]
+                            + self.thresholds.cost_increase_eur,
+                        }.get(name, math.nan),
+                        "alert": {
+                            "roc_auc": perf_alert,
+                            "prediction_bias": bias_alert,
+                            "cost_per_customer_eur": kpi_alert,
+                        }.get(name, False),
                     }
                     for name, value in performance.items()
                 ]
@@ -837,6 +1024,9 @@ class Monitor:
             performance_alert=perf_alert,
             retrain=retrain,
             reasons=tuple(reasons),
+            bias_alert=bias_alert,
+            kpi_alert=kpi_alert,
+            missing_features=missing_features,
         )
 
 
@@ -871,7 +1061,8 @@ class StreamResult:
     thresholds: Thresholds
 
     def alert_weeks(self, kind: str = "any") -> list[int]:
-        """Weeks in which an alert of ``kind`` was raised: one of :data:`CHECKS` or ``"any"``.
+        """Weeks in which an alert of ``kind`` was raised: one of :data:`CHECKS`,
+        ``"prediction_bias"``, ``"kpi"`` or ``"any"`` (missing values included).
 
         A performance alert is raised in the week its labels arrive (``labelled_week +
         label_delay``).
@@ -880,13 +1071,22 @@ class StreamResult:
             "feature_drift": "n_drifted",
             "prediction_drift": "prediction_drift",
             "performance": "performance_alert",
+            "prediction_bias": "bias_alert",
+            "kpi": "kpi_alert",
             "any": None,
         }
         if kind not in column:
             raise ValueError(f"kind must be one of {list(column)}, got {kind!r}.")
         s = self.summary
         if kind == "any":
-            mask = (s["n_drifted"] > 0) | s["prediction_drift"] | s["performance_alert"]
+            mask = (
+                (s["n_drifted"] > 0)
+                | s["prediction_drift"]
+                | s["performance_alert"]
+                | s["bias_alert"]
+                | s["kpi_alert"]
+                | (s["missing_features"] != "")
+            )
         elif kind == "feature_drift":
             mask = s["n_drifted"] > 0
         else:
@@ -1032,7 +1232,12 @@ def monitor_stream(
                 "accuracy": perf.get("accuracy", math.nan),
                 "cost_per_customer_eur": perf.get("cost_per_customer_eur", math.nan),
                 "churn_rate": perf.get("churn_rate", math.nan),
+                "mean_score": perf.get("mean_score", math.nan),
+                "prediction_bias": perf.get("prediction_bias", math.nan),
                 "performance_alert": report.performance_alert,
+                "bias_alert": report.bias_alert,
+                "kpi_alert": report.kpi_alert,
+                "missing_features": ", ".join(report.missing_features),
                 "retrain": report.retrain,
                 "reasons": "; ".join(report.reasons),
             }
@@ -1052,6 +1257,209 @@ def monitor_stream(
         reference_performance=monitor.reference_performance,
         thresholds=monitor.thresholds,
     )
+
+
+# --------------------------------------------------------------------------- bias, intervals,
+# batch sizes and sequential alarms
+
+
+def prediction_bias(scores: object, labels: object) -> float:
+    """Mean predicted churn probability minus the observed churn rate (notebook 09).
+
+    Sculley et al. (*Hidden Technical Debt in Machine Learning Systems*, NeurIPS 2015) name
+    *prediction bias* as a monitor: in a system that works as intended, the distribution of
+    predicted labels matches that of observed labels. A ranking metric such as ROC AUC cannot
+    see it: it is unchanged when every score is shifted or the base rate moves.
+    Positive: the model expects more churn than happened; negative: fewer.
+
+    Raises:
+        ValueError: different lengths, labels not 0/1, or scores outside [0, 1].
+    """
+    p = _numeric(scores, "scores")
+    y = np.asarray(labels)
+    if y.ndim != 1 or len(y) != len(p):
+        raise ValueError(f"labels must hold one label per score: {len(p)} scores, got {y.shape}.")
+    if not np.isin(y, [0, 1]).all():
+        raise ValueError("labels must be 0 (stayed) or 1 (churned).")
+    if ((p < 0) | (p > 1)).any():
+        raise ValueError("scores must be probabilities between 0 and 1.")
+    return float(p.mean() - y.mean())
+
+
+def auc_standard_error(auc: float, n_positive: int, n_negative: int) -> float:
+    """Standard error of a ROC AUC from ``n_positive`` churners and ``n_negative`` stayers.
+
+    Introduced in notebook 09. The formula of J. A. Hanley and B. J. McNeil (*The meaning and use
+    of the area under a receiver operating characteristic (ROC) curve*, Radiology 143, 1982):
+    ``SE^2 = (A(1-A) + (n1-1)(Q1-A^2) + (n0-1)(Q2-A^2)) / (n1 n0)`` with ``Q1 = A/(2-A)`` and
+    ``Q2 = 2A^2/(1+A)``. It assumes the scores of the two classes are roughly exponential in
+    shape, and is close to the bootstrap's standard error for the sample sizes of a week.
+
+    Raises:
+        ValueError: ``auc`` outside [0, 1] or a class with no rows.
+    """
+    a = float(auc)
+    if not 0 <= a <= 1:
+        raise ValueError(f"auc must be between 0 and 1, got {auc!r}.")
+    n1, n0 = int(n_positive), int(n_negative)
+    if n1 < 1 or n0 < 1:
+        raise ValueError("Both classes need at least one row for a ROC AUC.")
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    variance = (a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0)
+    return math.sqrt(max(variance, 0.0))
+
+
+def chance_psi(n: float, bins: int = PSI_BINS, reference_n: float | None = None) -> float:
+    """The PSI two samples of the *same* population have on average, by chance alone.
+
+    Introduced in notebook 09. With ``bins`` equally filled bins and a batch of ``n`` rows the
+    binned PSI is about a chi-squared variable with ``bins - 1`` degrees of freedom divided by
+    ``n``, so its mean is about ``(bins - 1) / n``; a reference of ``reference_n`` rows adds
+    ``(bins - 1) / reference_n``. With ten bins it reaches 0.1 near 90 rows.
+    """
+    if not n > 0 or (reference_n is not None and not reference_n > 0):
+        raise ValueError("n and reference_n must be > 0.")
+    total = (bins - 1) / n
+    return total + ((bins - 1) / reference_n if reference_n is not None else 0.0)
+
+
+def _kolmogorov_sf(x: np.ndarray) -> np.ndarray:
+    """P(sqrt(n) D > x) for large samples (the Kolmogorov distribution), vectorised."""
+    return stats.kstwobign.sf(x)
+
+
+def drift_rule_sweep(
+    sizes: Sequence[int],
+    shifts: Sequence[float],
+    *,
+    reference_n: int = 8000,
+    bins: int = PSI_BINS,
+    psi_threshold: float = PSI_MODERATE,
+    pvalue_threshold: float = 0.005,
+    repeats: int = 100,
+    grid: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """How often each half of the drift rule fires, over batch sizes and shift sizes.
+
+    Introduced in notebook 09. A numeric feature whose reference is ``reference_n`` rows of a
+    standard normal distribution; each batch of ``n`` rows is drawn from the same distribution
+    shifted by ``shift`` standard deviations. For each batch it computes the PSI on ``bins``
+    equally filled bins and the two-sample Kolmogorov-Smirnov p-value (asymptotic, as
+    :func:`ks_test`), as the :class:`Monitor` does. Both statistics only depend on the ranks of
+    the values, so the normal distribution stands for any continuous feature.
+
+    It is vectorised: the values are counted in ``grid`` equally likely cells of the reference
+    distribution (multinomial draws), which places the KS distance within ``1 / grid`` and
+    the PSI exactly (``grid`` must be a multiple of ``bins``). The PSI bins are the
+    population's quantiles, not the reference sample's, which is what a large reference
+    approaches. The ``repeats`` reference samples are drawn once and shared by every batch size
+    and shift (common random numbers: the comparison between cells is less noisy, and the
+    sweep costs half as much).
+
+    Returns:
+        One row per (``n``, ``shift``): ``n``, ``shift``, ``mean_psi``, ``psi_fires`` (share of
+        batches with PSI >= ``psi_threshold``), ``test_fires`` (p < ``pvalue_threshold``),
+        ``rule_fires`` (both).
+    """
+    if grid % bins:
+        raise ValueError(f"grid ({grid}) must be a multiple of bins ({bins}).")
+    rng = np.random.default_rng(seed)
+    cells = stats.norm.ppf(np.linspace(0, 1, grid + 1))  # -inf ... inf
+    uniform = np.full(grid, 1.0 / grid)
+    reference = rng.multinomial(reference_n, uniform, size=repeats) / reference_n
+    reference_cdf = np.cumsum(reference, axis=1)
+    e = np.maximum(reference.reshape(repeats, bins, -1).sum(axis=2), PSI_EPSILON)
+    rows = []
+    for n in sizes:
+        n = int(n)
+        effective = math.sqrt(n * reference_n / (n + reference_n))
+        for shift in shifts:
+            p = np.diff(stats.norm.cdf(cells - float(shift)))
+            p = p / p.sum()
+            batch = rng.multinomial(n, p, size=repeats) / n
+            distance = np.abs(np.cumsum(batch, axis=1) - reference_cdf).max(axis=1)
+            pvalue = _kolmogorov_sf(effective * distance)
+            a = np.maximum(batch.reshape(repeats, bins, -1).sum(axis=2), PSI_EPSILON)
+            value = ((a - e) * np.log(a / e)).sum(axis=1)
+            psi_fires = value >= psi_threshold
+            test_fires = pvalue < pvalue_threshold
+            rows.append(
+                {
+                    "n": n,
+                    "shift": float(shift),
+                    "mean_psi": float(value.mean()),
+                    "psi_fires": float(psi_fires.mean()),
+                    "test_fires": float(test_fires.mean()),
+                    "rule_fires": float((psi_fires & test_fires).mean()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def drift_rule_deciders(sweep: pd.DataFrame, power: float = 0.5) -> pd.DataFrame:
+    """Which half of the drift rule decides, per batch size (notebook 09).
+
+    From :func:`drift_rule_sweep`: for each ``n`` the smallest shift that the test alone, the
+    PSI alone and the rule (both) detect in at least ``power`` of the batches, the false-alarm
+    rates at shift 0, and ``decides``: ``"test"`` when the test needs the larger shift (then
+    the PSI condition changes no alert), ``"PSI"`` when the PSI does (then the test changes
+    none), ``"both"`` when they need the same shift.
+    """
+
+    def smallest(rows: pd.DataFrame, column: str) -> float:
+        hit = rows.loc[rows[column] >= power, "shift"]
+        return float(hit.min()) if len(hit) else math.nan
+
+    out = []
+    for n, rows in sweep.groupby("n", sort=True):
+        rows = rows.sort_values("shift")
+        null = rows[rows["shift"] == 0]
+        test, psi_shift = smallest(rows, "test_fires"), smallest(rows, "psi_fires")
+        out.append(
+            {
+                "n": int(n),
+                "chance_psi": float(null["mean_psi"].iloc[0]) if len(null) else math.nan,
+                "psi_false_alarms": float(null["psi_fires"].iloc[0]) if len(null) else math.nan,
+                "test_false_alarms": float(null["test_fires"].iloc[0]) if len(null) else math.nan,
+                "test_detects": test,
+                "psi_detects": psi_shift,
+                "rule_detects": smallest(rows, "rule_fires"),
+                "decides": "test" if test > psi_shift else "PSI" if psi_shift > test else "both",
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def cusum(
+    values: object, *, k: float = 0.5, h: float = 5.0, reset: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """The one-sided (upper) CUSUM of standardised values, and where it raises an alarm.
+
+    Introduced in notebook 09. E. S. Page (*Continuous inspection schemes*, Biometrika 41,
+    1954): ``S_t = max(0, S_{t-1} + z_t - k)``, an alarm when ``S_t > h``. ``z`` are values
+    standardised against the calm state (mean 0, standard deviation 1); ``k`` is half the
+    shift (in standard deviations) to detect fastest, ``h`` sets the false-alarm rate (the
+    textbook pair k = 0.5, h = 5). Small persistent shifts add up week after week, which an
+    independent weekly test forgets. With ``reset`` the sum restarts at 0 after an alarm.
+
+    Returns:
+        The statistic ``S`` after each value, and a boolean array of alarms.
+    """
+    z = _numeric(values, "values")
+    if not k >= 0 or not h > 0:
+        raise ValueError(f"k must be >= 0 and h > 0, got k={k!r}, h={h!r}.")
+    statistic = np.zeros(len(z))
+    alarms = np.zeros(len(z), dtype=bool)
+    current = 0.0
+    for i, value in enumerate(z):
+        current = max(0.0, current + value - k)
+        statistic[i] = current
+        if current > h:
+            alarms[i] = True
+            if reset:
+                current = 0.0
+    return statistic, alarms
 
 
 # --------------------------------------------------------------------------- plots
@@ -1334,5 +1742,44 @@ def distribution_figure(
         fontsize=10,
     )
     ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def batch_size_figure(
+    deciders: pd.DataFrame, *, reference_n: int = 8000, title: str | None = None
+) -> Any:
+    """Draw which half of the drift rule decides, over batch sizes (notebook 09).
+
+    Left: the smallest shift (in standard deviations) that the test alone and the PSI alone
+    detect in half the batches, from :func:`drift_rule_deciders`; the rule needs the larger of
+    the two. Right: the PSI of unchanged batches against :func:`chance_psi` (ten bins, a
+    reference of ``reference_n`` rows) and the 0.1 threshold. Returns a new figure.
+    """
+    fig = _course_figure(11.0, 3.8)
+    ax_shift, ax_psi = fig.subplots(1, 2)
+    n = deciders["n"].to_numpy(dtype=float)
+    ax_shift.plot(n, deciders["test_detects"], "o-", color=_LINE, label="KS test alone")
+    ax_shift.plot(n, deciders["psi_detects"], "s-", color="#d55e00", label="PSI >= 0.1 alone")
+    ax_shift.plot(
+        n, deciders["rule_detects"], ":", color="black", linewidth=2, label="the rule (both)"
+    )
+    ax_shift.set_xscale("log")
+    ax_shift.set_xlabel("rows per batch (log scale)")
+    ax_shift.set_ylabel("shift detected in half\nthe batches (SD units)")
+    ax_shift.set_title("Which condition decides the drift alert", fontsize=10)
+    ax_shift.legend(fontsize=8)
+    ax_psi.plot(n, deciders["chance_psi"], "o-", color=_LINE, label="measured, no change")
+    formula = [chance_psi(v, PSI_BINS, reference_n) for v in n]
+    ax_psi.plot(n, formula, "--", color="#555555", label="(bins - 1)(1/n + 1/N), ten bins")
+    ax_psi.axhline(PSI_MODERATE, color=_ALERT, linestyle=":", label="PSI threshold 0.1")
+    ax_psi.set_xscale("log")
+    ax_psi.set_yscale("log")
+    ax_psi.set_xlabel("rows per batch (log scale)")
+    ax_psi.set_ylabel("mean PSI of unchanged\nbatches (log scale)")
+    ax_psi.set_title("PSI by chance alone falls as 1/n", fontsize=10)
+    ax_psi.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig

@@ -3,7 +3,8 @@
 * 09.1: write the PSI of two arrays of shares as a function, by hand (not with
   :func:`utils.monitoring.psi_from_shares`);
 * 09.2: find the features that drifted in a "mystery" stream (:func:`mystery_stream`);
-* 09.3: choose the per-test p-value threshold for a wanted false-alarm rate (Bonferroni).
+* 09.3: choose the ROC AUC drop of the performance alert from its false alarms, measured on
+  calm weeks: the most sensitive drop that stays within one false alarm a year.
 
 Every check computes the expected answer itself, with :mod:`utils.monitoring` or from the data
 this module plants. :func:`utils.checks.check` imports this module the first time a 09 exercise
@@ -31,12 +32,14 @@ from utils.checks import (
 
 __all__ = [
     "BATCH_SHARES",
+    "CANDIDATE_DROPS",
+    "FALSE_ALARMS_PER_YEAR",
     "NOTEBOOK",
     "PSI_TOLERANCE",
     "PSI_TRIALS",
-    "THRESHOLD_TOLERANCE",
     "REFERENCE_SHARES",
     "WEEKS_PER_YEAR",
+    "false_alarms_per_year",
     "mystery_stream",
 ]
 
@@ -54,11 +57,11 @@ WEEK_SIZE = 1000
 #: Exercise 09.2: the features :func:`mystery_stream` changes (private: it is the answer).
 _MYSTERY_DRIFTED: frozenset[str] = frozenset({"tenure_months", "payment_method"})
 
-#: Exercise 09.3: weeks in a year, and the wanted number of false alarms per year.
+#: Exercise 09.3: weeks in a year, and the false alarms a year the team accepts.
 WEEKS_PER_YEAR = 52
 FALSE_ALARMS_PER_YEAR = 1
-#: Exercise 09.3: how far (relative) from the Bonferroni threshold an answer may be.
-THRESHOLD_TOLERANCE = 0.02
+#: Exercise 09.3: the ROC AUC drops to choose from (0.01 to 0.10).
+CANDIDATE_DROPS: tuple[float, ...] = tuple(round(0.01 * k, 2) for k in range(1, 11))
 
 
 def _number(answer: object) -> float | None:
@@ -192,13 +195,13 @@ def _check_psi(answer: object) -> tuple[Status, str]:
     shift = 100 * (BATCH_SHARES["month-to-month"] - REFERENCE_SHARES["month-to-month"])
     return CORRECT, (
         f"Right on all {len(PSI_TRIALS)} pairs of shares (within {PSI_TOLERANCE}). For the "
-        f"contracts, PSI = {expected:.4f}: below {monitoring.PSI_MODERATE}, "
-        f"'{monitoring.psi_level(expected)}' by the rule of thumb, so the monitor would not call "
-        "it drift. Do not read that as 'nothing happened': on a week of "
-        f"{WEEK_SIZE:,} customers a chi-square test of these shares gives p = "
-        f"{_chi2_p_value(WEEK_SIZE):.0e}, and month-to-month, the bin that grew by {shift:.0f} "
-        "points, is the contract type with the most churn. The PSI's thresholds are "
-        "conventions, and with three bins a large shift stays under them."
+        f"contracts, PSI = {expected:.4f}, under the convention's {monitoring.PSI_MODERATE}, so "
+        "the monitor would raise no drift alert. That is the convention failing, not the "
+        f"customers standing still: on a week of {WEEK_SIZE:,} customers a chi-square test of "
+        f"these shares gives p = {_chi2_p_value(WEEK_SIZE):.0e}, and month-to-month, the bin "
+        f"that grew by {shift:.0f} points, is the contract type with the most churn. The "
+        "thresholds were set for about ten bins; with three, a shift that matters stays under "
+        "them. Watch what it costs instead: the prediction bias and the cost per customer."
     )
 
 
@@ -285,55 +288,82 @@ def _check_drifted(answer: object) -> tuple[Status, str]:
 # --------------------------------------------------------------------------- 09.3
 
 
-def _expected_threshold(n_tests: int) -> float:
-    return FALSE_ALARMS_PER_YEAR / WEEKS_PER_YEAR / n_tests
+def false_alarms_per_year(calm_auc: object, reference_auc: float, drop: float) -> float:
+    """False alarms a year of the rule "ROC AUC below reference - drop" on calm weeks.
+
+    For exercise 09.3 (and its table in notebook 09): the share of calm weeks whose ROC AUC is
+    below ``reference_auc - drop``, times :data:`WEEKS_PER_YEAR`.
+    """
+    auc = np.asarray(calm_auc, dtype=float)
+    return float(np.mean(auc < float(reference_auc) - float(drop)) * WEEKS_PER_YEAR)
 
 
-@register("09.3", NOTEBOOK, "A threshold for one false alarm a year", needs=("n_tests",))
-def _check_threshold(answer: object, *, n_tests: object) -> tuple[Status, str]:
-    if isinstance(n_tests, bool) or not isinstance(n_tests, numbers.Integral) or n_tests < 1:
-        raise TypeError("Exercise 09.3 needs the number of tests per week as n_tests=...")
+def _expected_drop(calm_auc: np.ndarray, reference_auc: float) -> float | None:
+    within = [
+        d
+        for d in CANDIDATE_DROPS
+        if false_alarms_per_year(calm_auc, reference_auc, d) <= FALSE_ALARMS_PER_YEAR
+    ]
+    return min(within) if within else None
+
+
+def _calm_context(calm_auc: object, reference_auc: object) -> tuple[np.ndarray, float]:
+    auc = np.asarray(calm_auc, dtype=float)
+    if auc.ndim != 1 or len(auc) < WEEKS_PER_YEAR or not np.isfinite(auc).all():
+        raise TypeError(
+            "Exercise 09.3 needs calm_auc=..., the ROC AUC of at least a year of calm weeks."
+        )
+    if isinstance(reference_auc, bool) or not isinstance(reference_auc, numbers.Real):
+        raise TypeError("Exercise 09.3 needs reference_auc=..., the monitor's reference ROC AUC.")
+    return auc, float(reference_auc)
+
+
+@register(
+    "09.3",
+    NOTEBOOK,
+    "A performance threshold from its false alarms",
+    needs=("calm_auc", "reference_auc"),
+)
+def _check_drop(answer: object, *, calm_auc: object, reference_auc: object) -> tuple[Status, str]:
+    auc, reference = _calm_context(calm_auc, reference_auc)
     value = _number(answer)
     if value is None:
         return INCORRECT, (
-            f"Your answer is a {type(answer).__name__}; give the p-value threshold as one "
-            "number between 0 and 1."
+            f"Your answer is a {type(answer).__name__}; give the drop as one number, one of "
+            f"nb09.CANDIDATE_DROPS (e.g. {CANDIDATE_DROPS[2]})."
         )
-    expected = _expected_threshold(int(n_tests))
-    if math.isclose(value, expected, rel_tol=THRESHOLD_TOLERANCE):
+    candidates = [d for d in CANDIDATE_DROPS if math.isclose(value, d, abs_tol=1e-9)]
+    if not candidates:
+        return INCORRECT, (
+            f"{value:g} is not one of the candidate drops {list(CANDIDATE_DROPS)}: choose one "
+            "of them (the table lists their false alarms)."
+        )
+    drop = candidates[0]
+    expected = _expected_drop(auc, reference)
+    rate = false_alarms_per_year(auc, reference, drop)
+    if expected is None:  # pragma: no cover - the notebook's calm weeks always allow one
+        return INCORRECT, "No candidate stays within the budget on these calm weeks."
+    if rate > FALSE_ALARMS_PER_YEAR:
+        return INCORRECT, (
+            f"On the calm weeks the drop {drop:g} raised {rate:.1f} false alarms a year; the "
+            f"team accepts {FALSE_ALARMS_PER_YEAR}. A larger drop fires less often."
+        )
+    if drop == expected:
         return CORRECT, (
-            f"{expected:.5f} (accepted within {THRESHOLD_TOLERANCE:.0%}, so the Sidak "
-            f"threshold 1 - (1 - 1/{WEEKS_PER_YEAR})^(1/{n_tests}) passes too): one false "
-            f"alarm in {WEEKS_PER_YEAR} weeks is a rate of "
-            f"{1 / WEEKS_PER_YEAR:.4f} per week, shared by {n_tests} tests (Bonferroni). The "
-            "price: a smaller drift needs more data before a test notices it."
+            f"{drop:g}: {rate:.2f} false alarms a year on the calm weeks, within the budget of "
+            f"{FALSE_ALARMS_PER_YEAR}, and the smallest drop that is, so it alerts as early as "
+            "the budget allows. Measured on simulated calm weeks: redo it on your own quiet "
+            "weeks, and again when the model or the traffic changes."
         )
-    if not 0 < value < 1:
-        return INCORRECT, (
-            f"{value:g} cannot be a p-value threshold: it must lie between 0 and 1, the range "
-            "of a p-value."
-        )
-    weekly = FALSE_ALARMS_PER_YEAR / WEEKS_PER_YEAR
-    if math.isclose(value, weekly, rel_tol=THRESHOLD_TOLERANCE):
-        return INCORRECT, (
-            f"{weekly:.4f} is the false-alarm rate for the whole week. The monitor runs "
-            f"{n_tests} tests a week, each of which can raise the alarm: divide it among them."
-        )
-    if math.isclose(value, 0.05 / n_tests, rel_tol=THRESHOLD_TOLERANCE) or math.isclose(
-        value, 0.05, rel_tol=THRESHOLD_TOLERANCE
-    ):
-        return INCORRECT, (
-            "That starts from the course's default alpha of 0.05 per week, which means about "
-            f"{0.05 * WEEKS_PER_YEAR:.1f} false alarms a year. Start from one a year instead."
-        )
-    if n_tests > 1 and math.isclose(value, weekly / (n_tests - 1), rel_tol=THRESHOLD_TOLERANCE):
-        return INCORRECT, (
-            f"Count the tests again: {n_tests - 1} features and the model's prediction make "
-            f"{n_tests}."
-        )
-    if math.isclose(value, weekly / n_tests / WEEKS_PER_YEAR, rel_tol=THRESHOLD_TOLERANCE):
-        return INCORRECT, "You divided by the number of weeks twice."
+    default = math.isclose(drop, monitoring.Thresholds().roc_auc_drop)
     return INCORRECT, (
-        "Not quite. First the weekly rate: one false alarm per year of weeks. Then Bonferroni: "
-        "share it equally among the tests of a week."
+        (
+            "That is the monitor's default, a guess made before any false alarm was counted. "
+            if default
+            else ""
+        )
+        + f"The drop {drop:g} stays within the budget ({rate:.2f} false alarms a year), but a "
+        "smaller candidate does too, and a smaller drop alerts sooner when the model really "
+        "degrades: a quiet alert is not a sensitive one. Take the smallest drop within "
+        "the budget."
     )
