@@ -322,13 +322,15 @@ def test_log_training_run_with_model_round_trips(
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Operation with range is deprecated")  # inside MLflow
 def test_a_logged_model_predicts_in_an_isolated_environment(
     experiment_id: str, churn: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What ``mlflow models serve --env-manager uv`` does before it serves: build a new virtual
-    environment from the model's ``requirements.txt`` and ``python_env.yaml``, load the model
-    there (skops and its trusted types included) and predict. Nothing of the course is
-    installed in it, so the model's requirements must name everything loading needs."""
+    environment (in a new temporary folder) from the model's ``requirements.txt`` and
+    ``python_env.yaml``, load the model there (skops and its trusted types included) and
+    predict. Nothing of the course is installed in it: what loading needs must come from the
+    model's requirements, at the pinned versions, and the predictions must be identical."""
     require_tool(
         bool(os.environ.get("CI")),
         "CI is not set: building the model's own environment downloads its packages (mlflow, "
@@ -337,7 +339,6 @@ def test_a_logged_model_predicts_in_an_isolated_environment(
     )
     # MLflow calls `uv` by name: the course's environment has it (requirements.lock).
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("MLFLOW_ENV_ROOT", str(tmp_path / "envs"))  # a new environment
     forest = training.train(
         training.TrainConfig("random_forest", {"n_estimators": 10}, seed=7), churn
     )

@@ -54,6 +54,7 @@ from utils.training import TrainConfig, TrainResult, train
 
 __all__ = [
     "CODE_MODULES",
+    "DATASET_CONTEXTS",
     "EXECUTION_TAG",
     "NONDETERMINISTIC_METRICS",
     "LoggedRun",
@@ -461,6 +462,7 @@ def _check_mapping(value: object, name: str) -> dict[str, Any]:
 
 #: The context MLflow records for each split logged by :func:`log_datasets`.
 DATASET_CONTEXTS: dict[str, str] = {"train": "training", "test": "testing"}
+_DATASETS: dict[tuple[Any, ...], list[Any]] = {}  # the datasets of recent splits, see below
 
 
 def log_datasets(result: TrainResult, data: pd.DataFrame, name: str = "churn") -> list[Any]:
@@ -493,13 +495,21 @@ def log_datasets(result: TrainResult, data: pd.DataFrame, name: str = "churn") -
             "data is not the frame this result was trained on (its fingerprint differs from "
             "the result's data_fingerprint): pass the frame you gave to training.train."
         )
-    train_df, test_df = split(data, result.config)
-    datasets = [
-        mlflow.data.from_pandas(
-            frame, name=f"{name}-{part}", targets=CHURN_TARGET, digest=fingerprint(frame)
-        )
-        for part, frame in (("train", train_df), ("test", test_df))
-    ]
+    # MLflow infers each dataset's schema value by value (a good part of a second for the
+    # notebook's data); the configs of a sweep share their split, so they share the datasets.
+    key = (result.data_fingerprint, result.config.seed, result.config.test_size, name)
+    datasets = _DATASETS.get(key)
+    if datasets is None:
+        train_df, test_df = split(data, result.config)
+        datasets = [
+            mlflow.data.from_pandas(
+                frame, name=f"{name}-{part}", targets=CHURN_TARGET, digest=fingerprint(frame)
+            )
+            for part, frame in (("train", train_df), ("test", test_df))
+        ]
+        if len(_DATASETS) >= 32:
+            _DATASETS.clear()
+        _DATASETS[key] = datasets
     with warnings.catch_warnings():
         # MLflow hints that integer columns cannot hold missing values; notebook 04 checks the
         # data's schema, so the hint is noise here.

@@ -92,7 +92,8 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 #: The packages a logged course model needs to be loaded and to predict in another environment,
 #: besides MLflow itself (which MLflow adds to the requirements): the model's library, the
-#: format it is saved in (skops), and the arrays and tables it computes with.
+#: format it is saved in (skops), and the arrays and tables it computes with. The ``mlflow``
+#: package depends on them too, but unpinned: :func:`model_requirements` pins them.
 MODEL_PACKAGES: tuple[str, ...] = ("scikit-learn", "skops", "numpy", "pandas")
 
 #: The types skops must be told by name to trust before it loads a course model. skops loads
