@@ -6,17 +6,23 @@ The logging tests use the test session's tracking server (see conftest.py) throu
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import mlflow
+import mlflow.models
 import mlflow.sklearn
+import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import require_tool
 from utils import datasets, experiments, tracking, training
 from utils.paths import git_output, repo_root
 
@@ -248,6 +254,46 @@ def test_log_training_run_logs_everything_and_reads_back_exactly(
     assert files == ["config.json", "confusion_matrix.png"]
     assert experiments.config_from_run(logged.run_id) == result.config
     assert experiments.run_metrics(logged.run_id) == metrics
+    assert run.inputs.dataset_inputs == []  # no data given, no datasets
+
+
+def _datasets(run_id: str) -> dict[str, tuple[str, str]]:
+    """The datasets of a run: name -> (digest, context)."""
+    inputs = mlflow.get_run(run_id).inputs.dataset_inputs
+    return {
+        d.dataset.name: (d.dataset.digest, {t.key: t.value for t in d.tags}["mlflow.data.context"])
+        for d in inputs
+    }
+
+
+def test_log_training_run_logs_both_splits_as_datasets(
+    experiment_id: str, churn: pd.DataFrame, result: training.TrainResult
+) -> None:
+    logged = experiments.log_training_run(result, confusion_matrix=False, data=churn)
+    _, test_rows = training.split(churn, result.config)
+    assert _datasets(logged.run_id) == {
+        "churn-train": (result.train_fingerprint, "training"),
+        "churn-test": (datasets.fingerprint(test_rows), "testing"),
+    }
+    stored = mlflow.get_run(logged.run_id).inputs.dataset_inputs[0].dataset
+    assert "tenure_months" in stored.schema and json.loads(stored.profile)["num_rows"] in {
+        result.n_train,
+        result.n_test,
+    }
+
+
+def test_log_datasets_refuses_data_the_result_was_not_trained_on(
+    experiment_id: str, churn: pd.DataFrame, result: training.TrainResult
+) -> None:
+    other = datasets.make_churn(n_per_period=100, periods=4, seed=4)
+    with mlflow.start_run() as run:
+        with pytest.raises(ValueError, match="not the frame this result was trained on"):
+            experiments.log_datasets(result, other)
+        with pytest.raises(TypeError, match="DataFrame"):
+            experiments.log_datasets(result, churn.to_dict())  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="TrainResult"):
+            experiments.log_datasets(result.metrics, churn)  # type: ignore[arg-type]
+    assert _datasets(run.info.run_id) == {}
 
 
 @pytest.mark.slow
@@ -268,6 +314,43 @@ def test_log_training_run_with_model_round_trips(
     pyfunc = mlflow.pyfunc.load_model(logged.model_uri)
     plain = experiments.as_model_input(features)
     assert (pyfunc.predict(plain) == result.pipeline.predict(features)).all()
+    requirements = Path(mlflow.pyfunc.get_model_dependencies(logged.model_uri)).read_text()
+    assert set(requirements.split()) == {
+        f"mlflow=={mlflow.__version__}",
+        *tracking.model_requirements(),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Operation with range is deprecated")  # inside MLflow
+def test_a_logged_model_predicts_in_an_isolated_environment(
+    experiment_id: str, churn: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``mlflow models serve --env-manager uv`` does before it serves: build a new virtual
+    environment (in a new temporary folder) from the model's ``requirements.txt`` and
+    ``python_env.yaml``, load the model there (skops and its trusted types included) and
+    predict. Nothing of the course is installed in it: what loading needs must come from the
+    model's requirements, at the pinned versions, and the predictions must be identical."""
+    require_tool(
+        bool(os.environ.get("CI")),
+        "CI is not set: building the model's own environment downloads its packages (mlflow, "
+        "scikit-learn, skops, numpy, pandas) from PyPI, so this test runs in CI; "
+        "run it here with CI=1",
+    )
+    # MLflow calls `uv` by name: the course's environment has it (requirements.lock).
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    forest = training.train(
+        training.TrainConfig("random_forest", {"n_estimators": 10}, seed=7), churn
+    )
+    X = experiments.as_model_input(churn[list(forest.config.features)].head(20))
+    with mlflow.start_run():
+        info = tracking.log_sklearn_model(
+            forest.model, input_example=X.head(3), pyfunc_predict_fn="predict_proba"
+        )
+    out = tmp_path / "predictions.json"
+    mlflow.models.predict(info.model_uri, input_data=X, env_manager="uv", output_path=str(out))
+    predicted = np.asarray(json.loads(out.read_text())["predictions"], dtype=float)
+    assert np.array_equal(predicted, forest.model.predict_proba(X))
 
 
 def test_the_same_config_logged_twice_has_identical_metrics(
@@ -349,6 +432,7 @@ def test_run_sweep_logs_a_parent_with_one_child_per_config(
     assert (children[f"tags.{experiments.EXECUTION_TAG}"] == execution).all()
     for logged, trained in zip(result.runs, result.results, strict=True):
         assert {k: logged.metrics[k] for k in trained.metrics} == trained.metrics
+        assert _datasets(logged.run_id)["churn-train"] == (trained.train_fingerprint, "training")
 
 
 def test_run_sweep_prints_progress_outside_notebooks(

@@ -13,7 +13,9 @@ from pathlib import Path
 import mlflow
 import psutil
 import pytest
+from mlflow.models import Model
 from mlflow.tracking import MlflowClient
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from utils import tracking
 from utils.paths import repo_root
@@ -291,9 +293,14 @@ def test_log_sklearn_model_round_trip_is_exact_with_pinned_requirements() -> Non
     loaded = mlflow.sklearn.load_model(info.model_uri)
     assert (loaded.predict(X) == model.predict(X)).all()
     reqs = Path(mlflow.pyfunc.get_model_dependencies(info.model_uri))
-    # Pinned by the course, not inferred by MLflow (pip inference takes minutes offline).
-    pins = {f"scikit-learn=={sklearn.__version__}", f"mlflow=={mlflow.__version__}"}
+    # Pinned by the course, not inferred by MLflow (pip inference takes minutes offline), and
+    # everything loading needs: the model's library, skops (its format), numpy and pandas.
+    pins = {f"mlflow=={mlflow.__version__}", *tracking.model_requirements()}
+    assert f"scikit-learn=={sklearn.__version__}" in pins
     assert set(reqs.read_text().split()) == pins
+    sklearn_flavor = Model.load(info.model_uri).flavors["sklearn"]
+    assert sklearn_flavor["serialization_format"] == "skops"
+    assert sklearn_flavor["skops_trusted_types"] == []  # a logistic regression needs none
 
 
 @pytest.mark.parametrize("kind", ["random_forest", "hist_gradient_boosting"])
@@ -312,6 +319,57 @@ def test_log_sklearn_model_handles_tree_models(kind: str) -> None:
         info = tracking.log_sklearn_model(model, input_example=X.head(2))
     loaded = mlflow.sklearn.load_model(info.model_uri)
     assert (loaded.predict_proba(X) == model.predict_proba(X)).all()
+    trusted = Model.load(info.model_uri).flavors["sklearn"]["skops_trusted_types"]
+    assert len(trusted) == 1 and trusted[0] in tracking.SKOPS_TRUSTED_TYPES
+
+
+def test_model_requirements_pin_the_installed_packages() -> None:
+    from importlib.metadata import version
+
+    pins = tracking.model_requirements()
+    assert [p.split("==")[0] for p in pins] == list(tracking.MODEL_PACKAGES)
+    assert set(tracking.MODEL_PACKAGES) >= {"scikit-learn", "skops", "numpy", "pandas"}
+    assert pins == [f"{name}=={version(name)}" for name in tracking.MODEL_PACKAGES]
+
+
+def test_skops_trusted_types_is_exactly_what_the_course_models_need() -> None:
+    from utils import datasets, training
+
+    churn = datasets.make_churn(n_per_period=60, periods=2, seed=0)
+    small = {"random_forest": {"n_estimators": 3}, "gradient_boosting": {"max_iter": 3}}
+    needed: dict[str, list[str]] = {}
+    for model in training.MODELS:
+        result = training.train(training.TrainConfig(model, small.get(model, {}), seed=0), churn)
+        needed[model] = tracking.skops_trusted_types(result.model)  # raises if one is missing
+    # Each entry of the list is needed by a course model: none is trusted for nothing.
+    assert sorted({t for types in needed.values() for t in types}) == sorted(
+        tracking.SKOPS_TRUSTED_TYPES
+    )
+    assert needed["logistic_regression"] == needed["dummy"] == []
+
+
+class _NotACourseType(ClassifierMixin, BaseEstimator):
+    """A model type skops does not know and the course does not trust."""
+
+    def __init__(self, model=None) -> None:
+        self.model = model
+
+    def predict(self, X):  # noqa: ANN001, ANN201
+        return self.model.predict(X)
+
+
+def test_an_unknown_type_is_refused_not_trusted() -> None:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    wrapped = _NotACourseType(LogisticRegression(max_iter=500).fit(X, y))
+    with pytest.raises(tracking.UntrustedTypesError, match="_NotACourseType") as error:
+        tracking.skops_trusted_types(wrapped)
+    assert "skops_trusted_types=[...]" in str(error.value) and "__main__" in str(error.value)
+    with pytest.raises(tracking.UntrustedTypesError, match="_NotACourseType"):
+        tracking.log_sklearn_model(wrapped)  # refused before anything is logged
+    assert mlflow.active_run() is None
 
 
 def test_log_sklearn_model_rejects_non_models() -> None:

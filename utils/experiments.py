@@ -18,7 +18,9 @@ A run of :func:`utils.training.train` is logged by :func:`log_training_run` with
   execution ID (:func:`new_execution_id`) that tells this execution's runs from earlier ones;
 * **artifacts**: ``config.json`` (the exact :class:`~utils.training.TrainConfig`, which
   :func:`config_from_run` reads back), the confusion matrix as ``confusion_matrix.png``, and
-  optionally the model (through :func:`utils.tracking.log_sklearn_model`, the fast path).
+  optionally the model (through :func:`utils.tracking.log_sklearn_model`, the fast path);
+* **datasets** (MLflow's run inputs), when the data are given: the training and the test split
+  (:func:`log_datasets`), each with its fingerprint as MLflow's digest.
 
 :func:`run_sweep` trains a list of configs as child runs of one parent run, with a progress
 bar; :func:`find_runs` reads runs back from the server as a DataFrame (``mlflow.search_runs``
@@ -40,6 +42,7 @@ import re
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +54,7 @@ from utils.training import TrainConfig, TrainResult, train
 
 __all__ = [
     "CODE_MODULES",
+    "DATASET_CONTEXTS",
     "EXECUTION_TAG",
     "NONDETERMINISTIC_METRICS",
     "LoggedRun",
@@ -64,6 +68,7 @@ __all__ = [
     "find_runs",
     "git_commit",
     "grid",
+    "log_datasets",
     "log_training_run",
     "metric_differences",
     "new_execution_id",
@@ -455,6 +460,66 @@ def _check_mapping(value: object, name: str) -> dict[str, Any]:
     return dict(value)
 
 
+#: The context MLflow records for each split logged by :func:`log_datasets`.
+DATASET_CONTEXTS: dict[str, str] = {"train": "training", "test": "testing"}
+_DATASETS: dict[tuple[Any, ...], list[Any]] = {}  # the datasets of recent splits, see below
+
+
+def log_datasets(result: TrainResult, data: pd.DataFrame, name: str = "churn") -> list[Any]:
+    """Log the training and the test split of ``result`` as datasets of the active run.
+
+    Introduced in notebook 05, which shows the same ``mlflow.log_input`` call by hand. The
+    splits are made again from ``data`` (checked against the result's data fingerprint) with the
+    result's config, whose seed gives the same rows as in training, and logged with
+    ``mlflow.log_inputs`` as ``<name>-train`` (context ``training``) and ``<name>-test``
+    (context ``testing``). Each dataset's digest is its :func:`utils.datasets.fingerprint`, the
+    same as the run's tags ``data.train_fingerprint``; the run page of the MLflow UI lists them
+    under *Datasets*. Returns the two ``mlflow.data`` datasets.
+
+    Raises:
+        TypeError: ``result`` is not a TrainResult or ``data`` not a DataFrame.
+        ValueError: ``data`` is not the frame ``result`` was trained on.
+    """
+    import mlflow
+    import mlflow.data
+
+    from utils.datasets import CHURN_TARGET, fingerprint
+    from utils.training import split
+
+    if not isinstance(result, TrainResult):
+        raise TypeError(f"result must be a TrainResult, got {type(result).__name__}.")
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    if fingerprint(data) != result.data_fingerprint:
+        raise ValueError(
+            "data is not the frame this result was trained on (its fingerprint differs from "
+            "the result's data_fingerprint): pass the frame you gave to training.train."
+        )
+    # MLflow infers each dataset's schema value by value (a good part of a second for the
+    # notebook's data); the configs of a sweep share their split, so they share the datasets.
+    key = (result.data_fingerprint, result.config.seed, result.config.test_size, name)
+    datasets = _DATASETS.get(key)
+    if datasets is None:
+        train_df, test_df = split(data, result.config)
+        datasets = [
+            mlflow.data.from_pandas(
+                frame, name=f"{name}-{part}", targets=CHURN_TARGET, digest=fingerprint(frame)
+            )
+            for part, frame in (("train", train_df), ("test", test_df))
+        ]
+        if len(_DATASETS) >= 32:
+            _DATASETS.clear()
+        _DATASETS[key] = datasets
+    with warnings.catch_warnings():
+        # MLflow hints that integer columns cannot hold missing values; notebook 04 checks the
+        # data's schema, so the hint is noise here.
+        warnings.filterwarnings("ignore", message=".*Inferred schema contains integer column")
+        mlflow.log_inputs(
+            datasets, contexts=list(DATASET_CONTEXTS.values()), tags_list=[None, None]
+        )
+    return datasets
+
+
 def log_training_run(
     result: TrainResult,
     *,
@@ -466,6 +531,7 @@ def log_training_run(
     log_model: bool = False,
     input_example: pd.DataFrame | None = None,
     code_tags: Mapping[str, str] | None = None,
+    data: pd.DataFrame | None = None,
 ) -> LoggedRun:
     """Log one result of :func:`utils.training.train` as an MLflow run, with everything.
 
@@ -486,6 +552,8 @@ def log_training_run(
             categorical columns are stored as strings (:func:`as_model_input`).
         code_tags: the code-version tags; default :func:`code_version` (pass them to save
             reading the sources and asking git again for every run of a sweep).
+        data: the frame given to :func:`~utils.training.train`; its training and test split
+            are logged as the run's datasets (:func:`log_datasets`). Without it, none are.
 
     Returns:
         A :class:`LoggedRun` with the run's ID, name, experiment and logged metrics.
@@ -534,6 +602,8 @@ def log_training_run(
             tags=[RunTag(k, str(v)) for k, v in all_tags.items()],
         )
         mlflow.log_dict(result.config.to_dict(), CONFIG_ARTIFACT)
+        if data is not None:
+            log_datasets(result, data)
         if confusion_matrix:
             mlflow.log_figure(confusion_matrix_figure(result.metrics), CONFUSION_MATRIX_ARTIFACT)
         if log_model:
@@ -656,6 +726,7 @@ def run_sweep(
     fingerprint, the extra ``params`` and the parameter ``n_configs``; each child gets what
     :func:`log_training_run` logs, the same extra params and tags. MLflow links the children
     to the parent with the tag ``mlflow.parentRunId``, and the UI shows them folded under it.
+    Each child's training and test split are logged as its datasets (:func:`log_datasets`).
 
     Args:
         configs: the configs to train (at least one).
@@ -704,6 +775,7 @@ def run_sweep(
                 nested=True,
                 confusion_matrix=confusion_matrix,
                 code_tags=code_tags,
+                data=df,
             )
             runs.append(logged)
             results.append(result)

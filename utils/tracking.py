@@ -41,14 +41,19 @@ from utils.paths import state_dir as _default_state_dir
 
 __all__ = [
     "DEFAULT_PORT",
+    "MODEL_PACKAGES",
+    "SKOPS_TRUSTED_TYPES",
     "ServerStatus",
     "TrackingServerError",
+    "UntrustedTypesError",
     "connect",
     "experiment_name",
     "is_course_server",
     "log_sklearn_model",
     "model_name",
+    "model_requirements",
     "run_url",
+    "skops_trusted_types",
     "start",
     "status",
     "stop",
@@ -83,6 +88,29 @@ _QUIET_ENV = {
 }
 _MANAGED_URI_ENV = "MLOPS_COURSE_SERVER_URI"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+#: The packages a logged course model needs to be loaded and to predict in another environment,
+#: besides MLflow itself (which MLflow adds to the requirements): the model's library, the
+#: format it is saved in (skops), and the arrays and tables it computes with. The ``mlflow``
+#: package depends on them too, but unpinned: :func:`model_requirements` pins them.
+MODEL_PACKAGES: tuple[str, ...] = ("scikit-learn", "skops", "numpy", "pandas")
+
+#: The types skops must be told by name to trust before it loads a course model. skops loads
+#: the usual scikit-learn, NumPy and Python types by itself; these are the others that the
+#: models of :data:`utils.training.MODELS` contain (``tests/test_tracking.py`` checks both
+#: ways: every course model needs no more, and each entry is needed by one).
+SKOPS_TRUSTED_TYPES: tuple[str, ...] = (
+    "sklearn.tree._tree.Tree",  # the trees of a random forest
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",  # boosted trees
+)
+
+
+class UntrustedTypesError(ValueError):
+    """A model holds types that skops would not load and the course does not trust.
+
+    The message names the types and what to do about them (see :func:`skops_trusted_types`).
+    """
 
 
 class TrackingServerError(RuntimeError):
@@ -849,6 +877,51 @@ def use_experiment(topic: str) -> str:
     return str(experiment.experiment_id)
 
 
+def model_requirements() -> list[str]:
+    """The pip requirements of a logged course model: :data:`MODEL_PACKAGES`, pinned.
+
+    Introduced in notebook 05. Each package is pinned to the version installed here
+    (``"skops==0.16.0"``), so that an isolated environment built from the model's
+    ``requirements.txt`` (``mlflow models serve --env-manager uv``) loads and predicts as this
+    one does. MLflow adds ``mlflow==<its version>`` itself. Giving the list also skips MLflow's
+    own inference of the requirements, which takes 10-15 s a call.
+    """
+    from importlib.metadata import version
+
+    return [f"{package}=={version(package)}" for package in MODEL_PACKAGES]
+
+
+def skops_trusted_types(model: Any) -> list[str]:
+    """The types of ``model`` that skops asks about, each one checked against the course's list.
+
+    Introduced in notebook 05. Loading a pickle file runs whatever code the file names, so
+    skops, the format MLflow saves scikit-learn models in, refuses every type it does not know
+    to be safe unless the loader trusts it by name. The course trusts the types of
+    :data:`SKOPS_TRUSTED_TYPES` and no other: pass the returned list to
+    ``mlflow.sklearn.log_model(..., skops_trusted_types=...)``. It is empty for a model that
+    needs no trust (a logistic regression).
+
+    Raises:
+        UntrustedTypesError: skops asks about a type the course does not trust, e.g. a class
+            defined in a notebook (module ``__main__``).
+    """
+    import skops.io
+
+    asked = sorted(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
+    unknown = [name for name in asked if name not in SKOPS_TRUSTED_TYPES]
+    if unknown:
+        raise UntrustedTypesError(
+            f"skops, the format MLflow saves scikit-learn models in, loads the type(s) "
+            f"{unknown} only if it is told to trust them, and the course trusts only "
+            f"{list(SKOPS_TRUSTED_TYPES)} (tracking.SKOPS_TRUSTED_TYPES). Loading runs the code "
+            "of each type the file names, so trust a type only if you know its code: put a "
+            "class of your own in a module of an installed package (a class defined in a "
+            "notebook lives in '__main__', which a server or another Python cannot import), "
+            "then name it yourself with skops_trusted_types=[...]."
+        )
+    return asked
+
+
 def log_sklearn_model(
     model: Any,
     name: str = "model",
@@ -857,12 +930,24 @@ def log_sklearn_model(
 ) -> Any:
     """Log a fitted scikit-learn model to the active run; return MLflow's ``ModelInfo``.
 
-    Introduced in notebook 01. It pins ``scikit-learn==<installed version>`` as the model's
-    requirement, which skips MLflow's pip-requirement inference (10-15 s a call otherwise).
-    Extra keyword arguments go to ``mlflow.sklearn.log_model``.
+    Introduced in notebook 01; notebook 05 writes the same ``mlflow.sklearn.log_model`` call by
+    hand and reads what it stores. The model is saved with skops and logged with:
+
+    * the pip requirements it needs to load elsewhere (:func:`model_requirements`: scikit-learn,
+      skops, NumPy and pandas at the installed versions; MLflow adds itself), which also skips
+      MLflow's slow inference of the requirements;
+    * the types skops must trust, checked against the course's list
+      (:func:`skops_trusted_types`), instead of trusting whatever the model holds;
+    * the signature MLflow infers from ``input_example``, when one is given.
+
+    Extra keyword arguments go to ``mlflow.sklearn.log_model``: ``pip_requirements`` or
+    ``skops_trusted_types`` given there replace the course's (the caller then vouches for them).
+
+    Raises:
+        TypeError: ``model`` is not a fitted scikit-learn model.
+        UntrustedTypesError: the model holds a type the course does not trust.
     """
     import mlflow.sklearn
-    import sklearn
 
     if not hasattr(model, "predict"):
         raise TypeError(
@@ -870,14 +955,13 @@ def log_sklearn_model(
             f"{type(model).__name__}."
         )
     _check_topic(name, "model artifact name")
-    kwargs.setdefault("pip_requirements", [f"scikit-learn=={sklearn.__version__}"])
-    if kwargs.get("serialization_format", "skops") == "skops":
-        # MLflow saves with skops, which loads only types it is told to trust. This model was
-        # trained right here, so its own types (e.g. the trees of a random forest) are trusted.
-        import skops.io
-
-        untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
-        kwargs.setdefault("skops_trusted_types", untrusted or None)
+    if "extra_pip_requirements" not in kwargs:
+        kwargs.setdefault("pip_requirements", model_requirements())
+    if (
+        kwargs.get("serialization_format", "skops") == "skops"
+        and "skops_trusted_types" not in kwargs
+    ):
+        kwargs["skops_trusted_types"] = skops_trusted_types(model)
     with warnings.catch_warnings():
         # MLflow hints that integer columns cannot hold missing values; the course's
         # schemas are checked elsewhere (notebook 04), so the hint is noise here.
