@@ -497,7 +497,20 @@ def test_pipeline_serves_before_it_promotes_and_never_promotes_a_model_that_cann
             result = training.train(config, df)
             return dataclasses.replace(result, pipeline=_NotebookOnlyModel(result.pipeline))
 
-        failed = _run(clipped, data, schema, pipeline_model, run_name="clipped", server=server)
+        # The course does not log a type nobody vouched for; its error says what to do.
+        with pytest.raises(tracking.UntrustedTypesError, match="_NotebookOnlyModel"):
+            _run(clipped, data, schema, pipeline_model, run_name="clipped", server=server)
+        assert registry.version_of(name) == won.version
+        vouched = [f"{_NotebookOnlyModel.__module__}.{_NotebookOnlyModel.__qualname__}"]
+        failed = _run(
+            clipped,
+            data,
+            schema,
+            pipeline_model,
+            run_name="clipped",
+            server=server,
+            trusted_types=vouched,
+        )
         assert failed.outcome == "failed", str(failed)
         assert failed.failed_stage == "serve"
         assert [s.stage for s in failed.stages][-2:] == ["register", "serve"]

@@ -1196,8 +1196,14 @@ def _log_candidate(
     run_name: str,
     code: str | None,
     input_example: pd.DataFrame,
+    trusted_types: Sequence[str] = (),
 ) -> tuple[str, str | None]:
-    """Log the candidate's run with its gate metrics; the model only if it passed."""
+    """Log the candidate's run with its gate metrics; the model only if it passed.
+
+    The model is logged with the types skops must trust: the course's list
+    (:func:`utils.tracking.skops_trusted_types`) plus ``trusted_types``, which the caller
+    vouches for.
+    """
     import mlflow
 
     from utils import experiments, registry, tracking
@@ -1229,6 +1235,7 @@ def _log_candidate(
                 result.model,
                 input_example=experiments.as_model_input(input_example),
                 pyfunc_predict_fn="predict_proba",  # the service answers churn probabilities
+                skops_trusted_types=tracking.skops_trusted_types(result.model, also=trusted_types),
             )
             model_uri = str(info.model_uri)
     return logged.run_id, model_uri
@@ -1449,6 +1456,7 @@ def run_pipeline(
     code: str | None = None,
     verbose: bool = True,
     progress: bool | None = None,
+    trusted_types: Sequence[str] = (),
 ) -> PipelineRun:
     """Run the delivery pipeline for one candidate; return the record of every stage.
 
@@ -1478,9 +1486,12 @@ def run_pipeline(
         code: the code version for the lineage (default :func:`utils.registry.code_version`).
         verbose: print each stage as it finishes.
         progress: a status line while the server starts (default: in a notebook).
+        trusted_types: full names of types in the model that skops must trust beyond the
+            course's list (:data:`utils.tracking.SKOPS_TRUSTED_TYPES`), which you vouch for.
 
     Raises:
         TypeError, ValueError: bad arguments (before any stage runs).
+        utils.tracking.UntrustedTypesError: the model holds a type nobody vouched for.
     """
     from utils import registry
     from utils.training import TrainConfig, train
@@ -1546,7 +1557,12 @@ def run_pipeline(
     )
     rows = eval_data.head(smoke_rows)
     run_id, model_uri = _log_candidate(
-        result, gate.value, run_name=run_name, code=code, input_example=_features(rows).head(3)
+        result,
+        gate.value,
+        run_name=run_name,
+        code=code,
+        input_example=_features(rows).head(3),
+        trusted_types=trusted_types,
     )
     if not gate.passed:
         return finish("rejected", run_id=run_id, server=server)
