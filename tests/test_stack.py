@@ -520,3 +520,13 @@ def test_flip_weight_rejects_unknown_tools(matrix: pd.DataFrame) -> None:
         stack.flip_weight(
             matrix, "experiment tracking", JSONL, MLFLOW, "Speed", stack.EQUAL_WEIGHTS
         )
+
+
+def test_leaders_shows_a_tie_that_winners_hides(matrix: pd.DataFrame) -> None:
+    tied = _with_local(matrix, server_cost=4, local_cost=4)
+    assert stack.leaders(tied, stack.EQUAL_WEIGHTS, "experiment tracking") == f"{MLFLOW} = {LOCAL}"
+    assert stack.winners(tied, stack.EQUAL_WEIGHTS)["experiment tracking"] == MLFLOW
+    faster = _with_local(matrix, server_cost=4, local_cost=5)
+    assert stack.leaders(faster, stack.EQUAL_WEIGHTS, "experiment tracking") == LOCAL
+    with pytest.raises(ValueError, match="No stage"):
+        stack.leaders(matrix, stack.EQUAL_WEIGHTS, "painting")

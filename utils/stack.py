@@ -21,9 +21,9 @@ Complexity and Community. This module holds the machinery of that choice:
   (:func:`code_lines`). The line count is a measurement to show *beside* the matrix, not a
   Complexity score: Complexity asks how hard a tool is to learn, set up, run and maintain, and
   the code we write for it is only part of that;
-* what a measurement does to the decision: the winners for every value a measured score could
-  take (:func:`decisions_by_score`), and the weight at which two tools swap places
-  (:func:`flip_weight`).
+* what a measurement does to the decision: the leader of a job, ties shown (:func:`leaders`),
+  the leaders for every value a measured score could take (:func:`decisions_by_score`), and the
+  weight at which two tools swap places (:func:`flip_weight`).
 
 "Higher is better for the team" on every criterion, as in :func:`utils.figures.four_c_radar`:
 a high Cost score means *cheap*, a high Complexity score means *simple*.
@@ -64,6 +64,7 @@ __all__ = [
     "decisions_by_score",
     "default_matrix",
     "flip_weight",
+    "leaders",
     "ranking",
     "ranking_figure",
     "seconds_per_run",
@@ -470,6 +471,23 @@ def ranking(matrix: pd.DataFrame, weights: Mapping[str, float]) -> dict[str, lis
     return {stage: list(group["tool"]) for stage, group in table.groupby("stage", sort=False)}
 
 
+def leaders(matrix: pd.DataFrame, weights: Mapping[str, float], stage: str) -> str:
+    """The tool ranked first in ``stage`` under ``weights``; tools that tie joined by " = ".
+
+    Introduced in notebook 11, where a tie is a result worth showing (the measurement does not
+    separate two tools), unlike :func:`winners`, which picks the first of them.
+
+    Raises:
+        ValueError: ``stage`` is not in the matrix; TypeError, ValueError: as
+            :func:`weighted_scores`.
+    """
+    table = weighted_scores(matrix, weights)
+    first = table[(table["stage"] == stage) & (table["rank"] == 1)]["tool"]
+    if first.empty:
+        raise ValueError(f"No stage {stage!r} in the matrix.")
+    return " = ".join(first)
+
+
 def winners(matrix: pd.DataFrame, weights: Mapping[str, float]) -> dict[str, str]:
     """Stage -> the best tool under ``weights``: your stack (notebook 11).
 
@@ -600,11 +618,7 @@ def decisions_by_score(
         changed = set_score(
             matrix, stage, tool, criterion, score, basis=ILLUSTRATIVE, note="what if"
         )
-        rows[score] = {}
-        for name, w in teams.items():
-            table = weighted_scores(changed, w)
-            first = table[(table["stage"] == stage) & (table["rank"] == 1)]["tool"]
-            rows[score][name] = " = ".join(first)
+        rows[score] = {name: leaders(changed, w, stage) for name, w in teams.items()}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = f"{criterion} of {tool}"
     return table
