@@ -4,11 +4,11 @@ solution."""
 
 from __future__ import annotations
 
-import fractions
+import math
 import re
 
 import adversarial
-import numpy as np
+import pandas as pd
 import pytest
 from adversarial import Case, Table
 
@@ -16,8 +16,26 @@ from utils import checks, stack
 from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED
 from utils.exercises import nb11
 
-MEASURED = {"mlflow": 0.042, "jsonl": 0.00005}  # seconds per logged run, as a notebook measures
-CONTEXT = {"11.1": {}, "11.2": {}, "11.3": {"seconds_per_run": MEASURED}}
+STAGE, JSONL, SERVER = nb11.TRACKING, nb11.FILE_LOG, "MLflow (self-hosted)"
+LOCAL, WANDB = "MLflow (local SQLite file)", "Weights & Biases (hosted)"
+
+
+def measured_matrix(server_cost: float = 4, local_cost: float = 4) -> pd.DataFrame:
+    """The measured matrix of notebook 11 (section 4.6), with the Cost scores a machine gives."""
+    measured = stack.add_tool(
+        stack.default_matrix(),
+        STAGE,
+        LOCAL,
+        {"Cost": 4, "Coverage": 3, "Complexity": 4, "Community": 5},
+        note="judgement: no server, runs on one computer",
+    )
+    for tool, cost in ((JSONL, 5), (SERVER, server_cost), (LOCAL, local_cost)):
+        measured = stack.set_score(measured, STAGE, tool, "Cost", cost, note="median ms per run")
+    return measured
+
+
+MEASURED = measured_matrix()
+CONTEXT = {"11.1": {}, "11.2": {"measured": MEASURED}, "11.3": {"measured": MEASURED}}
 
 
 def test_notebook_11_has_three_exercises() -> None:
@@ -73,26 +91,55 @@ def test_the_order_alone_does_not_decide_the_team_exercise() -> None:
 # --------------------------------------------------------------------------- 11.2
 
 
-def test_hand_score_solution_is_correct() -> None:
-    # DVC scores Cost 4, Coverage 4, Complexity 3, Community 4 in the default matrix.
-    assert checks.check("11.2", (2 * 4 + 3 * 4 + 1 * 3 + 0 * 4) / 6).status == CORRECT
-    assert checks.check("11.2", 3.83).status == CORRECT  # rounded to two decimals
+def test_shared_team_follows_the_measured_matrix() -> None:
+    weights = nb11.SHARED_TEAM
+    assert checks.check("11.2", {"weights": weights, "tool": SERVER}, measured=MEASURED).passed
+    # A machine where the server is slow and the local file fast: Coverage 3 and Community 2
+    # still give the server a tie at best; W&B (judged) can come first when the server is slowest.
+    slow_server = measured_matrix(server_cost=1, local_cost=5)
+    table = stack.weighted_scores(slow_server, weights)
+    first = set(table[(table["stage"] == STAGE) & (table["rank"] == 1)]["tool"])
+    assert SERVER not in first
+    for tool in first:
+        assert checks.check("11.2", {"weights": weights, "tool": tool}, measured=slow_server).passed
+    result = checks.check("11.2", {"weights": weights, "tool": SERVER}, measured=slow_server)
+    assert result.status == INCORRECT and "not first" in result.message
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (23, "weighted sum"),
-        (23 / 4, "number of criteria"),
-        (3.75, "plain mean"),
-        (7.5, "between 0 and 5"),
-        (3.2, "Not quite"),
-        ("3.83", "one number"),
-        (True, "one number"),
+        ({"Cost": 1, "Coverage": 3, "Complexity": 1, "Community": 2}, "exactly two keys"),
+        (
+            {
+                "weights": {"Cost": 3, "Coverage": 1, "Complexity": 2, "Community": 1},
+                "tool": SERVER,
+            },
+            "Coverage matters most",
+        ),
+        (
+            {
+                "weights": {"Cost": 2, "Coverage": 3, "Complexity": 1, "Community": 2},
+                "tool": SERVER,
+            },
+            "Community comes second",
+        ),
+        (
+            {
+                "weights": {"Cost": 1, "Coverage": 3, "Complexity": 1, "Community": 2},
+                "tool": "MLflow",
+            },
+            "spelt as there",
+        ),
+        (
+            {"weights": {"Cost": 1, "Coverage": 3, "Complexity": 1, "Community": 2}, "tool": LOCAL},
+            "not first",
+        ),
+        ({"weights": {"Cost": 1, "Coverage": 3}, "tool": SERVER}, "cannot be used"),
     ],
 )
-def test_hand_score_wrong_answers_get_hints(answer: object, hint: str) -> None:
-    result = checks.check("11.2", answer)
+def test_shared_team_wrong_answers_get_hints(answer: object, hint: str) -> None:
+    result = checks.check("11.2", answer, measured=MEASURED)
     assert result.status == INCORRECT
     assert hint in result.message, result.message
 
@@ -100,39 +147,62 @@ def test_hand_score_wrong_answers_get_hints(answer: object, hint: str) -> None:
 # --------------------------------------------------------------------------- 11.3
 
 
-def test_nightly_minutes_solution_is_correct() -> None:
-    expected = 5000 * (0.042 - 0.00005) / 60
-    assert nb11._minutes_more(MEASURED) == pytest.approx(expected)
-    result = checks.check("11.3", expected, seconds_per_run=MEASURED)
+@pytest.mark.parametrize(
+    ("server_cost", "local_cost", "today", "expected"),
+    [
+        (4, 4, LOCAL, 8.0),  # a typical machine: (2 + 2 + 4) / (5 - 4)
+        (3, 3, LOCAL, 4.0),  # a loaded machine: the Cost gap is 2 points
+        (4, 5, LOCAL, math.inf),  # a fast local file: the same Cost as the file log
+    ],
+)
+def test_switch_weight_follows_the_measurement(
+    server_cost: float, local_cost: float, today: str, expected: float
+) -> None:
+    measured = measured_matrix(server_cost, local_cost)
+    assert stack.winners(measured, nb11.SMALL_TEAM)[STAGE] == today
+    assert nb11._switch_expected(measured) == {today: expected}
+    result = checks.check("11.3", expected, measured=measured)
     assert result.status == CORRECT, result.message
-    assert checks.check("11.3", round(expected, 1), seconds_per_run=MEASURED).passed
+    assert today in result.message
+
+
+def test_switch_weight_accepts_either_tool_of_a_tie() -> None:
+    # Server 5, local 4: the small team's weighted scores tie (3 * 5 + 15 = 3 * 4 + 16 + 2).
+    measured = measured_matrix(server_cost=5, local_cost=4)
+    expected = nb11._switch_expected(measured)
+    if len(expected) > 1:
+        for weight in expected.values():
+            assert checks.check("11.3", weight, measured=measured).passed
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (5000 * (0.042 - 0.00005), "in seconds"),
-        (5000 * (0.042 - 0.00005) / 3600, "in hours"),
-        (5000 * 0.042 / 60 + 1, "Not quite"),
-        (-3.5, "positive"),
-        ("3.5", "one number"),
+        (3, "weight of Cost today"),
+        (7.0, "other three criteria at 1"),  # the equal-weights flip against the local file
+        (math.inf, "differ"),
+        (-8, "0 or more"),
+        (8.5, "Not quite"),
+        ("8", "one number"),
     ],
 )
-def test_nightly_minutes_wrong_answers_get_hints(answer: object, hint: str) -> None:
-    result = checks.check("11.3", answer, seconds_per_run=MEASURED)
+def test_switch_weight_wrong_answers_get_hints(answer: object, hint: str) -> None:
+    result = checks.check("11.3", answer, measured=MEASURED)
     assert result.status == INCORRECT
     assert hint in result.message, result.message
 
 
-def test_nightly_minutes_needs_the_measurement() -> None:
-    # When the file's time is not negligible, the whole MLflow time is not the answer.
-    slow_file = {"mlflow": 0.042, "jsonl": 0.010}
-    result = checks.check("11.3", 5000 * 0.042 / 60, seconds_per_run=slow_file)
-    assert result.status == INCORRECT and "whole time MLflow needs" in result.message
-    with pytest.raises(TypeError, match="needs the keyword arguments"):
-        checks.check("11.3", 3.5)
-    with pytest.raises(TypeError, match="'mlflow' and 'jsonl'"):
-        nb11._minutes_more({"mlflow": 0.04})
+def test_switch_weight_names_the_wrong_tool() -> None:
+    # Against the server instead of the team's tool today (the local file).
+    flip = stack.flip_weight(MEASURED, STAGE, JSONL, SERVER, "Cost", nb11.SMALL_TEAM)
+    assert flip is not None and not math.isclose(flip, 8.0)
+    result = checks.check("11.3", flip, measured=MEASURED)
+    assert result.status == INCORRECT and "would beat MLflow (self-hosted)" in result.message
+
+
+def test_the_checks_refuse_a_matrix_that_is_not_the_measured_one() -> None:
+    with pytest.raises(TypeError, match="measured matrix"):
+        checks.check("11.3", 8.0, measured=stack.default_matrix().query("stage != @STAGE"))
 
 
 # --------------------------------------------------------------------------- adversarial tables
@@ -140,17 +210,22 @@ def test_nightly_minutes_needs_the_measurement() -> None:
 
 @pytest.fixture(scope="module")
 def measured_context() -> dict[str, object]:
-    """The context of 11.3 in the notebook's form: median seconds per logged run of each way."""
-    return {"seconds_per_run": dict(MEASURED)}
+    """The context of 11.2 and 11.3 in the notebook's form: the measured matrix of section 4.6."""
+    return {"measured": measured_matrix()}
 
 
 _SOLUTION_WEIGHTS = {"Cost": 3, "Coverage": 1, "Complexity": 2, "Community": 1}
-_DVC = (2 * 4 + 3 * 4 + 1 * 3 + 0 * 4) / 6
 
 
-def _minutes(context: dict, factor: float = 1.0) -> float:
-    s = context["seconds_per_run"]
-    return factor * 5000 * (s["mlflow"] - s["jsonl"]) / 60
+def _shared(context: dict, weights: dict | None = None) -> dict:
+    weights = weights or dict(nb11.SHARED_TEAM)
+    return {"weights": weights, "tool": stack.winners(context["measured"], weights)[STAGE]}
+
+
+def _switch(context: dict) -> float:
+    today = stack.winners(context["measured"], nb11.SMALL_TEAM)[STAGE]
+    flip = stack.flip_weight(context["measured"], STAGE, JSONL, today, "Cost", nb11.SMALL_TEAM)
+    return math.inf if flip is None else flip
 
 
 TABLES = [
@@ -200,45 +275,103 @@ TABLES = [
     Table(
         "11.2",
         [
-            Case("reference", "the solution's weighted mean", _DVC),
-            Case("alternative", "rounded to two decimals", round(_DVC, 2)),
-            Case("alternative", "an exact fraction", fractions.Fraction(23, 6)),
+            Case("reference", "the solution's weights and winner", lambda c: _shared(c), lazy=True),
             Case(
                 "alternative",
-                "numpy's average",
-                float(np.average([4, 4, 3, 4], weights=[2, 3, 1, 0])),
+                "shares as floats, criteria in another order",
+                lambda c: _shared(
+                    c, {"Community": 0.3, "Coverage": 0.5, "Complexity": 0.1, "Cost": 0.1}
+                ),
+                lazy=True,
             ),
-            Case("wrong", "the weighted sum", 23, hint="weighted sum"),
-            Case("wrong", "divided by four", 23 / 4, hint="number of criteria"),
-            Case("wrong", "the plain mean", 3.75, hint="plain mean"),
-            Case("wrong", "rounded to one decimal", 3.8, hint="within 0.01"),
-            Case("wrong", "above the scale", 7.5, hint="between 0 and 5"),
-            Case("cheat", "the course's SCALE", stack.SCALE, hint="stack.SCALE"),
+            Case(
+                "alternative",
+                "Cost left out (weight 0)",
+                lambda c: _shared(c, {"Cost": 0, "Coverage": 4, "Complexity": 1, "Community": 2}),
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "Community first",
+                lambda c: {
+                    "weights": {"Cost": 1, "Coverage": 2, "Complexity": 1, "Community": 3},
+                    "tool": SERVER,
+                },
+                hint="Coverage matters most",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "Cost as high as Community",
+                {
+                    "weights": {"Cost": 2, "Coverage": 3, "Complexity": 1, "Community": 2},
+                    "tool": SERVER,
+                },
+                hint="Community comes second",
+            ),
+            Case(
+                "wrong",
+                "right weights, the equal-weights tool of a machine where the local file wins",
+                lambda c: {"weights": dict(nb11.SHARED_TEAM), "tool": LOCAL},
+                hint="not first",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "right weights, the tool's name shortened",
+                {"weights": dict(nb11.SHARED_TEAM), "tool": "MLflow"},
+                hint="spelt as there",
+            ),
+            Case(
+                "wrong",
+                "only the weights",
+                dict(nb11.SHARED_TEAM),
+                hint="exactly two keys",
+            ),
+            Case(
+                "cheat",
+                "the course's EQUAL_WEIGHTS and the default matrix's winner",
+                {"weights": stack.EQUAL_WEIGHTS, "tool": SERVER},
+                hint="Coverage matters most",
+            ),
         ],
+        context="measured_context",
     ),
     Table(
         "11.3",
         [
-            Case("reference", "the solution's formula", lambda c: _minutes(c), lazy=True),
+            Case("reference", "the solution's flip weight", lambda c: _switch(c), lazy=True),
             Case(
-                "alternative", "rounded to one decimal", lambda c: round(_minutes(c), 1), lazy=True
+                "alternative", "rounded to one decimal", lambda c: round(_switch(c), 1), lazy=True
             ),
             Case(
                 "alternative",
-                "via milliseconds",
-                lambda c: (
-                    5000
-                    * (1000 * c["seconds_per_run"]["mlflow"] - 1000 * c["seconds_per_run"]["jsonl"])
-                    / 1000
-                    / 60
-                ),
+                "solved by hand: the gap on the rest over the gap on Cost",
+                lambda c: (1 * (3 - 1) + 2 * (4 - 3) + 1 * (5 - 1)) / (5 - 4),
                 lazy=True,
             ),
-            Case("wrong", "in seconds", lambda c: _minutes(c, 60), hint="in seconds", lazy=True),
-            Case("wrong", "in hours", lambda c: _minutes(c, 1 / 60), hint="in hours", lazy=True),
-            Case("wrong", "the sign flipped", lambda c: -_minutes(c), hint="positive", lazy=True),
-            Case("wrong", "10 % off", lambda c: _minutes(c, 1.1), hint="within 2%", lazy=True),
-            Case("cheat", "the course's NIGHTLY_RUNS", nb11.NIGHTLY_RUNS, hint="number of runs"),
+            Case("wrong", "the team's weight today", 3, hint="weight of Cost today"),
+            Case(
+                "wrong",
+                "the other weights at 1",
+                lambda c: stack.flip_weight(
+                    c["measured"], STAGE, JSONL, LOCAL, "Cost", stack.EQUAL_WEIGHTS
+                ),
+                hint="other three criteria at 1",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "against the server, not the team's tool",
+                lambda c: stack.flip_weight(
+                    c["measured"], STAGE, JSONL, SERVER, "Cost", nb11.SMALL_TEAM
+                ),
+                hint="would beat MLflow (self-hosted)",
+                lazy=True,
+            ),
+            Case("wrong", "never", math.inf, hint="differ"),
+            Case("wrong", "10 % off", lambda c: 1.1 * _switch(c), hint="within 2%", lazy=True),
+            Case("cheat", "the course's SWITCH_TOLERANCE", nb11.SWITCH_TOLERANCE, hint="Not quite"),
         ],
         context="measured_context",
     ),

@@ -257,8 +257,11 @@ MLFLOW, JSONL = "MLflow (self-hosted)", "JSON-lines file (hand-rolled)"
 def test_a_measured_cost_keeps_complexity_a_judgement_and_mlflow_first(
     matrix: pd.DataFrame, mlflow_seconds: float
 ) -> None:
-    """Notebook 11: only Cost is measured; Complexity stays illustrative, with its own reason, and
-    with equal weights MLflow stays ahead of the file log whatever the timing gives."""
+    """Only Cost is measured; Complexity stays illustrative, with its own reason. With equal
+    weights, the server's MLflow stays ahead of the file log whatever the timing gives: the file's
+    Cost advantage (at most 4 points) cannot outweigh the 7 judged points of Coverage and
+    Community. That is why notebook 11 adds a candidate that is close on the rest (MLflow with a
+    local file) and shows the weight of Cost at which the file log wins (test_flip_weight_...)."""
     measured = matrix
     for tool, seconds in ((JSONL, 0.0001), (MLFLOW, mlflow_seconds)):
         measured = stack.set_score(
@@ -308,6 +311,13 @@ def test_code_lines_counts_statements_not_physical_lines() -> None:
     assert stack.code_lines(_short) == 2  # def and return
     assert stack.code_lines(_long) == 5  # def, total = (3 lines), with, write, return
     assert stack.code_lines(_short, _long) == 7
+
+
+def test_code_lines_counts_modules_too() -> None:
+    from utils import debt, tracking
+
+    assert stack.code_lines(tracking) == debt.count_file_lines(tracking.__file__)
+    assert stack.code_lines(_short, tracking) == 2 + stack.code_lines(tracking)
 
 
 def test_code_lines_rejects_what_it_cannot_read() -> None:
@@ -370,3 +380,153 @@ def test_widget_calls_weighted_scores_when_a_slider_moves(matrix: pd.DataFrame) 
     assert "Every weight is 0" in widget.message.value
     with pytest.raises(ValueError, match="0 to 5"):
         widget.set_weights({"Cost": 10, "Coverage": 1, "Complexity": 1, "Community": 1})
+
+
+# --------------------------------------------------------------------------- timing and decisions
+
+
+def test_seconds_per_run_times_each_repeat_and_charges_the_finish() -> None:
+    import time
+
+    calls: list[str] = []
+    runs = [("a", {}, {}), ("b", {}, {})]
+
+    def log_run(name: str, params: dict, metrics: dict) -> None:
+        calls.append(name)
+
+    def finish() -> None:
+        calls.append("finish")
+        time.sleep(0.02)
+
+    per_run = stack.seconds_per_run(log_run, runs, repeats=3, finish=finish)
+    assert calls == ["a", "b", "finish"] * 3
+    assert len(per_run) == 3
+    assert all(s >= 0.01 for s in per_run)  # the 20 ms of finish, over two runs
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"runs": []}, ValueError),
+        ({"repeats": 0}, ValueError),
+        ({"repeats": True}, ValueError),
+        ({"finish": "later"}, TypeError),
+        ({"log_run": None}, TypeError),
+    ],
+)
+def test_seconds_per_run_rejects_bad_arguments(kwargs: dict, error: type) -> None:
+    arguments = {"log_run": lambda *a: None, "runs": [("a", {}, {})], **kwargs}
+    log_run, runs = arguments.pop("log_run"), arguments.pop("runs")
+    with pytest.raises(error):
+        stack.seconds_per_run(log_run, runs, **arguments)
+
+
+LOCAL = "MLflow (local SQLite file)"
+
+
+def _with_local(matrix: pd.DataFrame, server_cost: float, local_cost: float) -> pd.DataFrame:
+    """The measured matrix of notebook 11: a local MLflow candidate, measured Costs."""
+    measured = stack.add_tool(
+        matrix,
+        "experiment tracking",
+        LOCAL,
+        {"Cost": 4, "Coverage": 3, "Complexity": 4, "Community": 5},
+        note="judgement",
+    )
+    for tool, cost in ((JSONL, 5), (MLFLOW, server_cost), (LOCAL, local_cost)):
+        measured = stack.set_score(measured, "experiment tracking", tool, "Cost", cost, note="t")
+    return measured
+
+
+def test_decisions_by_score_shows_where_a_measurement_flips_the_winner(
+    matrix: pd.DataFrame,
+) -> None:
+    measured = _with_local(matrix, server_cost=4, local_cost=4)
+    teams = {"equal": stack.EQUAL_WEIGHTS, "shares": {**stack.EQUAL_WEIGHTS, "Coverage": 3}}
+    table = stack.decisions_by_score(measured, "experiment tracking", LOCAL, "Cost", teams)
+    assert list(table.index) == [1, 2, 3, 4, 5]
+    assert list(table.columns) == ["equal", "shares"]
+    # Equal weights: the two MLflow set-ups differ only by their Cost, so the measurement decides.
+    assert list(table["equal"]) == [MLFLOW, MLFLOW, MLFLOW, f"{MLFLOW} = {LOCAL}", LOCAL]
+    # Coverage three times: the server's judged point of Coverage needs a Cost gap of 3 to undo.
+    assert list(table["shares"]) == [MLFLOW] * 5
+    # The matrix passed in is not changed.
+    assert measured.equals(_with_local(matrix, server_cost=4, local_cost=4))
+
+
+def test_flip_weight_is_where_the_two_tools_tie(matrix: pd.DataFrame) -> None:
+    measured = _with_local(matrix, server_cost=4, local_cost=4)
+    flip = stack.flip_weight(
+        measured, "experiment tracking", JSONL, MLFLOW, "Cost", stack.EQUAL_WEIGHTS
+    )
+    assert flip == pytest.approx(7.0)  # the file is 1 point cheaper and 7 points behind elsewhere
+    for weight, first in ((0.99 * flip, MLFLOW), (1.01 * flip, JSONL)):
+        ranked = stack.ranking(measured, {**stack.EQUAL_WEIGHTS, "Cost": weight})
+        assert ranked["experiment tracking"][0] == first
+    tied = stack.weighted_scores(measured, {**stack.EQUAL_WEIGHTS, "Cost": flip}).set_index("tool")
+    assert tied.loc[JSONL, "weighted"] == pytest.approx(tied.loc[MLFLOW, "weighted"])
+    # Other weights kept: the small team of exercise 11.1.
+    small = {"Cost": 3, "Coverage": 1, "Complexity": 2, "Community": 1}
+    assert stack.flip_weight(
+        measured, "experiment tracking", JSONL, LOCAL, "Cost", small
+    ) == pytest.approx(8.0)  # (2 + 2 + 4) / 1
+    # A measured Cost that MLflow shares with the file leaves no weight at which the file wins.
+    fast = _with_local(matrix, server_cost=5, local_cost=5)
+    assert stack.flip_weight(fast, "experiment tracking", JSONL, LOCAL, "Cost", small) is None
+    # The weight given for the criterion itself does not matter.
+    assert stack.flip_weight(
+        measured, "experiment tracking", JSONL, LOCAL, "Cost", {**small, "Cost": 100}
+    ) == pytest.approx(8.0)
+
+
+def test_flip_weight_other_weights_and_a_tie_below_zero(matrix: pd.DataFrame) -> None:
+    # W&B is better than the file log on Coverage, Complexity and Community and worse on Cost;
+    # with Community weighed 0 and Complexity 0, Coverage alone (3 points) against Cost (3 points).
+    measured = _with_local(matrix, server_cost=4, local_cost=4)
+    assert stack.flip_weight(
+        measured,
+        "experiment tracking",
+        JSONL,
+        "Weights & Biases (hosted)",
+        "Cost",
+        {"Cost": 1, "Coverage": 1, "Complexity": 0, "Community": 0},
+    ) == pytest.approx(1.0)
+    # A tie below 0: the challenger is ahead on the rest and better on Cost too, so no weight of
+    # Cost puts it behind.
+    fast_local = _with_local(matrix, server_cost=4, local_cost=5)
+    assert (
+        stack.flip_weight(
+            fast_local,
+            "experiment tracking",
+            LOCAL,
+            "Weights & Biases (hosted)",
+            "Cost",
+            {"Cost": 1, "Coverage": 1, "Complexity": 1, "Community": 2},
+        )
+        is None
+    )
+
+
+def test_flip_weight_rejects_unknown_tools(matrix: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="No tool"):
+        stack.flip_weight(
+            matrix, "experiment tracking", "Excel", MLFLOW, "Cost", stack.EQUAL_WEIGHTS
+        )
+    with pytest.raises(ValueError, match="two different"):
+        stack.flip_weight(
+            matrix, "experiment tracking", MLFLOW, MLFLOW, "Cost", stack.EQUAL_WEIGHTS
+        )
+    with pytest.raises(ValueError, match="Unknown criterion"):
+        stack.flip_weight(
+            matrix, "experiment tracking", JSONL, MLFLOW, "Speed", stack.EQUAL_WEIGHTS
+        )
+
+
+def test_leaders_shows_a_tie_that_winners_hides(matrix: pd.DataFrame) -> None:
+    tied = _with_local(matrix, server_cost=4, local_cost=4)
+    assert stack.leaders(tied, stack.EQUAL_WEIGHTS, "experiment tracking") == f"{MLFLOW} = {LOCAL}"
+    assert stack.winners(tied, stack.EQUAL_WEIGHTS)["experiment tracking"] == MLFLOW
+    faster = _with_local(matrix, server_cost=4, local_cost=5)
+    assert stack.leaders(faster, stack.EQUAL_WEIGHTS, "experiment tracking") == LOCAL
+    with pytest.raises(ValueError, match="No stage"):
+        stack.leaders(matrix, stack.EQUAL_WEIGHTS, "painting")

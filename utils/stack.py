@@ -15,10 +15,15 @@ Complexity and Community. This module holds the machinery of that choice:
   (:func:`ranking`, :func:`winners`);
 * a **chart** of the ranking (:func:`ranking_figure`) and a **widget** with one slider per weight
   (:class:`DecisionWidget`), which calls :func:`weighted_scores` and nothing else;
-* a rule for turning a measured time per use into a Cost score (:func:`cost_score_from_seconds`),
-  and a counter of the lines of code of functions (:func:`code_lines`). The line count is a
-  measurement to show *beside* the matrix, not a Complexity score: Complexity asks how hard a
-  tool is to learn, set up, run and maintain, and the code we write for it is only part of that.
+* a timer that logs the same runs several times and gives the seconds per run of each repeat
+  (:func:`seconds_per_run`), a rule for turning a measured time per use into a Cost score
+  (:func:`cost_score_from_seconds`), and a counter of the lines of code of functions
+  (:func:`code_lines`). The line count is a measurement to show *beside* the matrix, not a
+  Complexity score: Complexity asks how hard a tool is to learn, set up, run and maintain, and
+  the code we write for it is only part of that;
+* what a measurement does to the decision: the leader of a job, ties shown (:func:`leaders`),
+  the leaders for every value a measured score could take (:func:`decisions_by_score`), and the
+  weight at which two tools swap places (:func:`flip_weight`).
 
 "Higher is better for the team" on every criterion, as in :func:`utils.figures.four_c_radar`:
 a high Cost score means *cheap*, a high Complexity score means *simple*.
@@ -33,7 +38,9 @@ import inspect
 import math
 import numbers
 import textwrap
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -54,9 +61,13 @@ __all__ = [
     "check_weights",
     "code_lines",
     "cost_score_from_seconds",
+    "decisions_by_score",
     "default_matrix",
+    "flip_weight",
+    "leaders",
     "ranking",
     "ranking_figure",
+    "seconds_per_run",
     "set_score",
     "weighted_scores",
     "winners",
@@ -460,6 +471,23 @@ def ranking(matrix: pd.DataFrame, weights: Mapping[str, float]) -> dict[str, lis
     return {stage: list(group["tool"]) for stage, group in table.groupby("stage", sort=False)}
 
 
+def leaders(matrix: pd.DataFrame, weights: Mapping[str, float], stage: str) -> str:
+    """The tool ranked first in ``stage`` under ``weights``; tools that tie joined by " = ".
+
+    Introduced in notebook 11, where a tie is a result worth showing (the measurement does not
+    separate two tools), unlike :func:`winners`, which picks the first of them.
+
+    Raises:
+        ValueError: ``stage`` is not in the matrix; TypeError, ValueError: as
+            :func:`weighted_scores`.
+    """
+    table = weighted_scores(matrix, weights)
+    first = table[(table["stage"] == stage) & (table["rank"] == 1)]["tool"]
+    if first.empty:
+        raise ValueError(f"No stage {stage!r} in the matrix.")
+    return " = ".join(first)
+
+
 def winners(matrix: pd.DataFrame, weights: Mapping[str, float]) -> dict[str, str]:
     """Stage -> the best tool under ``weights``: your stack (notebook 11).
 
@@ -494,10 +522,11 @@ def cost_score_from_seconds(seconds: float) -> int:
     return 1
 
 
-def code_lines(*functions: Callable[..., Any]) -> int:
-    """Count the logical lines of code of functions (their ``def`` line included).
+def code_lines(*functions: Callable[..., Any] | ModuleType) -> int:
+    """Count the logical lines of code of functions (their ``def`` line included) or modules.
 
-    Introduced in notebook 11, to measure how much code each way of doing a job needs. Counts
+    Introduced in notebook 11, to measure how much code each way of doing a job needs, the
+    course's own modules a way relies on included (pass the module, e.g. ``utils.tracking``). Counts
     as :func:`utils.debt.count_logical_lines` does (notebook 02): every statement once, however
     many physical lines it spans; no comments, docstrings or blank lines. Works for functions
     defined in a notebook cell.
@@ -512,9 +541,10 @@ def code_lines(*functions: Callable[..., Any]) -> int:
         raise ValueError("Give at least one function, e.g. code_lines(log_run, best_run).")
     total = 0
     for function in functions:
-        if not inspect.isfunction(function):
+        if not (inspect.isfunction(function) or inspect.ismodule(function)):
             raise TypeError(
-                f"code_lines counts Python functions (defined with def), got {function!r}."
+                f"code_lines counts Python functions (defined with def) and modules, "
+                f"got {function!r}."
             )
         try:
             source = inspect.getsource(function)
@@ -525,6 +555,113 @@ def code_lines(*functions: Callable[..., Any]) -> int:
             ) from None
         total += count_logical_lines(textwrap.dedent(source))
     return total
+
+
+def seconds_per_run(
+    log_run: Callable[[str, dict[str, Any], dict[str, float]], Any],
+    runs: Sequence[tuple[str, dict[str, Any], dict[str, float]]],
+    *,
+    repeats: int = 3,
+    finish: Callable[[], Any] | None = None,
+) -> list[float]:
+    """Log ``runs`` ``repeats`` times; return the seconds per logged run of each repeat.
+
+    Introduced in notebook 11 to compare ways of logging the same runs. Each repeat calls
+    ``log_run(name, params, metrics)`` for every run, then ``finish()`` if given (for example to
+    wait until asynchronously logged data is written), and divides the time of the whole repeat
+    by the number of runs: a way that returns at once and does its work later is charged for
+    that work. The caller reports the spread over the repeats, not one repeat's value.
+
+    Raises:
+        ValueError: no runs, or ``repeats`` is below 1.
+        TypeError: ``log_run`` or ``finish`` is not callable.
+    """
+    if not callable(log_run) or (finish is not None and not callable(finish)):
+        raise TypeError("log_run (and finish, if given) must be functions.")
+    if not runs:
+        raise ValueError("Give at least one run to log.")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a whole number of 1 or more, got {repeats!r}.")
+    per_run = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for name, params, metrics in runs:
+            log_run(name, params, metrics)
+        if finish is not None:
+            finish()
+        per_run.append((time.perf_counter() - start) / len(runs))
+    return per_run
+
+
+def decisions_by_score(
+    matrix: pd.DataFrame,
+    stage: str,
+    tool: str,
+    criterion: str,
+    teams: Mapping[str, Mapping[str, float]],
+    scores: Iterable[float] = (1, 2, 3, 4, 5),
+) -> pd.DataFrame:
+    """The winner of ``stage`` for each team if ``tool`` scored each of ``scores`` on ``criterion``.
+
+    Introduced in notebook 11, to show whether a measured score can change the decision, and at
+    which score it does: one row per score (the index), one column per team (its weights).
+    Every other score of the matrix is kept. A cell names the tool ranked first; tools that
+    tie for first place are joined by ``" = "``, in the order :func:`weighted_scores` gives.
+
+    Raises:
+        ValueError, TypeError: as :func:`set_score` and :func:`check_weights`.
+    """
+    if not isinstance(teams, Mapping) or not teams:
+        raise ValueError("teams must be a dict of team name -> weights, with at least one team.")
+    rows = {}
+    for score in scores:
+        changed = set_score(
+            matrix, stage, tool, criterion, score, basis=ILLUSTRATIVE, note="what if"
+        )
+        rows[score] = {name: leaders(changed, w, stage) for name, w in teams.items()}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = f"{criterion} of {tool}"
+    return table
+
+
+def flip_weight(
+    matrix: pd.DataFrame,
+    stage: str,
+    challenger: str,
+    incumbent: str,
+    criterion: str,
+    weights: Mapping[str, float],
+) -> float | None:
+    """The weight of ``criterion`` at which ``challenger`` and ``incumbent`` tie, or None.
+
+    Introduced in notebook 11. The other three weights stay as in ``weights`` (the weight given
+    for ``criterion`` itself is ignored). The weighted scores of the two tools differ by
+    ``sum(w[c] * d[c]) / sum(w)`` with ``d = challenger - incumbent`` per criterion, so they
+    tie where ``w[criterion] = -sum(w[c] * d[c] for the others) / d[criterion]``. Past that
+    weight the tool that is better on ``criterion`` is ahead. None means that no weight of 0
+    or more changes which of the two is ahead (for example when both have the same score on
+    ``criterion``).
+
+    Raises:
+        ValueError: a tool is not in ``stage``, the two tools are the same, or the criterion
+            is unknown; TypeError, ValueError: as :func:`check_weights`.
+    """
+    if criterion not in CRITERIA:
+        raise ValueError(f"Unknown criterion {criterion!r}: the 4Cs are {list(CRITERIA)}.")
+    if challenger == incumbent:
+        raise ValueError("Give two different tools.")
+    table = weighted_scores(matrix, {**dict(weights), criterion: 1.0})
+    rows = table[table["stage"] == stage].set_index("tool")
+    for tool in (challenger, incumbent):
+        if tool not in rows.index:
+            raise ValueError(f"No tool {tool!r} in stage {stage!r}; it has {list(rows.index)}.")
+    checked = check_weights({**dict(weights), criterion: 1.0})
+    difference = {c: rows.loc[challenger, c] - rows.loc[incumbent, c] for c in CRITERIA}
+    rest = sum(checked[c] * difference[c] for c in CRITERIA if c != criterion)
+    if difference[criterion] == 0:
+        return None
+    tie = -rest / difference[criterion]
+    return float(tie) if tie >= 0 else None
 
 
 # --------------------------------------------------------------------------- the chart

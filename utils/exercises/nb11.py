@@ -2,12 +2,15 @@
 
 * 11.1: set weights for the 4Cs that express a described team's priorities and give it a
   given tool;
-* 11.2: compute a weighted 4C score by hand;
-* 11.3: turn a measured time per logged run into the cost of a nightly job.
+* 11.2: set weights for a team that shares its runs, and read the experiment-tracking tool the
+  measured matrix gives them;
+* 11.3: find the weight of Cost from which a hand-written file log would beat the tool the
+  small team of 11.1 chooses with the measured matrix.
 
-The checks compute the expected answers with :mod:`utils.stack` on its default matrix, or from
-the measurement the check cell passes. :func:`utils.checks.check` imports this module the first
-time a 11 exercise is checked.
+The checks compute the expected answers with :mod:`utils.stack`: 11.1 on its default matrix,
+11.2 and 11.3 on the measured matrix the check cell passes (``measured``, notebook 11 section
+4.6), so the right answer follows what was measured on the student's machine.
+:func:`utils.checks.check` imports this module the first time a 11 exercise is checked.
 """
 
 from __future__ import annotations
@@ -16,17 +19,19 @@ import math
 import numbers
 from collections.abc import Mapping
 
+import pandas as pd
+
 from utils import stack
 from utils.checks import CORRECT, INCORRECT, Status, register
 
 __all__ = [
-    "HAND_WEIGHTS",
-    "HAND_TOOL",
-    "NIGHTLY_RUNS",
+    "FILE_LOG",
+    "SHARED_TEAM",
+    "SMALL_TEAM",
+    "SWITCH_TOLERANCE",
     "TEAM_STAGE",
     "TEAM_TOOL",
-    "HAND_TOLERANCE",
-    "MINUTES_TOLERANCE",
+    "TRACKING",
 ]
 
 NOTEBOOK = "11_choosing_your_stack"
@@ -34,15 +39,15 @@ NOTEBOOK = "11_choosing_your_stack"
 #: Exercise 11.1: the job and the tool the small team should end up with.
 TEAM_STAGE = "orchestration"
 TEAM_TOOL = "Python script + cron"
-#: Exercise 11.2: the tool and the weights to compute by hand.
-HAND_TOOL = "DVC"
-HAND_WEIGHTS: dict[str, float] = {"Cost": 2, "Coverage": 3, "Complexity": 1, "Community": 0}
-#: Exercise 11.3: runs logged by the nightly job.
-NIGHTLY_RUNS = 5000
-#: Exercise 11.2: how far (absolute) from the weighted score an answer may be.
-HAND_TOLERANCE = 0.01
-#: Exercise 11.3: how far (relative) from the extra minutes an answer may be.
-MINUTES_TOLERANCE = 0.02
+#: The small team of exercise 11.1, as one weighting that says it (its solution); exercise 11.3.
+SMALL_TEAM: dict[str, float] = {"Cost": 3, "Coverage": 1, "Complexity": 2, "Community": 1}
+#: A team that shares its runs (exercise 11.2's solution): Coverage first, Community next.
+SHARED_TEAM: dict[str, float] = {"Cost": 1, "Coverage": 3, "Complexity": 1, "Community": 2}
+#: Exercises 11.2 and 11.3: the job, and the hand-written candidate of 11.3.
+TRACKING = "experiment tracking"
+FILE_LOG = "JSON-lines file (hand-rolled)"
+#: Exercise 11.3: how far (relative) from the weight of Cost an answer may be.
+SWITCH_TOLERANCE = 0.02
 
 
 def _number(answer: object) -> float | None:
@@ -94,118 +99,168 @@ def _check_team_weights(answer: object) -> tuple[Status, str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# 11.2 A weighted score by hand
+# 11.2 A team that shares its runs
 # ---------------------------------------------------------------------------------------------
 
 
-def _hand_expected() -> tuple[float, dict[str, float]]:
-    table = stack.weighted_scores(stack.default_matrix(), HAND_WEIGHTS)
-    row = table[table["tool"] == HAND_TOOL].iloc[0]
-    return float(row["weighted"]), {c: float(row[c]) for c in stack.CRITERIA}
+def _tracking_tools(measured: pd.DataFrame) -> list[str]:
+    rows = measured[measured["stage"] == TRACKING]
+    return list(dict.fromkeys(rows["tool"]))
 
 
-@register("11.2", NOTEBOOK, "A weighted score by hand")
-def _check_hand_score(answer: object) -> tuple[Status, str]:
-    value = _number(answer)
-    if value is None:
+def _check_measured(measured: object) -> pd.DataFrame:
+    """The measured matrix the check cell passes, validated (notebook 11, section 4.6)."""
+    matrix = stack.check_matrix(measured)  # type: ignore[arg-type]
+    rows = matrix[matrix["stage"] == TRACKING]
+    if rows.empty or FILE_LOG not in set(rows["tool"]):
+        raise TypeError("measured must be the measured matrix of section 4.6 (`measured`).")
+    return matrix
+
+
+@register("11.2", NOTEBOOK, "A team that shares its runs", needs=("measured",))
+def _check_shared_team(answer: object, *, measured: pd.DataFrame) -> tuple[Status, str]:
+    matrix = _check_measured(measured)
+    if not isinstance(answer, Mapping) or set(answer) != {"weights", "tool"}:
         return INCORRECT, (
-            f"Give one number, the weighted score of {HAND_TOOL}, not a {type(answer).__name__}."
+            'Give a dict with exactly two keys: {"weights": {...}, "tool": "..."}, the weights '
+            "of the team and the tool your measured matrix ranks first with them."
         )
-    expected, scores = _hand_expected()
-    weighted_sum = sum(HAND_WEIGHTS[c] * scores[c] for c in stack.CRITERIA)
-    if abs(value - expected) <= HAND_TOLERANCE:
-        return CORRECT, (
-            f"{weighted_sum:g} weighted points / {sum(HAND_WEIGHTS.values()):g} weight "
-            f"= {expected:.3f} (accepted within {HAND_TOLERANCE}), on the same 0-5 scale as the "
-            "scores."
-        )
-    if value == stack.SCALE:
+    try:
+        weights = stack.check_weights(answer["weights"])
+    except (TypeError, ValueError) as error:
+        return INCORRECT, f"These weights cannot be used: {error}"
+    others = max(weights["Cost"], weights["Complexity"])
+    if not (weights["Coverage"] > weights["Community"] and weights["Coverage"] > others):
         return INCORRECT, (
-            f"{value:g} is stack.SCALE, the top of the score scale, not DVC's weighted score: "
-            "multiply its four scores by the weights and divide by the sum of the weights."
+            "Coverage matters most for this team (colleagues must see the runs): give it a larger "
+            "weight than every other criterion."
         )
-    if abs(value - weighted_sum) <= HAND_TOLERANCE:
+    if not weights["Community"] > others:
         return INCORRECT, (
-            f"{weighted_sum:g} is the weighted sum. Divide it by the sum of the weights, so that "
-            "the result is on the 0-5 scale of the scores."
+            "Community comes second for this team (the tool must outlive the project): give it a "
+            "larger weight than Cost and Complexity, and a smaller one than Coverage."
         )
-    if abs(value - weighted_sum / len(stack.CRITERIA)) <= HAND_TOLERANCE:
+    tool = answer["tool"]
+    tools = _tracking_tools(matrix)
+    if not isinstance(tool, str) or tool not in tools:
         return INCORRECT, (
-            "You divided by the number of criteria (4). Divide by the sum of the weights "
-            f"({sum(HAND_WEIGHTS.values()):g}) instead: a weight of 0 leaves a criterion out."
+            f"The tool must be one of the experiment-tracking tools of the measured matrix, "
+            f"spelt as there: {tools}."
         )
-    plain = sum(scores.values()) / len(scores)
-    if abs(value - plain) <= HAND_TOLERANCE:
-        return INCORRECT, "That is the plain mean of the four scores: multiply each by its weight."
-    if not 0 <= value <= stack.SCALE:
-        return INCORRECT, "A weighted mean of scores from 0 to 5 is between 0 and 5."
-    return INCORRECT, (
-        f"Not quite (an answer counts within {HAND_TOLERANCE}). Read {HAND_TOOL}'s four scores "
-        "from the matrix, multiply each by its weight, add them up and divide by the sum of the "
-        "weights."
+    table = stack.weighted_scores(matrix, weights)
+    rows = table[table["stage"] == TRACKING].set_index("tool")
+    if rows.loc[tool, "rank"] != 1:
+        equal = stack.winners(matrix, stack.EQUAL_WEIGHTS)[TRACKING]
+        also = (
+            " That is the tool of equal weights: rank with the team's weights instead."
+            if tool == equal
+            else ""
+        )
+        return INCORRECT, (
+            f"The weights are right, but with them {tool} is not first in your measured matrix "
+            f"(weighted {rows.loc[tool, 'weighted']:.2f}, rank {rows.loc[tool, 'rank']}).{also} "
+            "Rank the experiment-tracking tools of `measured` with your weights "
+            "(stack.weighted_scores or the formula of section 3)."
+        )
+    return CORRECT, (
+        f"With these weights your measured matrix gives {tool} "
+        f"(weighted {rows.loc[tool, 'weighted']:.2f}). Coverage and Community decide for this "
+        "team; a measured Cost moves it only when the candidates are close on the rest."
     )
 
 
 # ---------------------------------------------------------------------------------------------
-# 11.3 The measurement, scaled up
+# 11.3 When would the small team switch?
 # ---------------------------------------------------------------------------------------------
 
 
-def _minutes_more(seconds_per_run: Mapping[str, float], runs: int = NIGHTLY_RUNS) -> float:
-    """Minutes that logging ``runs`` runs takes with MLflow more than with the JSON-lines file.
+def _switch_expected(matrix: pd.DataFrame) -> dict[str, float]:
+    """The small team's tool(s) today -> the weight of Cost from which the file log beats it.
 
-    Used by the check of exercise 11.3 (notebook 11). ``seconds_per_run`` has the keys
-    ``"mlflow"`` and ``"jsonl"`` (measured seconds per logged run).
-
-    Raises:
-        TypeError: ``seconds_per_run`` is not a mapping with those two numbers.
+    Usually one tool; tools that tie for first place are all given (any of them is the team's
+    choice today). ``math.inf`` means that no weight of Cost makes the file log win.
     """
-    if not isinstance(seconds_per_run, Mapping) or not {"mlflow", "jsonl"} <= set(seconds_per_run):
-        raise TypeError("seconds_per_run must be a dict with the keys 'mlflow' and 'jsonl'.")
-    mlflow_s, jsonl_s = (_number(seconds_per_run[k]) for k in ("mlflow", "jsonl"))
-    if mlflow_s is None or jsonl_s is None:
-        raise TypeError("The measured seconds per run must be numbers.")
-    return runs * (mlflow_s - jsonl_s) / 60
+    table = stack.weighted_scores(matrix, SMALL_TEAM)
+    first = table[(table["stage"] == TRACKING) & (table["rank"] == 1)]["tool"]
+    expected = {}
+    for tool in first:
+        if tool == FILE_LOG:
+            expected[tool] = 0.0
+            continue
+        flip = stack.flip_weight(matrix, TRACKING, FILE_LOG, tool, "Cost", SMALL_TEAM)
+        expected[tool] = math.inf if flip is None else flip
+    return expected
 
 
-@register("11.3", NOTEBOOK, "The measurement, scaled up", needs=("seconds_per_run",))
-def _check_nightly_minutes(
-    answer: object, *, seconds_per_run: Mapping[str, float]
-) -> tuple[Status, str]:
-    value = _number(answer)
+@register("11.3", NOTEBOOK, "When would the small team switch?", needs=("measured",))
+def _check_switch_weight(answer: object, *, measured: pd.DataFrame) -> tuple[Status, str]:
+    matrix = _check_measured(measured)
+    value = math.inf if _is_inf(answer) else _number(answer)
     if value is None:
-        return INCORRECT, f"Give one number (minutes), not a {type(answer).__name__}."
-    expected = _minutes_more(seconds_per_run)
+        return INCORRECT, (
+            f"Give one number, a weight of Cost, or math.inf; not a {type(answer).__name__}."
+        )
+    expected = _switch_expected(matrix)
+    today = next(iter(expected))
 
     def close(target: float) -> bool:
-        return abs(value - target) <= max(MINUTES_TOLERANCE * abs(target), 1e-3)
+        if math.isinf(target) or math.isinf(value):
+            return math.isinf(target) and math.isinf(value)
+        return abs(value - target) <= max(SWITCH_TOLERANCE * abs(target), 1e-6)
 
-    if value == NIGHTLY_RUNS:
-        return INCORRECT, (
-            f"{NIGHTLY_RUNS:,} is the number of runs, not minutes: multiply it by the difference "
-            "of the two measured times per run, and divide by 60."
-        )
-    if close(expected):
-        return CORRECT, (
-            f"{NIGHTLY_RUNS:,} runs x {1000 * seconds_per_run['mlflow']:.1f} ms against "
-            f"{1000 * seconds_per_run['jsonl']:.3f} ms: about {expected:.1f} minutes more a night "
-            f"with MLflow, on this machine (accepted within {MINUTES_TOLERANCE:.0%})."
-        )
-    if close(expected * 60):
-        return INCORRECT, "That is in seconds: divide by 60 to get minutes."
-    if close(expected / 60):
-        return INCORRECT, "That is in hours: give minutes."
-    if close(NIGHTLY_RUNS * float(seconds_per_run["mlflow"]) / 60):
-        return INCORRECT, (
-            "That is the whole time MLflow needs. Subtract what the JSON-lines file needs for "
-            "the same runs: the question is how much *more*."
-        )
-    if close(expected * 1000) or close(expected * 60 * 1000):
-        return INCORRECT, "Mind the units: the measured times are in seconds, not milliseconds."
+    for tool, target in expected.items():
+        if close(target):
+            if math.isinf(target):
+                return CORRECT, (
+                    f"No weight of Cost makes the file log beat {tool}: their measured Cost "
+                    "scores are equal, so Cost cannot separate them, and the file log is behind "
+                    "on the rest."
+                )
+            return CORRECT, (
+                f"{tool} wins for the small team today; the file log would beat it from a Cost "
+                f"weight of {target:.2f} (the team's is {SMALL_TEAM['Cost']:g}, the others kept)."
+            )
     if value < 0:
-        return INCORRECT, "MLflow is the slower of the two here: the difference is positive."
+        return INCORRECT, "A weight is 0 or more."
+    if value == SMALL_TEAM["Cost"]:
+        return INCORRECT, (
+            f"{value:g} is the team's weight of Cost today. The question is from which weight of "
+            "Cost the file log would win."
+        )
+    if math.isinf(value):
+        return INCORRECT, (
+            f"The measured Costs of the file log and {today} differ, so some weight of Cost does "
+            "make the file log win: find where their weighted scores tie."
+        )
+    mistakes = []  # one value can match more than one mistake: name each
+    for other in _tracking_tools(matrix):
+        if other in expected or other == FILE_LOG:
+            continue
+        flip = stack.flip_weight(matrix, TRACKING, FILE_LOG, other, "Cost", SMALL_TEAM)
+        if flip is not None and close(flip):
+            mistakes.append(
+                f"That is where the file log would beat {other}, but the small team's tool today "
+                f"is {today}: compare the file log with that one."
+            )
+    equal = stack.flip_weight(matrix, TRACKING, FILE_LOG, today, "Cost", stack.EQUAL_WEIGHTS)
+    if equal is not None and close(equal):
+        mistakes.append(
+            "That is the weight with the other three criteria at 1. Keep the small team's other "
+            f"weights: {SMALL_TEAM}."
+        )
+    if mistakes:
+        return INCORRECT, " Or: ".join(mistakes)
     return INCORRECT, (
-        f"Not quite (an answer counts within {MINUTES_TOLERANCE:.0%}): multiply the "
-        "difference of the two times per run (in seconds) by "
-        f"{NIGHTLY_RUNS:,} runs, and divide by 60."
+        f"Not quite (an answer counts within {SWITCH_TOLERANCE:.0%}). Find the small team's tool "
+        "today in your measured matrix, then the weight of Cost at which the file log's weighted "
+        "score equals that tool's, the team's other weights kept (stack.flip_weight)."
+    )
+
+
+def _is_inf(answer: object) -> bool:
+    return (
+        isinstance(answer, numbers.Real)
+        and not isinstance(answer, bool)
+        and math.isinf(float(answer))
+        and float(answer) > 0
     )
