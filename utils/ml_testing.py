@@ -20,6 +20,8 @@ what was found.
   :func:`model_tests` runs the course's three tests of a churn model.
 * **The quality gate**: :func:`quality_gate` compares a candidate with a baseline and with the
   champion on the same evaluation data and returns a :class:`GateDecision` with its reasons.
+  :func:`paired_bootstrap_difference` (notebook 06) says how far the difference between two
+  models on the same rows can be trusted: a paired bootstrap interval.
 * **Real pytest**: :func:`write_test_suite` writes a small pytest module (:data:`TEST_MODULE`)
   with the data and models it tests into a folder; :func:`run_pytest` runs it in a separate
   Python process and returns a :class:`PytestReport`.
@@ -34,10 +36,10 @@ import pickle
 import re
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -56,6 +58,7 @@ __all__ = [
     "TEST_MODULE",
     "GateDecision",
     "Outcome",
+    "PairedDifference",
     "PytestReport",
     "behaviour_figure",
     "churn_probability",
@@ -68,6 +71,7 @@ __all__ = [
     "model_tests",
     "no_future_rows",
     "no_shared_ids",
+    "paired_bootstrap_difference",
     "quality_gate",
     "run_pytest",
     "schema_test",
@@ -733,6 +737,141 @@ def quality_gate(
     ).T
     metrics.index.name = "model"
     return GateDecision(name, all(c.passed for c in checks), tuple(checks), metrics)
+
+
+# --------------------------------------------------------------------------- paired bootstrap
+
+
+class PairedDifference(NamedTuple):
+    """What :func:`paired_bootstrap_difference` measured: ``difference`` is
+    ``metric(score_b) - metric(score_a)`` on all rows; ``low`` and ``high`` bound its
+    bootstrap interval. Unpacks as ``difference, low, high = ...``."""
+
+    difference: float
+    low: float
+    high: float
+
+
+def _roc_auc_weighted(y_pos: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """ROC AUC of ``score`` for each row of ``weights`` (how often each sample is drawn).
+
+    The Mann-Whitney form, with ties counted half, as ``sklearn.metrics.roc_auc_score``: one
+    sort of the scores, then cumulative sums over the groups of equal scores, for all
+    resamples at once."""
+    order = np.argsort(score, kind="stable")
+    sorted_score = score[order]
+    starts = np.flatnonzero(np.r_[True, sorted_score[1:] != sorted_score[:-1]])
+    w = weights[:, order]
+    positive = y_pos[order]
+    pos, neg = np.where(positive, w, 0.0), np.where(positive, 0.0, w)
+    if len(starts) < len(score):  # ties: sum the weights of each group of equal scores
+        pos, neg = np.add.reduceat(pos, starts, axis=1), np.add.reduceat(neg, starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg  # negatives with a strictly lower score
+    pairs = pos.sum(axis=1) * neg.sum(axis=1)
+    return (pos * (below + 0.5 * neg)).sum(axis=1) / pairs
+
+
+def paired_bootstrap_difference(
+    y_true: pd.Series | np.ndarray | Sequence[int],
+    score_a: np.ndarray | Sequence[float],
+    score_b: np.ndarray | Sequence[float],
+    metric: Callable[[np.ndarray, np.ndarray], float] | None = None,
+    *,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> PairedDifference:
+    """How much model B's metric differs from model A's on the same rows, with a paired
+    bootstrap interval (notebook 06).
+
+    Both models scored the same rows (customers), so the question is not how a score moves
+    between different test sets but how the **difference** moves when the same kind of rows
+    are drawn again. Each resample draws the rows with replacement, the positives and the
+    negatives separately (a stratified bootstrap, so every resample holds both classes), and
+    scores **both** models on the same drawn rows; the interval is the percentile interval of
+    the resampled differences (B. Efron and R. J. Tibshirani, *An Introduction to the
+    Bootstrap*, 1993). An interval that contains 0 means the data cannot tell the models apart.
+
+    Args:
+        y_true: the labels (two classes; the larger label is the positive one).
+        score_a, score_b: each model's score per row, e.g. the churn probability; model A is
+            the reference (the champion), model B the one compared with it (the challenger).
+        metric: ``metric(y_positive, score) -> float``; the default, ROC AUC, is computed for
+            all resamples at once (about 0.1 s for 1,000 resamples of 1,000 rows); any other
+            callable is called once per resample and model.
+        n_resamples: how many bootstrap resamples.
+        confidence: the interval's coverage, e.g. 0.95.
+        seed: the seed of the resampling (the same seed gives the same interval).
+
+    Returns:
+        A :class:`PairedDifference` ``(difference, low, high)``: ``metric(score_b) -
+        metric(score_a)`` on all rows, and the interval's bounds.
+
+    Raises:
+        TypeError: a bad ``metric``, ``n_resamples``, ``confidence`` or ``seed``.
+        ValueError: lengths differ, scores are not finite, or ``y_true`` does not hold
+            exactly two classes.
+    """
+    y = np.asarray(y_true)
+    a = np.asarray(score_a, dtype=float)
+    b = np.asarray(score_b, dtype=float)
+    if y.ndim != 1 or a.ndim != 1 or b.ndim != 1:
+        raise ValueError("y_true, score_a and score_b must be one-dimensional.")
+    if not len(y) == len(a) == len(b):
+        raise ValueError(
+            f"y_true, score_a and score_b differ in length: {len(y)}, {len(a)}, {len(b)}."
+        )
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("score_a and score_b must be finite numbers.")
+    classes = np.unique(y)
+    if len(classes) != 2:
+        raise ValueError(f"y_true must hold exactly two classes, got {classes.tolist()}.")
+    if metric is not None and not callable(metric):
+        raise TypeError(f"metric must be a callable or None, got {metric!r}.")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, numbers.Integral):
+        raise TypeError(f"n_resamples must be an integer, got {n_resamples!r}.")
+    if n_resamples < 1:
+        raise ValueError(f"n_resamples must be at least 1, got {n_resamples}.")
+    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real):
+        raise TypeError(f"confidence must be a number in (0, 1), got {confidence!r}.")
+    if not 0.0 < float(confidence) < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}.")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an integer, got {seed!r}.")
+
+    positive = y == classes[1]
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    groups = [np.flatnonzero(positive), np.flatnonzero(~positive)]
+    diffs = []
+    batch = max(1, 2_000_000 // n)  # resamples per batch: bounds the memory to about 16 MB
+    for start in range(0, n_resamples, batch):
+        size = min(batch, n_resamples - start)
+        offsets = n * np.arange(size)[:, None]  # row k of the weights starts at k * n
+        drawn = [  # draw the positives and the negatives separately
+            members[rng.integers(0, len(members), size=(size, len(members)))] + offsets
+            for members in groups
+        ]
+        weights = np.bincount(np.hstack(drawn).ravel(), minlength=size * n).reshape(size, n)
+        if metric is None:
+            diffs.append(
+                _roc_auc_weighted(positive, b, weights) - _roc_auc_weighted(positive, a, weights)
+            )
+        else:
+            for w in weights:
+                idx = np.repeat(np.arange(n), w.astype(int))
+                diffs.append([float(metric(positive[idx], b[idx]) - metric(positive[idx], a[idx]))])
+    everything = np.ones((1, n))
+    if metric is None:
+        difference = float(
+            _roc_auc_weighted(positive, b, everything)[0]
+            - _roc_auc_weighted(positive, a, everything)[0]
+        )
+    else:
+        difference = float(metric(positive, b) - metric(positive, a))
+    tail = (1.0 - float(confidence)) / 2
+    low, high = np.quantile(np.concatenate(diffs), [tail, 1.0 - tail])
+    return PairedDifference(difference, float(low), float(high))
 
 
 # --------------------------------------------------------------------------- real pytest
