@@ -1594,8 +1594,6 @@ def compare_policies(runs: Mapping[str, CycleRun] | Sequence[CycleRun]) -> pd.Da
 
 # --------------------------------------------------------------------------- figures
 
-_COLOURS = {"never": "#7f7f7f", "schedule": "#0072b2", "trigger": "#d55e00"}
-
 
 def policies_figure(
     runs: Mapping[str, CycleRun] | Sequence[CycleRun], *, title: str | None = None
@@ -1605,21 +1603,21 @@ def policies_figure(
     Introduced in notebook 10 (and its slides). Top: accuracy of each month's decisions, with
     every retraining marked (a filled triangle when the candidate was promoted, an open one
     when the gate rejected it), at the month it serves from. Middle: the month's business cost
-    (thousand EUR). Bottom: the cumulative saving against the first run given (EUR). A dashed
-    line marks the first month with drift. Returns a new figure.
+    (thousand EUR). Bottom: the cumulative saving of business cost against the first run given
+    (EUR; retrainings not priced). A dotted line marks the first month with drift. Returns a new
+    figure.
     """
     from utils.figures import CourseFigure
 
     items = list(runs.values()) if isinstance(runs, Mapping) else list(runs)
     if not items or not all(isinstance(r, CycleRun) for r in items):
         raise TypeError("Give the CycleRun objects that run_cycle or run_policies returned.")
-    scenario = items[0].scenario
     fig = CourseFigure(figsize=(11.0, 8.2), facecolor="white")
     ax_acc, ax_cost, ax_save = fig.subplots(3, 1, sharex=True)
     reference = items[0].months.set_index("month")["cost_eur"]
-    for run in items:
+    for i, run in enumerate(items):
         months = run.months
-        colour = _COLOURS.get(run.policy.kind, "#009e73")
+        colour = _PALETTE[i % len(_PALETTE)]
         style = "--" if run.policy.rule is not None else "-"
         label = f"{run.policy.name} ({run.policy.label}): {run.n_retrains} retrainings"
         ax_acc.plot(months["month"], months["accuracy"], style, marker="o", ms=3.5,
@@ -1635,8 +1633,26 @@ def policies_figure(
             x = serves_from if serves_from in accuracy.index else accuracy.index[-1] + 0.3
             ax_acc.scatter([x], [y], marker="^", s=110, zorder=5, color=colour,
                            facecolors=colour if record.gate_passed else "white")  # fmt: skip
+    _finish_policies_figure(fig, (ax_acc, ax_cost, ax_save), items)
+    fig.suptitle(
+        title or f"{len(items)} retraining policies on the same stream",
+        fontsize=12,
+        fontweight="bold",
+    )
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    return fig
+
+
+#: Colours of the policies, in the order given (colour-blind safe, Okabe and Ito).
+_PALETTE = ("#7f7f7f", "#0072b2", "#009e73", "#d55e00", "#cc79a7", "#e69f00", "#56b4e9")
+
+
+def _finish_policies_figure(fig: Any, axes: tuple[Any, ...], items: list[CycleRun]) -> None:
+    """Legend, drift line, labels and ticks of :func:`policies_figure`."""
     from matplotlib.lines import Line2D
 
+    ax_acc, ax_cost, ax_save = axes
+    scenario = items[0].scenario
     drift = scenario.drift_start
     handles, labels = ax_acc.get_legend_handles_labels()
     handles += [
@@ -1650,7 +1666,7 @@ def policies_figure(
         "retrained, rejected by the gate",
         f"drift starts (month {drift}, {scenario.month_label(drift)})",
     ]
-    for ax in (ax_acc, ax_cost, ax_save):
+    for ax in axes:
         ax.axvline(drift - 0.5, color="black", linestyle=":", linewidth=1.2)
         ax.grid(alpha=0.3)
     ax_save.axhline(0, color="#7f7f7f", linewidth=1)
@@ -1663,13 +1679,12 @@ def policies_figure(
     ax_save.set_xlabel("production month (number, and year-month)")
     ax_acc.set_title("Accuracy of each month's decisions", fontsize=10)
     ax_cost.set_title("Business cost of each month's decisions (ChurnCosts)", fontsize=10)
-    ax_save.set_title(f"Cumulative saving against '{items[0].policy.name}' (EUR)", fontsize=10)
-    fig.legend(handles, labels, fontsize=8.5, loc="lower center", ncol=2, frameon=False)
-    fig.suptitle(
-        title or "Three retraining policies on the same stream", fontsize=12, fontweight="bold"
+    ax_save.set_title(
+        f"Cumulative saving of business cost against '{items[0].policy.name}' (EUR, "
+        "retrainings not priced)",
+        fontsize=10,
     )
-    fig.tight_layout(rect=(0, 0.09, 1, 1))
-    return fig
+    fig.legend(handles, labels, fontsize=8.5, loc="lower center", ncol=2, frameon=False)
 
 
 def seeds_figure(
