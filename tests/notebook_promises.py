@@ -36,6 +36,9 @@ GATE_METRICS = {
 }
 CYCLE_METRICS = {
     "total_cost_eur",
+    "business_cost_eur",
+    "retraining_cost_eur",
+    "control_cost_eur",
     "cost_after_drift_eur",
     "accuracy_after_drift",
     "n_retrains",
@@ -120,7 +123,8 @@ PROMISES: dict[str, list[tuple[str, str, set[str]]]] = {
     "10_full_cycle": [
         ("10-full-cycle", "initial-model", {"accuracy", "roc_auc", "cost_per_customer_eur"}),
         ("10-full-cycle", "policy-never", CYCLE_METRICS),
-        ("10-full-cycle", "policy-scheduled", CYCLE_METRICS),
+        ("10-full-cycle", "policy-monthly", CYCLE_METRICS),
+        ("10-full-cycle", "policy-every-3-months", CYCLE_METRICS),
         ("10-full-cycle", "policy-drift-triggered", CYCLE_METRICS),
     ],
     "11_choosing_your_stack": [
@@ -208,10 +212,11 @@ def _registry_after_two_runs_of_08(client: MlflowClient) -> None:
 
 
 def _registry_after_two_runs_of_10(client: MlflowClient) -> None:
-    """Notebook 10 promotes 1, 4 and 5 versions per execution (never, scheduled, triggered);
-    each registered model's alias history holds exactly those promotions, per execution."""
+    """Notebook 10 promotes 1, 7, 3 and 4 versions per execution (never, monthly, every three
+    months, triggered); each registered model's alias history holds exactly those promotions,
+    per execution."""
     experiment = client.get_experiment_by_name(tracking.experiment_name("10-full-cycle"))
-    per_execution = {"never": 1, "scheduled": 4, "drift-triggered": 5}
+    per_execution = {"never": 1, "monthly": 7, "every-3-months": 3, "drift-triggered": 4}
     executions = set()
     for policy, n in per_execution.items():
         parents = client.search_runs(
@@ -240,12 +245,12 @@ def _registry_after_two_runs_of_10(client: MlflowClient) -> None:
             mine = [m for m in moves if m["reason"].endswith(f"[execution {execution}]")]
             assert len(mine) == n, (policy, execution, len(mine))
     assert len(executions) == 2
-    # Both executions ended on the same model: the champion predicts like version 5.
+    # Both executions ended on the same model: the champion predicts like version 4.
     name = tracking.model_name("10-full-cycle-drift-triggered")
     X = datasets.make_churn(n_per_period=50, periods=1, seed=1)[list(datasets.CHURN_FEATURES)]
     mlflow.set_tracking_uri(client.tracking_uri)
     champion = mlflow.sklearn.load_model(f"models:/{name}@champion").predict_proba(X)
-    first = mlflow.sklearn.load_model(f"models:/{name}/5").predict_proba(X)
+    first = mlflow.sklearn.load_model(f"models:/{name}/4").predict_proba(X)
     assert np.array_equal(champion, first)
 
 

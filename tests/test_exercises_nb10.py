@@ -8,6 +8,7 @@ import collections
 
 import adversarial
 import numpy as np
+import pandas as pd
 import pytest
 from adversarial import Case, Table
 
@@ -15,7 +16,26 @@ from utils import checks, cycle
 from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED
 from utils.exercises import nb10
 
-SCENARIO = cycle.Scenario()
+
+def synthetic_sweep() -> pd.DataFrame:
+    """A sweep table as cycle.sweep_seeds returns it, made up so that the pick moves with the
+    price of a retraining: at 500 EUR monthly wins every seed, at 1,000 EUR every-3-months."""
+    saves = {"never": (0, 0), "monthly": (20_000, 15), "every-3-months": (12_000, 5),
+             "drift-triggered": (10_000, 6)}  # fmt: skip
+    rows = []
+    for seed in range(10):
+        for policy, (saving, retrains) in saves.items():
+            wobble = (seed * 7 + len(policy)) % 3 - 1
+            noise = 0 if policy == "never" else 300 * wobble
+            cost = 600_000.0 - saving + noise
+            rows.append({"seed": seed, "policy": policy, "retrains": retrains,
+                         "promotions": retrains // 2, "business_cost_eur": cost,
+                         "control_cost_eur": 8_000.0, "accuracy_after_drift": 0.7,
+                         "first_alert": 10.0})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+SWEEP = synthetic_sweep()
 
 
 def test_notebook_10_has_three_exercises() -> None:
@@ -26,7 +46,7 @@ def test_notebook_10_has_three_exercises() -> None:
 
 @pytest.mark.parametrize("placeholder", [..., None])
 def test_placeholders_are_not_attempted(placeholder: object) -> None:
-    assert checks.check("10.1", placeholder, scenario=SCENARIO).status == NOT_ATTEMPTED
+    assert checks.check("10.1", placeholder, sweep=SWEEP).status == NOT_ATTEMPTED
     assert checks.check("10.2", placeholder).status == NOT_ATTEMPTED
     assert checks.check("10.3", placeholder).status == NOT_ATTEMPTED
 
@@ -34,37 +54,29 @@ def test_placeholders_are_not_attempted(placeholder: object) -> None:
 # --------------------------------------------------------------------------- 10.1
 
 
-def test_schedule_solution_is_correct() -> None:
-    assert checks.check("10.1", [6, 10, 14], scenario=SCENARIO).passed
-    assert checks.check("10.1", (14, 6, 10), scenario=SCENARIO).passed  # any order
-    assert checks.check("10.1", [6, 10, 14], scenario=SCENARIO).message.startswith("Months")
+def test_policy_pick_follows_the_price_of_a_retraining() -> None:
+    choices = nb10.policy_choices(SWEEP, nb10.EXERCISE_COST_EUR)
+    assert choices["defensible"] == {"every-3-months"}
+    assert nb10.policy_choices(SWEEP, 500)["defensible"] == {"monthly"}
+    assert nb10.policy_choices(SWEEP, 10**6)["defensible"] == {"never"}
+    result = checks.check("10.1", "every-3-months", sweep=SWEEP)
+    assert result.passed and "10 of 10 seeds" in result.message
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (3, "The count is right"),
-        (4, "not only how many"),
-        ([7, 11, 15], "Count from month 2"),
-        ([2, 6, 10, 14], "first model"),
-        ([6, 10, 14, 18], "ends with month 17"),
-        ([6, 10], "You listed 2 months"),
-        ([5, 9, 13], "the start is not"),
-        ([5, 9, 13, 17], "the first retraining is month 6, not 5"),
-        ([6, 9, 13], "add 4"),
-        ("6, 10, 14", "list of month numbers"),
-        ([6.0, 10, 14], "whole number"),
+        ("monthly", "count the retrainings"),
+        ("drift-triggered", "cheapest on only 0 of 10 seeds"),
+        ("never", "retraining still pays"),
+        ("weekly", "not one of the policies"),
+        (3, "as a string"),
+        (["monthly", "never"], "Pick one policy"),
     ],
 )
-def test_schedule_wrong_answers_get_hints(answer: object, hint: str) -> None:
-    result = checks.check("10.1", answer, scenario=SCENARIO)
+def test_wrong_picks_get_hints(answer: object, hint: str) -> None:
+    result = checks.check("10.1", answer, sweep=SWEEP)
     assert result.status == INCORRECT and hint in result.message
-
-
-def test_schedule_check_follows_the_scenario() -> None:
-    longer = cycle.Scenario(months=24)
-    assert checks.check("10.1", [6, 10, 14, 18, 22], scenario=longer).passed
-    assert not checks.check("10.1", [6, 10, 14], scenario=longer).passed
 
 
 # --------------------------------------------------------------------------- 10.2
@@ -144,9 +156,9 @@ def test_the_levels_are_not_public() -> None:
 
 
 @pytest.fixture(scope="module")
-def schedule_context() -> dict[str, object]:
-    """The context of 10.1 as the notebook builds it: ``cycle.Scenario(seed=SEED)``."""
-    return {"scenario": cycle.Scenario(seed=42)}
+def sweep_context() -> dict[str, object]:
+    """The context of 10.1: a sweep table (made up, so that the price moves the pick)."""
+    return {"sweep": SWEEP}
 
 
 def _solution_rule(report):
@@ -169,30 +181,29 @@ TABLES = [
     Table(
         "10.1",
         [
-            Case("reference", "the solution's list", [6, 10, 14]),
-            Case("alternative", "a tuple in another order", (14, 6, 10)),
-            Case("alternative", "a range", range(6, 15, 4)),
-            Case("alternative", "a numpy array", np.array([6, 10, 14])),
-            Case(
-                "wrong",
-                "counted from the first production month",
-                [7, 11, 15],
-                hint="Count from month",
-            ),
-            Case("wrong", "with the first model's month", [2, 6, 10, 14], hint="first model"),
-            Case("wrong", "past the stream's end", [6, 10, 14, 18], hint="ends with month"),
-            Case("wrong", "only the count", 3, hint="not only how many"),
-            Case("wrong", "a string", "6, 10, 14", hint="list of month numbers"),
-            Case("cheat", "the course's EVERY", nb10.EVERY, hint="not only how many"),
+            Case("reference", "the policy with the most wins at 1,000 EUR", "every-3-months"),
+            Case("alternative", "capitals and spaces", " Every-3-Months "),
+            Case("alternative", "a numpy string", np.str_("every-3-months")),
+            Case("wrong", "the pick at the default price", "monthly", hint="count the retrainings"),
+            Case("wrong", "never retrain while retraining pays", "never", hint="still pays"),
+            Case("wrong", "a policy that never wins", "drift-triggered", hint="cheapest on only"),
+            Case("wrong", "a policy that is not in the sweep", "weekly", hint="not one of"),
+            Case("wrong", "the number of retrainings", 5, hint="as a string"),
             Case(
                 "cheat",
-                "every month of the stream",
-                lambda c: list(range(c["scenario"].months)),
-                hint="count again",
+                "the notebook's WINS at the default price, not repriced",
+                lambda c: str(cycle.wins(c["sweep"], cycle.RETRAIN_COST_EUR).idxmax()),
+                hint="count the retrainings",
                 lazy=True,
             ),
+            Case(
+                "cheat",
+                "every policy at once",
+                ["never", "monthly", "every-3-months", "drift-triggered"],
+                hint="Pick one policy",
+            ),
         ],
-        context="schedule_context",
+        context="sweep_context",
     ),
     Table(
         "10.2",

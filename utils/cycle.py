@@ -38,6 +38,7 @@ Importing this module has no side effects; MLflow is imported only when somethin
 
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
 import re
@@ -59,13 +60,19 @@ if TYPE_CHECKING:  # pragma: no cover - for type hints only
     from utils.training import TrainConfig, TrainResult
 
 __all__ = [
+    "DEFAULT_OFFERS",
     "LABEL_DELAY_MONTHS",
+    "LEVEL_2_ADDS",
     "MATURITY_LEVELS",
     "POLICY_KINDS",
+    "RETRAIN_COST_EUR",
     "CycleRun",
+    "ModelKey",
+    "Offers",
     "Policy",
     "RetrainRecord",
     "Scenario",
+    "break_even_threshold",
     "compare_policies",
     "cycle_config",
     "cycle_figure",
@@ -78,6 +85,11 @@ __all__ = [
     "run_policies",
     "schedule_months",
     "scheduled",
+    "seed_rows",
+    "seed_table",
+    "seeds_figure",
+    "sweep_seeds",
+    "wins",
 ]
 
 #: Months between a customer's month and the arrival of their label (churn within 30 days).
@@ -279,7 +291,7 @@ class Policy:
         if self.kind == "never":
             return "never retrain"
         if self.kind == "schedule":
-            return f"every {self.every} months"
+            return "every month" if self.every == 1 else f"every {self.every} months"
         return "on a monitoring alert" if self.rule is None else "on a custom trigger rule"
 
     def decide(self, month: int, report: MonitorReport, first_model_month: int) -> str | None:
@@ -318,9 +330,14 @@ def never() -> Policy:
     return Policy("never", "never")
 
 
-def scheduled(every: int = 3) -> Policy:
-    """Retrain every ``every`` months, whatever the monitor says (notebook 10)."""
-    return Policy("scheduled", "schedule", every=_whole(every, "every", 1))
+def scheduled(every: int = 3, name: str | None = None) -> Policy:
+    """Retrain every ``every`` months, whatever the monitor says (notebook 10).
+
+    The default name is ``"monthly"`` for ``every=1`` and ``"every-<n>-months"`` otherwise.
+    """
+    every = _whole(every, "every", 1)
+    default = "monthly" if every == 1 else f"every-{every}-months"
+    return Policy(name or default, "schedule", every=every)
 
 
 def drift_triggered(
@@ -348,7 +365,87 @@ def schedule_months(scenario: Scenario, every: int) -> list[int]:
     return [m for m in scenario.production if (m - first) % every == 0]
 
 
+# --------------------------------------------------------------------------- offers and labels
+
+
+@dataclass(frozen=True)
+class Offers:
+    """Who gets the retention offer, and what the offer does to the labels (notebook 10).
+
+    The served model flags every customer whose churn probability reaches the decision
+    threshold; a flagged customer gets the offer unless they are in the **control group**, a
+    random ``control_share`` of the customers kept out of offers whatever their score. A churner
+    who gets the offer stays with probability ``ChurnCosts().offer_success_rate`` (notebook 04),
+    so their label says "stayed": the model's own offers change the labels it learns from next,
+    the *direct feedback loop* of Sculley et al. (2015). The customers who got no offer (the
+    control group and those not flagged) keep the label they would have had anyway.
+
+    Attributes:
+        control_share: the share of customers kept out of offers at random, in [0, 1).
+        learn_from: which labels the loop trains, gates and monitors on: ``"untreated"`` (the
+            customers who got no offer: their labels are what happens without one) or ``"all"``
+            (every label as observed, the offers' effect included).
+    """
+
+    control_share: float = 0.05
+    learn_from: Literal["untreated", "all"] = "untreated"
+
+    def __post_init__(self) -> None:
+        share = _amount(self.control_share, "control_share")
+        if share >= 1:
+            raise ValueError(f"control_share must be below 1, got {share}.")
+        if self.learn_from not in ("untreated", "all"):
+            raise ValueError(f"learn_from must be 'untreated' or 'all', got {self.learn_from!r}.")
+
+    @property
+    def label(self) -> str:
+        """A description for tables, e.g. ``"control group 5 %, learns from untreated labels"``."""
+        return f"control group {self.control_share:.0%}, learns from {self.learn_from} labels"
+
+
+#: What one retraining costs, EUR: an assumption of this course, like the amounts of
+#: ChurnCosts (notebook 04). About half a day of a data scientist's time to read the gate's
+#: report and sign the promotion off, plus compute; change it to your own figure. It does not
+#: change what the loop does, only what a policy costs in all.
+RETRAIN_COST_EUR = 500.0
+
+#: The offers of notebook 10: a control group of 5 % and the loop learns from the customers
+#: who got no offer (change it with :class:`Offers`).
+DEFAULT_OFFERS = Offers()
+
+
+def break_even_threshold(costs: ChurnCosts | None = None) -> float:
+    """The decision threshold of the cycle: ``ChurnCosts().break_even_probability()``.
+
+    Notebook 04 derives it: an offer pays off on average for a customer whose churn probability
+    is above it. Every policy of notebook 10 serves with it unless told otherwise.
+    """
+    return (costs or ChurnCosts()).break_even_probability()
+
+
+def _draws(seed: int, month: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two uniform numbers per customer of ``month``: control group, and offer accepted.
+
+    They depend on the seed and the month only, so every policy meets the same customers with
+    the same luck (common random numbers: a difference between policies is the policies')."""
+    rng = np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(month, 10)))
+    return rng.random(n), rng.random(n)
+
+
+def _digest(*arrays: np.ndarray) -> str:
+    """A short content hash of arrays (which rows the loop learns from and their labels)."""
+    h = hashlib.sha1(usedforsecurity=False)
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]
+
+
 # --------------------------------------------------------------------------- records
+
+
+#: A model of the loop: first and last training month, and a hash of the labels it learned from
+#: (with offers, two policies train on the same months with different labels).
+ModelKey = tuple[int, int, str]
 
 
 @dataclass(frozen=True)
@@ -420,11 +517,14 @@ class CycleRun:
         policy: the policy.
         scenario: the stream's scenario.
         months: one row per production month: ``month``, ``calendar`` (YYYY-MM), ``model``
-            (the month the serving model was built), ``version`` (its registered version, if
-            recorded), ``n``, ``accuracy``, ``roc_auc``, ``cost_eur`` (the month's business
-            cost of the model's decisions), ``cost_per_customer_eur``, ``alert`` (the monitor
-            raised one), ``reasons``, ``retrain`` (a retraining ran at the end of the month),
-            ``promoted``.
+            (the months the serving model was trained on), ``version`` (its registered version,
+            if recorded), ``n``, ``accuracy`` and ``roc_auc`` (of the model's flags against
+            whether each customer would churn without an offer), ``offers`` (customers who got
+            one), ``control_flagged`` (flagged customers of the control group, who did not),
+            ``cost_eur`` (the month's business cost of the decisions, ChurnCosts),
+            ``cost_per_customer_eur``, ``control_cost_eur`` (what keeping the control group
+            out of offers cost this month), ``churn_rate`` and ``observed_churn_rate`` (before
+            and after the offers' effect), ``alert``, ``reasons``, ``retrain``, ``promoted``.
         retrains: every retraining, in order (the first model is :attr:`initial`).
         initial: the building of the first model, at the end of the last history month.
         model: the model that serves at the end.
@@ -433,6 +533,9 @@ class CycleRun:
         run_id: the policy's parent MLflow run (None when nothing was recorded).
         window: labelled months each model was trained on.
         config: the training config of every model.
+        threshold: the decision threshold the models served with.
+        offers: the offers' settings (None: labels as if no offer was ever made).
+        retrain_cost_eur: what one retraining costs, EUR (see :data:`RETRAIN_COST_EUR`).
     """
 
     policy: Policy
@@ -446,6 +549,9 @@ class CycleRun:
     run_id: str | None = None
     window: int = 2
     config: Any = field(default=None, repr=False)
+    threshold: float = 1 / 3
+    offers: Offers | None = None
+    retrain_cost_eur: float = 0.0
     _cache: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -465,9 +571,19 @@ class CycleRun:
         return [r.version for r in records if r.gate_passed and r.version is not None]
 
     @property
-    def total_cost_eur(self) -> float:
-        """The business cost of all production months, EUR."""
+    def business_cost_eur(self) -> float:
+        """The business cost of the decisions of all production months, EUR."""
         return float(self.months["cost_eur"].sum())
+
+    @property
+    def retraining_cost_eur(self) -> float:
+        """What the retrainings cost: their number times :attr:`retrain_cost_eur`."""
+        return self.n_retrains * self.retrain_cost_eur
+
+    @property
+    def total_cost_eur(self) -> float:
+        """Business cost plus retraining cost, EUR."""
+        return self.business_cost_eur + self.retraining_cost_eur
 
     @property
     def alert_months(self) -> list[int]:
@@ -482,27 +598,50 @@ class CycleRun:
         return (
             f"{self.policy.name} ({self.policy.label}): {self.n_retrains} retrainings, "
             f"{self.n_promotions} promoted; cost {self.total_cost_eur:,.0f} EUR over "
-            f"{len(self.months)} months; mean accuracy {self.months['accuracy'].mean():.3f}"
+            f"{len(self.months)} months ({self.retraining_cost_eur:,.0f} of it retraining); "
+            f"mean accuracy {self.months['accuracy'].mean():.3f}"
         )
 
 
-# --------------------------------------------------------------------------- the loop
+# --------------------------------------------------------------------------- shared work
 
 
 class _Cache:
-    """Work that does not depend on the policy: models trained on the same months, and a
-    model's scores on a month, are computed once for all policies."""
+    """Work that does not depend on the policy, done once for all policies of a stream: a model
+    trained on the same rows and labels, a model's scores on a month, a month's serving."""
 
     def __init__(self) -> None:
-        self.models: dict[tuple[int, int], TrainResult] = {}
-        self.baselines: dict[tuple[int, int], Any] = {}
-        self.serving: dict[tuple[tuple[int, int], int], dict[str, float]] = {}
-        self.scores: dict[tuple[tuple[int, int], int], np.ndarray] = {}
-        self.monitors: dict[tuple[tuple[int, int], Thresholds | None], Monitor] = {}
-        self.checks: dict[tuple[tuple[int, int], int, Thresholds | None], MonitorReport] = {}
-        self.gates: dict[tuple[tuple[int, int], tuple[int, int] | None, int], Any] = {}
-        self.validations: dict[tuple[int, int], Any] = {}
-        self.logged: dict[tuple[int, int], Any] = {}  # ModelInfo of logged models
+        self.models: dict[ModelKey, TrainResult] = {}
+        self.baselines: dict[ModelKey, Any] = {}
+        self.scores: dict[tuple[ModelKey, int], np.ndarray] = {}
+        self.serving: dict[tuple[Any, ...], _Served] = {}
+        self.monitors: dict[tuple[Any, ...], Monitor] = {}
+        self.checks: dict[tuple[Any, ...], MonitorReport] = {}
+        self.gates: dict[tuple[Any, ...], Any] = {}
+        self.validations: dict[tuple[Any, ...], Any] = {}
+        self.logged: dict[ModelKey, Any] = {}  # ModelInfo of logged models
+
+
+@dataclass(frozen=True)
+class _Served:
+    """One month served: the metrics, and the labels the loop may learn from later."""
+
+    metrics: dict[str, float]
+    learn: np.ndarray  # which customers' labels the loop uses
+    observed: np.ndarray  # their labels as observed, the offers' effect included
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """A model fitted as :func:`utils.training.train` fits it, without its metrics."""
+
+    model: Any
+
+
+def _training_result() -> type:
+    from utils.training import TrainResult
+
+    return TrainResult
 
 
 def _months(data: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
@@ -526,156 +665,306 @@ def _check_data(data: object, scenario: Scenario) -> pd.DataFrame:
     return data
 
 
-def _scores(cache: _Cache, key: tuple[int, int], data: pd.DataFrame, month: int) -> np.ndarray:
-    """The churn probabilities of model ``key`` for the customers of ``month`` (computed once)."""
-    if (key, month) not in cache.scores:
-        rows = _months(data, month, month)
-        cache.scores[(key, month)] = np.asarray(
-            cache.models[key].model.predict_proba(rows[_FEATURES])
-        )[:, 1]
-    return cache.scores[(key, month)]
+# --------------------------------------------------------------------------- the loop's stages
 
 
-def _serve(cache: _Cache, key: tuple[int, int], data: pd.DataFrame, month: int) -> dict[str, float]:
-    """Accuracy, ROC AUC and business cost of model ``key``'s decisions on ``month``."""
-    from sklearn.metrics import roc_auc_score
+class _Loop:
+    """One policy's loop over a stream; each method is one stage of the cycle (notebook 10).
 
-    if (key, month) not in cache.serving:
-        y = _months(data, month, month)[CHURN_TARGET].to_numpy()
-        scores = _scores(cache, key, data, month)
-        flagged = scores >= 0.5
-        tp = int(np.sum(flagged & (y == 1)))
-        fp = int(np.sum(flagged & (y == 0)))
-        fn = int(np.sum(~flagged & (y == 1)))
-        tn = int(np.sum(~flagged & (y == 0)))
-        cost = ChurnCosts().cost(tp, fp, fn, tn)
-        cache.serving[(key, month)] = {
-            "n": float(len(y)),
-            "accuracy": (tp + tn) / len(y),
-            "roc_auc": float(roc_auc_score(y, scores)) if 0 < y.sum() < len(y) else math.nan,
-            "business_cost_eur": cost,
-            "cost_per_customer_eur": cost / len(y),
+    ``labels[m]`` holds, for every month served so far, which customers' labels the loop may
+    learn from and what those labels say (the offers changed some of them)."""
+
+    def __init__(
+        self, policy: Policy, scenario: Scenario, cache: _Cache, settings: _Settings
+    ) -> None:
+        self.policy, self.scenario, self.cache = policy, scenario, cache
+        self.data, self.config, self.window = settings.data, settings.config, settings.window
+        self.threshold, self.offers = settings.threshold, settings.offers
+        self.settings = settings
+        self.recording = False  # set by the recorder: keep training's whole result
+        self.schema = scenario.schema()
+        self.costs = ChurnCosts()
+        self.labels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for month in range(scenario.history_months):  # history: no model, so no offers
+            y = _months(self.data, month, month)[CHURN_TARGET].to_numpy()
+            self.labels[month] = (np.ones(len(y), dtype=bool), y)
+
+    # -- the labelled rows the loop sees
+
+    def labelled(
+        self, first: int, last: int, served_by: ModelKey | None = None
+    ) -> tuple[pd.DataFrame, str]:
+        """Months ``first..last`` as the loop sees them: the rows it may learn from, with their
+        observed labels; and a hash of those rows and labels (to share work between policies).
+
+        ``served_by``: keep only the customers that this model would not have made an offer
+        either (a monitor's reference must leave out the customers its checks will miss)."""
+        frames, parts = [], []
+        for month in range(first, last + 1):
+            learn, observed = self.labels[month]
+            if served_by is not None and self.offers and self.offers.learn_from == "untreated":
+                flagged = self.scores(served_by, month) >= self.threshold
+                control = _draws(self.scenario.seed, month, len(flagged))[0]
+                learn = learn & ~(flagged & (control >= self.offers.control_share))
+            rows = _months(self.data, month, month)
+            frames.append(rows[learn].assign(**{CHURN_TARGET: observed[learn]}))
+            parts += [learn, observed]
+        return pd.concat(frames), _digest(*parts)
+
+    def scores(self, key: ModelKey, month: int) -> np.ndarray:
+        """The churn probabilities of model ``key`` for the customers of ``month``."""
+        if (key, month) not in self.cache.scores:
+            rows = _months(self.data, month, month)
+            probabilities = self.cache.models[key].model.predict_proba(rows[_FEATURES])
+            self.cache.scores[(key, month)] = np.asarray(probabilities)[:, 1]
+        return self.cache.scores[(key, month)]
+
+    # -- 1. serve
+
+    def serve(self, key: ModelKey, month: int) -> dict[str, float]:
+        """The champion flags customers; flagged ones outside the control group get the offer;
+        a churner who got it stays with the offer's success rate. Returns the month's metrics
+        and records the labels the loop will learn from."""
+        cache_key = (key, month, self.threshold, self.offers)
+        if cache_key not in self.cache.serving:
+            y = _months(self.data, month, month)[CHURN_TARGET].to_numpy() == 1
+            self.cache.serving[cache_key] = self._offers(y, self.scores(key, month), month)
+        served = self.cache.serving[cache_key]
+        self.labels[month] = (served.learn, served.observed)
+        return served.metrics
+
+    def _offers(self, churns: np.ndarray, scores: np.ndarray, month: int) -> _Served:
+        from sklearn.metrics import roc_auc_score
+
+        flagged = scores >= self.threshold
+        in_control, accepts = _draws(self.scenario.seed, month, len(churns))
+        offers = self.offers
+        control = in_control < offers.control_share if offers else np.zeros(len(churns), bool)
+        treated = flagged & ~control
+        stays = treated & churns & (accepts < self.costs.offer_success_rate)
+        observed = (churns & ~stays) if offers else churns
+        learn = ~treated if offers and offers.learn_from == "untreated" else np.ones_like(churns)
+
+        def cost(offered: np.ndarray) -> float:
+            tp, fp = int(np.sum(offered & churns)), int(np.sum(offered & ~churns))
+            fn, tn = int(np.sum(~offered & churns)), int(np.sum(~offered & ~churns))
+            return self.costs.cost(tp, fp, fn, tn)
+
+        n = len(churns)
+        metrics = {
+            "n": float(n),
+            "accuracy": float(np.mean(flagged == churns)),
+            "roc_auc": float(roc_auc_score(churns, scores)) if 0 < churns.sum() < n else math.nan,
+            "offers": float(treated.sum()),
+            "control_flagged": float((flagged & control).sum()),
+            "business_cost_eur": cost(treated),
+            "cost_per_customer_eur": cost(treated) / n,
+            "control_cost_eur": cost(treated) - cost(flagged),
+            "churn_rate": float(churns.mean()),
+            "observed_churn_rate": float(observed.mean()),
         }
-    return cache.serving[(key, month)]
+        return _Served(metrics, learn.astype(bool), observed.astype(int))
 
+    # -- 2. monitor
 
-def _train(
-    cache: _Cache, key: tuple[int, int], data: pd.DataFrame, config: TrainConfig
-) -> TrainResult:
-    from utils.training import TrainConfig, train
+    def monitor(self, key: ModelKey, month: int) -> MonitorReport:
+        """The month's inputs and predictions against the champion's reference, and the
+        performance on last month's labelled customers (notebook 09's Monitor)."""
+        baseline, baseline_hash = self.labelled(key[1] + 1, key[1] + 1, served_by=key)
+        monitor_key = (key, baseline_hash, self.policy.thresholds, self.threshold)
+        if monitor_key not in self.cache.monitors:
+            # Reference: the months the model was built from; its reference performance is
+            # measured on its evaluation month, which it never saw.
+            self.cache.monitors[monitor_key] = Monitor(
+                _months(self.data, key[0], key[1] + 1),
+                self.cache.models[key].model,
+                thresholds=self.policy.thresholds,
+                decision_threshold=self.threshold,
+                baseline=baseline,
+            )
+        previous = month - LABEL_DELAY_MONTHS
+        labelled, labelled_hash = self.labelled(previous, previous)
+        check_key = (monitor_key, month, labelled_hash)
+        if check_key not in self.cache.checks:
+            learn = self.labels[previous][0]
+            self.cache.checks[check_key] = self.cache.monitors[monitor_key].check(
+                _months(self.data, month, month),
+                week=month,
+                labelled=labelled,
+                labelled_week=previous,
+                scores=self.scores(key, month),
+                labelled_scores=self.scores(key, previous)[learn],
+            )
+        return self.cache.checks[check_key]
 
-    if key not in cache.models:
-        rows = _months(data, *key)
-        cache.models[key] = train(config, rows)
-        cache.baselines[key] = train(TrainConfig("dummy", seed=config.seed), rows).model
-    return cache.models[key]
+    # -- 4. retrain, 5. validate, 6. gate
 
-
-def _monitor(
-    cache: _Cache, key: tuple[int, int], data: pd.DataFrame, thresholds: Thresholds | None
-) -> Monitor:
-    # Reference: the months the model was built from (training and evaluation month); its
-    # reference performance is measured on the evaluation month, which it never saw.
-    if (key, thresholds) not in cache.monitors:
-        reference = _months(data, key[0], key[1] + 1)
-        cache.monitors[(key, thresholds)] = Monitor(
-            reference,
-            cache.models[key].model,
-            thresholds=thresholds,
-            baseline=_months(data, key[1] + 1, key[1] + 1),
-        )
-    return cache.monitors[(key, thresholds)]
-
-
-def _retrain(
-    cache: _Cache,
-    data: pd.DataFrame,
-    *,
-    policy: Policy,
-    month: int,
-    reason: str,
-    window: int,
-    config: TrainConfig,
-    schema: pa.DataFrameSchema,
-    champion: tuple[int, int] | None,
-) -> tuple[RetrainRecord, tuple[int, int]]:
-    """Train on the ``window`` months before the newest labelled one; validate; gate."""
-    from utils.delivery import validate_data
-    from utils.ml_testing import quality_gate
-
-    eval_month = month - LABEL_DELAY_MONTHS  # the newest month whose labels are known
-    key = (max(0, eval_month - window), eval_month - 1)
-    train_rows = _months(data, *key)
-    eval_rows = _months(data, eval_month, eval_month)
-    if key not in cache.validations:
-        cache.validations[key] = validate_data(train_rows, eval_rows, schema)
-    validation = cache.validations[key]
-    nan = math.nan
-    if not validation.passed:
+    def retrain(
+        self, month: int, reason: str, champion: ModelKey | None
+    ) -> tuple[RetrainRecord, ModelKey]:
+        """Train on the ``window`` months before the newest labelled one; validate; gate."""
+        eval_month = month - LABEL_DELAY_MONTHS  # the newest month whose labels are known
+        months = (max(0, eval_month - self.window), eval_month - 1)
+        train_rows, train_hash = self.labelled(*months)
+        eval_rows, eval_hash = self.labelled(eval_month, eval_month)
+        key: ModelKey = (*months, train_hash)
+        if not self.validate(key, train_rows, eval_rows, eval_hash):
+            nan = math.nan
+            record = RetrainRecord(
+                self.policy.name,
+                month,
+                reason,
+                months,
+                eval_month,
+                False,
+                False,
+                ("data tests",),
+                nan,
+                nan,
+                nan,
+                nan,
+            )
+            return record, key
+        self.train(key, train_rows)
+        decision = self.gate(key, champion, eval_rows, (eval_month, eval_hash))
+        metrics, nan = decision.metrics, math.nan
+        champ = "champion" in metrics.index
         record = RetrainRecord(
-            policy.name, month, reason, key, eval_month, False, False, ("data tests",),
-            nan, nan, nan, nan,
-        )  # fmt: skip
-        return record, key
-    result = _train(cache, key, data, config)
-    gate_key = (key, champion, eval_month)
-    if gate_key not in cache.gates:
-        cache.gates[gate_key] = quality_gate(
-            result.model,
-            eval_rows[_FEATURES],
-            eval_rows[CHURN_TARGET],
-            baseline=cache.baselines[key],
-            champion=None if champion is None else cache.models[champion].model,
-            name=f"model of months {key[0]}-{key[1]}",
+            policy=self.policy.name,
+            month=month,
+            reason=reason,
+            train_months=months,
+            eval_month=eval_month,
+            validated=True,
+            gate_passed=bool(decision.passed),
+            failed_checks=tuple(c.name for c in decision.failed),
+            candidate_roc_auc=float(metrics.loc["candidate", "roc_auc"]),
+            candidate_cost_eur=float(metrics.loc["candidate", "cost_per_customer_eur"]),
+            champion_roc_auc=float(metrics.loc["champion", "roc_auc"]) if champ else nan,
+            champion_cost_eur=(
+                float(metrics.loc["champion", "cost_per_customer_eur"]) if champ else nan
+            ),
         )
-    decision = cache.gates[gate_key]
-    metrics = decision.metrics
-    has_champion = "champion" in metrics.index
-    record = RetrainRecord(
-        policy=policy.name,
-        month=month,
-        reason=reason,
-        train_months=key,
-        eval_month=eval_month,
-        validated=True,
-        gate_passed=bool(decision.passed),
-        failed_checks=tuple(c.name for c in decision.failed),
-        candidate_roc_auc=float(metrics.loc["candidate", "roc_auc"]),
-        candidate_cost_eur=float(metrics.loc["candidate", "cost_per_customer_eur"]),
-        champion_roc_auc=float(metrics.loc["champion", "roc_auc"]) if has_champion else nan,
-        champion_cost_eur=(
-            float(metrics.loc["champion", "cost_per_customer_eur"]) if has_champion else nan
-        ),
-    )
-    return record, key
+        return record, key
+
+    def validate(
+        self, key: ModelKey, train_rows: pd.DataFrame, eval_rows: pd.DataFrame, eval_hash: str
+    ) -> bool:
+        """The data tests of notebooks 04 and 07 (schema, leakage, time order)."""
+        from utils.delivery import validate_data
+
+        if (key, eval_hash) not in self.cache.validations:
+            result = validate_data(train_rows, eval_rows, self.schema)
+            self.cache.validations[(key, eval_hash)] = result
+        return bool(self.cache.validations[(key, eval_hash)].passed)
+
+    def train(self, key: ModelKey, rows: pd.DataFrame) -> Any:
+        """The candidate (and a baseline that predicts the base rate), once per rows and labels.
+
+        A recorded run keeps :func:`utils.training.train`'s whole result (metrics, fingerprints
+        for the lineage tags); otherwise only the fitted model, the same one, is kept."""
+        from threadpoolctl import threadpool_limits
+
+        from utils.training import TrainConfig, build_pipeline, split, train
+
+        known = self.cache.models.get(key)
+        if known is None or (self.recording and not isinstance(known, _training_result())):
+            if self.recording:
+                self.cache.models[key] = train(self.config, rows, threshold=self.threshold)
+            else:  # what train() does, without scoring the model twice
+                fitted, _ = split(rows, self.config)
+                with threadpool_limits(limits=1):
+                    model = build_pipeline(self.config).fit(
+                        fitted[list(self.config.features)], fitted[CHURN_TARGET]
+                    )
+                self.cache.models[key] = _Fitted(model)
+        if key not in self.cache.baselines:
+            # The baseline that predicts the base rate of the same training split (the gate
+            # scores it).
+            dummy = TrainConfig("dummy", seed=self.config.seed)
+            fitted, _ = split(rows, dummy)
+            self.cache.baselines[key] = build_pipeline(dummy).fit(
+                fitted[list(dummy.features)], fitted[CHURN_TARGET]
+            )
+        return self.cache.models[key]
+
+    def gate(
+        self,
+        key: ModelKey,
+        champion: ModelKey | None,
+        eval_rows: pd.DataFrame,
+        evaluation: tuple[int, str],
+    ) -> Any:
+        """Notebook 07's quality gate: the candidate against the baseline and the champion."""
+        from utils.ml_testing import quality_gate
+
+        gate_key = (key, champion, evaluation, self.threshold)
+        if gate_key not in self.cache.gates:
+            self.cache.gates[gate_key] = quality_gate(
+                self.cache.models[key].model,
+                eval_rows[_FEATURES],
+                eval_rows[CHURN_TARGET],
+                baseline=self.cache.baselines[key],
+                threshold=self.threshold,
+                champion=None if champion is None else self.cache.models[champion].model,
+                name=f"model of months {key[0]}-{key[1]}",
+            )
+        return self.cache.gates[gate_key]
+
+    # -- the record of one month
+
+    def row(
+        self,
+        month: int,
+        key: ModelKey,
+        version: str | None,
+        served: dict[str, float],
+        report: MonitorReport,
+        reason: str | None,
+    ) -> dict[str, Any]:
+        """One row of :attr:`CycleRun.months`."""
+        columns = (
+            "n",
+            "accuracy",
+            "roc_auc",
+            "offers",
+            "control_flagged",
+            "cost_per_customer_eur",
+            "control_cost_eur",
+            "churn_rate",
+            "observed_churn_rate",
+        )
+        return {
+            "month": month,
+            "calendar": self.scenario.month_label(month),
+            "model": f"{key[0]}-{key[1]}",
+            "version": version,
+            **{c: served[c] for c in columns},
+            "cost_eur": served["business_cost_eur"],
+            "alert": bool(report.reasons),
+            "reasons": _reasons(report),
+            "retrain": reason is not None,
+            "promoted": False,
+        }
 
 
 class _Recorder:
     """Records a cycle in MLflow and the registry as it runs (only with a model name)."""
 
     def __init__(
-        self,
-        model_name: str,
-        execution_id: str,
-        policy: Policy,
-        scenario: Scenario,
-        cache: _Cache,
-        data: pd.DataFrame,
-        initial_model_uri: str | None,
+        self, model_name: str, execution_id: str, loop: _Loop, initial_model_uri: str | None
     ) -> None:
         import mlflow
 
         from utils import registry
 
-        self.mlflow = mlflow
-        self.registry = registry
-        self.model_name = model_name
-        self.execution_id = execution_id
-        self.policy = policy
-        self.scenario = scenario
-        self.cache = cache
-        self.data = data
+        self.mlflow, self.registry = mlflow, registry
+        self.model_name, self.execution_id = model_name, execution_id
+        self.policy, self.scenario = loop.policy, loop.scenario
+        self.cache, self.data = loop.cache, loop.data
         self.initial_model_uri = initial_model_uri
+        loop.recording = True
+        policy, scenario = loop.policy, loop.scenario
         self.code = registry.code_version()
         self.parent = mlflow.start_run(
             run_name=f"policy-{policy.name}",
@@ -685,9 +974,10 @@ class _Recorder:
         if policy.every is not None:
             params["policy.every_months"] = policy.every
         params.update(scenario.as_params())
+        params.update(_run_params(loop.settings))
         mlflow.log_params(params)
 
-    def _log_model(self, key: tuple[int, int]) -> Any:
+    def _log_model(self, key: ModelKey) -> Any:
         from utils import experiments, tracking
 
         if key not in self.cache.logged:
@@ -699,7 +989,7 @@ class _Recorder:
             )
         return self.cache.logged[key]
 
-    def _register(self, record: RetrainRecord, key: tuple[int, int], model: Any) -> str:
+    def _register(self, record: RetrainRecord, key: ModelKey, model: Any) -> str:
         label = self.scenario.month_label(record.month)
         version = self.registry.register(
             model,
@@ -725,7 +1015,7 @@ class _Recorder:
         )
         return str(version)
 
-    def retrain(self, record: RetrainRecord, key: tuple[int, int], first: bool) -> RetrainRecord:
+    def retrain(self, record: RetrainRecord, key: ModelKey, first: bool) -> RetrainRecord:
         """Log the retraining's run (nested in the policy's run); register and promote it if it
         passed. The first model, when already logged by :func:`run_policies`, is only
         registered and promoted (its run is ``initial-model``)."""
@@ -776,14 +1066,15 @@ class _Recorder:
                 version = self._register(record, key, self._log_model(key))
         return replace(record, version=version, run_id=run.info.run_id)
 
-    def finish(self, months: pd.DataFrame, retrains: Sequence[RetrainRecord]) -> str:
+    def finish(self, run: CycleRun) -> str:
         from mlflow.entities import Metric
 
         mlflow = self.mlflow
         run_id = self.parent.info.run_id
         metrics: list[Metric] = []
+        months = run.months
         for row in months.itertuples():
-            for name in ("accuracy", "roc_auc", "cost_eur", "cost_per_customer_eur"):
+            for name in ("accuracy", "roc_auc", "cost_eur", "cost_per_customer_eur", "offers"):
                 metrics.append(Metric(name, float(getattr(row, name)), 0, int(row.month)))
             metrics.append(Metric("alert", float(row.alert), 0, int(row.month)))
             metrics.append(Metric("retrained", float(row.retrain), 0, int(row.month)))
@@ -791,12 +1082,15 @@ class _Recorder:
         drift = self.scenario.drift_start
         after = months[months["month"] >= drift]
         totals = {
-            "total_cost_eur": float(months["cost_eur"].sum()),
+            "business_cost_eur": run.business_cost_eur,
+            "retraining_cost_eur": run.retraining_cost_eur,
+            "total_cost_eur": run.total_cost_eur,
+            "control_cost_eur": float(months["control_cost_eur"].sum()),
             "cost_after_drift_eur": float(after["cost_eur"].sum()),
             "mean_accuracy": float(months["accuracy"].mean()),
             "accuracy_after_drift": float(after["accuracy"].mean()),
-            "n_retrains": float(len(retrains)),
-            "n_promotions": float(sum(r.gate_passed for r in retrains)),
+            "n_retrains": float(run.n_retrains),
+            "n_promotions": float(run.n_promotions),
             "n_alert_months": float(months["alert"].sum()),
         }
         metrics += [Metric(k, v, 0, 0) for k, v in totals.items()]
@@ -810,56 +1104,33 @@ class _Recorder:
         self.mlflow.end_run(status="FAILED")
 
 
-def run_cycle(
-    policy: Policy,
+# --------------------------------------------------------------------------- running the cycle
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The checked arguments of :func:`run_cycle` that every policy of a stream shares."""
+
+    data: pd.DataFrame = field(repr=False)
+    config: TrainConfig
+    window: int
+    threshold: float
+    offers: Offers | None
+    retrain_cost_eur: float
+
+
+def _settings(
     scenario: Scenario,
-    *,
-    data: pd.DataFrame | None = None,
-    config: TrainConfig | None = None,
-    window: int = 2,
-    model_name: str | None = None,
-    execution_id: str | None = None,
-    initial_model_uri: str | None = None,
-    on_month: Callable[[str], None] | None = None,
-    reuse: CycleRun | None = None,
-    _cache: _Cache | None = None,
-) -> CycleRun:
-    """Run the cycle of one policy over the production months of ``scenario``.
-
-    Introduced in notebook 10. At the end of the last history month the first model is built
-    (retrain, validate, gate against a baseline, promote). Then, for every production month:
-    the champion serves the month's customers (its accuracy and business cost are measured on
-    their labels); the monitor checks the month's inputs and last month's labels; the policy
-    decides; a retraining trains on the ``window`` months before the newest labelled month,
-    validates the data, runs the gate against the champion on that newest month, and a
-    candidate that passes serves from the next month on, with a new monitor.
-
-    Args:
-        policy: when to retrain (:func:`never`, :func:`scheduled`, :func:`drift_triggered`).
-        scenario: the stream.
-        data: ``scenario.data()``, if already made.
-        config: the model to train (default :func:`cycle_config` with the scenario's seed).
-        window: labelled months each model is trained on.
-        model_name: record in MLflow and the registry under this registered model (a parent
-            run in the active experiment, a nested run per retraining, a version and an alias
-            move per promotion); None records nothing.
-        execution_id: tags every run and every alias move (default a new one).
-        initial_model_uri: a logged model (``models:/m-...``) of the first model, to register
-            instead of logging it again (see :func:`run_policies`).
-        on_month: called with a status line after every month (for a progress bar).
-        reuse: an earlier run of the same scenario, window and config: the models it trained
-            and the scores it computed are reused (the result is the same, only faster).
-
-    Raises:
-        TypeError, ValueError: bad arguments, before anything runs.
-    """
+    data: object,
+    config: object,
+    window: object,
+    threshold: object,
+    offers: object,
+    retrain_cost_eur: object,
+) -> _Settings:
+    """Check the arguments every policy shares, before anything runs."""
     from utils.training import TrainConfig
 
-    if not isinstance(policy, Policy):
-        raise TypeError(
-            f"policy must be a Policy (cycle.never(), cycle.scheduled(3), "
-            f"cycle.drift_triggered()), got {type(policy).__name__}."
-        )
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario must be a cycle.Scenario, got {type(scenario).__name__}.")
     window = _whole(window, "window", 1)
@@ -872,130 +1143,162 @@ def run_cycle(
     config = cycle_config(scenario.seed) if config is None else config
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a training.TrainConfig, got {type(config).__name__}.")
-    if model_name is not None and (not isinstance(model_name, str) or not model_name):
-        raise TypeError("model_name must be a registered model's name (tracking.model_name).")
-    if on_month is not None and not callable(on_month):
-        raise TypeError("on_month must be a function that takes a status line, or None.")
-    if reuse is not None:
-        if not isinstance(reuse, CycleRun):
-            raise TypeError(f"reuse must be a CycleRun, got {type(reuse).__name__}.")
-        if (reuse.scenario, reuse.window, reuse.config) != (scenario, window, config):
-            raise ValueError(
-                "reuse must come from a run of the same scenario, window and config: its "
-                "models would not be the ones this run trains."
-            )
-        _cache = reuse._cache
+    threshold = break_even_threshold() if threshold is None else _amount(threshold, "threshold")
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be a probability between 0 and 1, got {threshold}.")
+    if offers is not None and not isinstance(offers, Offers):
+        raise TypeError(f"offers must be a cycle.Offers or None, got {type(offers).__name__}.")
     data = scenario.data() if data is None else _check_data(data, scenario)
-    cache = _Cache() if _cache is None else _cache
-    schema = scenario.schema()
-    if model_name is not None and execution_id is None:
-        from utils.experiments import new_execution_id
+    cost = _amount(retrain_cost_eur, "retrain_cost_eur")
+    return _Settings(data, config, window, threshold, offers, cost)
 
-        execution_id = new_execution_id()
 
+def run_cycle(
+    policy: Policy,
+    scenario: Scenario,
+    *,
+    data: pd.DataFrame | None = None,
+    config: TrainConfig | None = None,
+    window: int = 2,
+    threshold: float | None = None,
+    offers: Offers | None = DEFAULT_OFFERS,
+    retrain_cost_eur: float = RETRAIN_COST_EUR,
+    model_name: str | None = None,
+    execution_id: str | None = None,
+    initial_model_uri: str | None = None,
+    on_month: Callable[[str], None] | None = None,
+    reuse: CycleRun | None = None,
+    _cache: _Cache | None = None,
+) -> CycleRun:
+    """Run the cycle of one policy over the production months of ``scenario`` (notebook 10).
+
+    At the end of the last history month the first model is built. Then, every production
+    month, the stages of :class:`_Loop`: **serve** (the champion flags customers; offers go to
+    the flagged ones outside the control group), **monitor**, **trigger** (the policy decides),
+    **retrain** on the ``window`` months before the newest labelled one, **validate**, **gate**
+    against the champion on that newest month, and **promote**: the candidate serves from the
+    next month.
+
+    Args:
+        policy, scenario: when to retrain, and the stream (``data``: ``scenario.data()``).
+        config, window: the model to train (default :func:`cycle_config`) and its months.
+        threshold: the decision threshold (default :func:`break_even_threshold`).
+        offers: control group and labels to learn from (:data:`DEFAULT_OFFERS`); None draws
+            the labels as if no offer was ever made.
+        retrain_cost_eur: the price of one retraining (:data:`RETRAIN_COST_EUR`).
+        model_name: record in MLflow and the registry under this registered model (a parent
+            run, a nested run per retraining, a version and alias move per promotion);
+            ``execution_id`` tags them, ``initial_model_uri`` is the first model logged already.
+        on_month: called with a status line after every month (for a progress bar).
+        reuse: an earlier run of the same scenario, window and config whose work to reuse.
+    Raises TypeError or ValueError on bad arguments, before anything runs.
+    """
+    settings = _settings(scenario, data, config, window, threshold, offers, retrain_cost_eur)
+    cache = _run_checks(policy, scenario, settings, model_name, on_month, reuse, _cache)
+    loop = _Loop(policy, scenario, cache, settings)
     recorder = None
     if model_name is not None:
-        assert execution_id is not None
-        recorder = _Recorder(
-            model_name, execution_id, policy, scenario, cache, data, initial_model_uri
-        )
+        if execution_id is None:
+            from utils.experiments import new_execution_id
+
+            execution_id = new_execution_id()
+        recorder = _Recorder(model_name, execution_id, loop, initial_model_uri)
     try:
-        first_month = scenario.history_months - 1
-        initial, champion = _retrain(
-            cache,
-            data,
-            policy=policy,
-            month=first_month + LABEL_DELAY_MONTHS,
-            reason="no model yet: build the first one",
-            window=window,
-            config=config,
-            schema=schema,
-            champion=None,
-        )
-        initial = replace(initial, month=first_month)
-        if not initial.gate_passed:
-            raise RuntimeError(f"The first model did not pass the gate: {initial}")
+        run = _run_months(loop, recorder, on_month)
+        run = replace(run, model_name=model_name, execution_id=execution_id)
         if recorder is not None:
-            initial = recorder.retrain(initial, champion, first=True)
-        version = initial.version
-        rows: list[dict[str, Any]] = []
-        retrains: list[RetrainRecord] = []
-        for month in scenario.production:
-            served = _serve(cache, champion, data, month)
-            monitor = _monitor(cache, champion, data, policy.thresholds)
-            check_key = (champion, month, policy.thresholds)
-            if check_key not in cache.checks:
-                previous = month - LABEL_DELAY_MONTHS
-                cache.checks[check_key] = monitor.check(
-                    _months(data, month, month),
-                    week=month,
-                    labelled=_months(data, previous, previous),
-                    labelled_week=previous,
-                    scores=_scores(cache, champion, data, month),
-                    labelled_scores=_scores(cache, champion, data, previous),
-                )
-            report = cache.checks[check_key]
-            reason = policy.decide(month, report, first_month)
-            row = {
-                "month": month,
-                "calendar": scenario.month_label(month),
-                "model": f"{champion[0]}-{champion[1]}",
-                "version": version,
-                "n": int(served["n"]),
-                "accuracy": served["accuracy"],
-                "roc_auc": served["roc_auc"],
-                "cost_eur": served["business_cost_eur"],
-                "cost_per_customer_eur": served["cost_per_customer_eur"],
-                "alert": bool(report.reasons),
-                "reasons": _reasons(report),
-                "retrain": reason is not None,
-                "promoted": False,
-            }
-            status = f"{policy.name}, month {month} ({row['calendar']}): "
-            status += "alert" if report.reasons else "no alert"
-            if reason is not None:
-                record, key = _retrain(
-                    cache,
-                    data,
-                    policy=policy,
-                    month=month,
-                    reason=reason,
-                    window=window,
-                    config=config,
-                    schema=schema,
-                    champion=champion,
-                )
-                if recorder is not None:
-                    record = recorder.retrain(record, key, first=False)
-                retrains.append(record)
-                row["promoted"] = record.gate_passed
-                if record.gate_passed:
-                    champion, version = key, record.version
-                    status += " -> retrain -> gate passed -> promoted"
-                else:
-                    status += " -> retrain -> gate rejected it"
-            rows.append(row)
-            if on_month is not None:
-                on_month(status)
-        months = pd.DataFrame(rows)
-        run_id = recorder.finish(months, retrains) if recorder is not None else None
+            run.run_id = recorder.finish(run)
     except BaseException:
         if recorder is not None:
             recorder.abort()
         raise
+    return run
+
+
+def _run_checks(policy: object, scenario: Scenario, settings: _Settings, model_name: object,
+                on_month: object, reuse: object, cache: _Cache | None) -> _Cache:  # fmt: skip
+    """Check the arguments of one policy's run; return the cache of shared work to use."""
+    if not isinstance(policy, Policy):
+        raise TypeError(
+            f"policy must be a Policy (cycle.never(), cycle.scheduled(3), "
+            f"cycle.drift_triggered()), got {type(policy).__name__}."
+        )
+    if model_name is not None and (not isinstance(model_name, str) or not model_name):
+        raise TypeError("model_name must be a registered model's name (tracking.model_name).")
+    if on_month is not None and not callable(on_month):
+        raise TypeError("on_month must be a function that takes a status line, or None.")
+    if reuse is None:
+        return _Cache() if cache is None else cache
+    if not isinstance(reuse, CycleRun):
+        raise TypeError(f"reuse must be a CycleRun, got {type(reuse).__name__}.")
+    if (reuse.scenario, reuse.window, reuse.config) != (scenario, settings.window, settings.config):
+        raise ValueError(
+            "reuse must come from a run of the same scenario, window and config: its "
+            "models would not be the ones this run trains."
+        )
+    return reuse._cache
+
+
+def _run_params(settings: _Settings) -> dict[str, Any]:
+    """The decision rule, the offers and the retraining cost as MLflow parameters."""
+    offers = settings.offers
+    return {
+        "decision_threshold": round(settings.threshold, 6),
+        "offers.control_share": None if offers is None else offers.control_share,
+        "offers.learn_from": None if offers is None else offers.learn_from,
+        "retrain_cost_eur": settings.retrain_cost_eur,
+    }
+
+
+def _run_months(
+    loop: _Loop, recorder: _Recorder | None, on_month: Callable[[str], None] | None
+) -> CycleRun:
+    """The loop itself: the first model, then serve, monitor, trigger and retrain every month."""
+    policy, scenario = loop.policy, loop.scenario
+    first_month = scenario.history_months - 1
+    initial, champion = loop.retrain(
+        first_month + LABEL_DELAY_MONTHS, "no model yet: build the first one", None
+    )
+    initial = replace(initial, month=first_month)
+    if not initial.gate_passed:
+        raise RuntimeError(f"The first model did not pass the gate: {initial}")
+    if recorder is not None:
+        initial = recorder.retrain(initial, champion, first=True)
+    version = initial.version
+    rows: list[dict[str, Any]] = []
+    retrains: list[RetrainRecord] = []
+    for month in scenario.production:
+        served = loop.serve(champion, month)  # 1. serve
+        report = loop.monitor(champion, month)  # 2. monitor
+        reason = policy.decide(month, report, first_month)  # 3. trigger
+        row = loop.row(month, champion, version, served, report, reason)
+        status = f"{policy.name}, month {month} ({row['calendar']}): "
+        status += "alert" if report.reasons else "no alert"
+        if reason is not None:  # 4.-6. retrain, validate, gate
+            record, key = loop.retrain(month, reason, champion)
+            if recorder is not None:  # 7. promote: register, move the alias
+                record = recorder.retrain(record, key, first=False)
+            retrains.append(record)
+            row["promoted"] = record.gate_passed
+            if record.gate_passed:
+                champion, version = key, record.version
+            status += " -> retrain -> " + ("promoted" if record.gate_passed else "gate rejected it")
+        rows.append(row)
+        if on_month is not None:
+            on_month(status)
     return CycleRun(
         policy=policy,
         scenario=scenario,
-        months=months,
+        months=pd.DataFrame(rows),
         retrains=retrains,
         initial=initial,
-        model=cache.models[champion].model,
-        model_name=model_name,
-        execution_id=execution_id,
-        run_id=run_id,
-        window=window,
-        config=config,
-        _cache=cache,
+        model=loop.cache.models[champion].model,
+        window=loop.window,
+        config=loop.config,
+        threshold=loop.threshold,
+        offers=loop.offers,
+        retrain_cost_eur=loop.settings.retrain_cost_eur,
+        _cache=loop.cache,
     )
 
 
@@ -1006,45 +1309,36 @@ def run_policies(
     data: pd.DataFrame | None = None,
     config: TrainConfig | None = None,
     window: int = 2,
+    threshold: float | None = None,
+    offers: Offers | None = DEFAULT_OFFERS,
+    retrain_cost_eur: float = RETRAIN_COST_EUR,
     model_names: Mapping[str, str] | None = None,
     execution_id: str | None = None,
     progress: bool | None = None,
 ) -> dict[str, CycleRun]:
-    """Run several policies on the same stream; return ``{policy name: CycleRun}``.
+    """Run several policies on the same stream; return ``{policy name: CycleRun}`` (notebook 10).
 
-    Introduced in notebook 10. Work that does not depend on the policy (a model trained on the
-    same months, a model's scores on a month) is done once. With ``model_names`` (``{policy
-    name: registered model}``) every policy is recorded (see :func:`run_cycle`); the first
-    model is logged once, in a run named ``initial-model``, and registered in every model.
-    ``progress``: None shows a bar that moves every month in a notebook (a line per month
-    elsewhere), True always a bar, False nothing.
-
-    Raises:
-        TypeError, ValueError: bad arguments; two policies with the same name.
+    Work that does not depend on the policy (a model trained on the same rows and labels, a
+    model's scores on a month) is done once. With ``model_names`` (``{policy name: registered
+    model}``) every policy is recorded (see :func:`run_cycle`); the first model is logged once
+    (run ``initial-model``) and registered in every model. ``progress``: None shows a bar in a
+    notebook (a line per month elsewhere), True always a bar, False nothing. Raises TypeError
+    or ValueError on bad arguments or two policies with the same name.
     """
     from utils.experiments import Progress, new_execution_id
 
-    if isinstance(policies, Policy) or not isinstance(policies, Sequence) or not policies:
-        raise TypeError("policies must be a non-empty list of Policy objects.")
-    names = [p.name if isinstance(p, Policy) else None for p in policies]
-    if None in names:
-        raise TypeError("policies must hold Policy objects only.")
-    if len(set(names)) != len(names):
-        raise ValueError(f"Every policy needs its own name; got {names}.")
-    if not isinstance(scenario, Scenario):
-        raise TypeError(f"scenario must be a cycle.Scenario, got {type(scenario).__name__}.")
+    names = _policy_names(policies)
+    settings = _settings(scenario, data, config, window, threshold, offers, retrain_cost_eur)
     if model_names is not None:
         if not isinstance(model_names, Mapping) or set(model_names) != set(names):
             raise ValueError(
                 f"model_names must map every policy name {names} to a registered model name."
             )
-    data = scenario.data() if data is None else _check_data(data, scenario)
-    config = cycle_config(scenario.seed) if config is None else config
     cache = _Cache()
     execution_id = execution_id or new_execution_id()
     initial_uri = None
     if model_names is not None:
-        initial_uri = _log_initial_model(cache, data, scenario, config, window, execution_id)
+        initial_uri = _log_initial_model(cache, scenario, settings, execution_id)
     bar = None
     if progress is not False:  # None: a bar in a notebook, a line per month elsewhere
         bar = Progress(len(policies) * len(scenario.production), "cycle", widget=progress)
@@ -1053,9 +1347,12 @@ def run_policies(
         runs[policy.name] = run_cycle(
             policy,
             scenario,
-            data=data,
-            config=config,
-            window=window,
+            data=settings.data,
+            config=settings.config,
+            window=settings.window,
+            threshold=settings.threshold,
+            offers=settings.offers,
+            retrain_cost_eur=settings.retrain_cost_eur,
             model_name=None if model_names is None else model_names[policy.name],
             execution_id=execution_id,
             initial_model_uri=initial_uri,
@@ -1067,34 +1364,166 @@ def run_policies(
     return runs
 
 
+def _policy_names(policies: object) -> list[str]:
+    if isinstance(policies, Policy) or not isinstance(policies, Sequence) or not policies:
+        raise TypeError("policies must be a non-empty list of Policy objects.")
+    if not all(isinstance(p, Policy) for p in policies):
+        raise TypeError("policies must hold Policy objects only.")
+    names = [p.name for p in policies]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Every policy needs its own name; got {names}.")
+    return names
+
+
 def _log_initial_model(
-    cache: _Cache,
-    data: pd.DataFrame,
-    scenario: Scenario,
-    config: TrainConfig,
-    window: int,
-    execution_id: str,
+    cache: _Cache, scenario: Scenario, settings: _Settings, execution_id: str
 ) -> str:
     """Log the first model once (run ``initial-model``); return its ``models:/m-...`` URI."""
     import mlflow
 
     from utils import experiments, registry, tracking
 
+    loop = _Loop(never(), scenario, cache, settings)
+    loop.recording = True
     eval_month = scenario.history_months - 1
-    key = (max(0, eval_month - window), eval_month - 1)
-    result = _train(cache, key, data, config)
+    months = (max(0, eval_month - settings.window), eval_month - 1)
+    rows, digest = loop.labelled(*months)
+    key: ModelKey = (*months, digest)
+    result = loop.train(key, rows)
     with mlflow.start_run(run_name="initial-model", tags={EXECUTION_TAG: execution_id}):
-        mlflow.log_params({**config.as_params(), "train_months": f"{key[0]}-{key[1]}"})
+        mlflow.log_params({**settings.config.as_params(), "train_months": f"{key[0]}-{key[1]}"})
         mlflow.log_metrics({k: float(v) for k, v in result.metrics.items()})
         mlflow.set_tags(registry.lineage_tags(result))
-        rows = _months(data, eval_month, eval_month)
+        example = _months(settings.data, eval_month, eval_month)[_FEATURES].head(3)
         info = tracking.log_sklearn_model(
             result.model,
-            input_example=experiments.as_model_input(rows[_FEATURES].head(3)),
+            input_example=experiments.as_model_input(example),
             pyfunc_predict_fn="predict_proba",
         )
     cache.logged[key] = info
     return str(info.model_uri)
+
+
+# --------------------------------------------------------------------------- over many seeds
+
+
+def sweep_seeds(
+    policies: Sequence[Policy],
+    seeds: Sequence[int],
+    scenario: Scenario | None = None,
+    *,
+    threshold: float | None = None,
+    offers: Offers | None = DEFAULT_OFFERS,
+    workers: int = 1,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Run the policies on the same stream with other seeds; one row per seed and policy.
+
+    Introduced in notebook 10. The stream of each seed is ``scenario`` (default
+    :class:`Scenario`) with that seed; work the policies share (the stream, the first model, a
+    model trained on the same rows and labels) is done once per seed. Nothing is recorded in
+    MLflow. Columns: ``seed``, ``policy``, ``retrains``, ``promotions``,
+    ``business_cost_eur``, ``control_cost_eur``, ``accuracy_after_drift``, ``first_alert``
+    (month of the first alert, NaN if none). Price the retrainings with :func:`seed_table`.
+    ``workers`` > 1 runs the seeds in that many processes (the result is the same).
+    """
+    from utils.experiments import Progress
+
+    _policy_names(policies)
+    if isinstance(seeds, str) or not isinstance(seeds, Sequence | range) or not seeds:
+        raise TypeError("seeds must be a non-empty list of seeds, e.g. range(10).")
+    base = Scenario() if scenario is None else scenario
+    if not isinstance(base, Scenario):
+        raise TypeError(f"scenario must be a cycle.Scenario, got {type(base).__name__}.")
+    streams = [replace(base, seed=_whole(seed, "seed", 0)) for seed in seeds]
+    jobs = [(tuple(policies), stream, threshold, offers) for stream in streams]
+    bar = None if progress is False else Progress(len(seeds), "seeds", widget=progress)
+    frames: list[pd.DataFrame] = []
+    workers = _whole(workers, "workers", 1)
+    if workers == 1:
+        results = map(_sweep_one, jobs)
+    else:  # processes of their own ("spawn": safe in a notebook's kernel)
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context)
+        results = pool.map(_sweep_one, jobs)
+    try:
+        for stream, result in zip(streams, results, strict=True):
+            frames.append(result)
+            if bar is not None:
+                bar.step(f"seed {stream.seed}")
+    finally:
+        if workers > 1:
+            pool.shutdown(cancel_futures=True)
+    if bar is not None:
+        bar.done(f"{len(seeds)} seeds x {len(policies)} policies")
+    return pd.concat(frames, ignore_index=True)
+
+
+def _sweep_one(job: tuple[Any, ...]) -> pd.DataFrame:
+    """One seed of :func:`sweep_seeds`: every policy on that seed's stream."""
+    policies, stream, threshold, offers = job
+    runs = run_policies(list(policies), stream, threshold=threshold, offers=offers, progress=False)
+    return seed_rows(runs)
+
+
+def seed_rows(runs: Mapping[str, CycleRun]) -> pd.DataFrame:
+    """The rows of :func:`sweep_seeds` for runs of one stream, e.g. a recorded walk-through.
+
+    Introduced in notebook 10, which adds the recorded runs of seed 42 to the sweep's seeds.
+    """
+    items = list(runs.values()) if isinstance(runs, Mapping) else None
+    if not items or not all(isinstance(r, CycleRun) for r in items):
+        raise TypeError("runs must be the {name: CycleRun} dict that run_policies returned.")
+    rows = []
+    for run in items:
+        after = run.after(run.scenario.drift_start)
+        alerts = run.alert_months
+        rows.append(
+            {
+                "seed": run.scenario.seed,
+                "policy": run.policy.name,
+                "retrains": run.n_retrains,
+                "promotions": run.n_promotions,
+                "business_cost_eur": run.business_cost_eur,
+                "control_cost_eur": float(run.months["control_cost_eur"].sum()),
+                "accuracy_after_drift": float(after["accuracy"].mean()),
+                "first_alert": float(min(alerts)) if alerts else math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def seed_table(
+    sweep: pd.DataFrame, retrain_cost_eur: float = RETRAIN_COST_EUR, against: str = "never"
+) -> pd.DataFrame:
+    """What each policy saves against ``against`` on every seed, retrainings priced (EUR).
+
+    Introduced in notebook 10. Rows: seeds; columns: policies (``against`` left out). A saving
+    is ``against``'s total cost minus the policy's, where a total cost is the business cost plus
+    ``retrains * retrain_cost_eur``. Positive: the policy is cheaper than ``against``.
+    """
+    cost = _amount(retrain_cost_eur, "retrain_cost_eur")
+    if not isinstance(sweep, pd.DataFrame) or "business_cost_eur" not in sweep.columns:
+        raise TypeError("sweep must be the table that cycle.sweep_seeds returned.")
+    total = sweep.assign(total=sweep["business_cost_eur"] + sweep["retrains"] * cost)
+    wide = total.pivot(index="seed", columns="policy", values="total")
+    if against not in wide.columns:
+        raise ValueError(f"No policy {against!r} in the sweep; it has {list(wide.columns)}.")
+    order = [p for p in dict.fromkeys(sweep["policy"]) if p != against]
+    return wide[order].rsub(wide[against], axis=0)
+
+
+def wins(sweep: pd.DataFrame, retrain_cost_eur: float = RETRAIN_COST_EUR) -> pd.Series:
+    """On how many seeds each policy has the lowest total cost (notebook 10).
+
+    A seed where two policies tie to the euro counts for both."""
+    savings = seed_table(sweep, retrain_cost_eur)
+    savings.insert(0, "never", 0.0)
+    best = savings.max(axis=1)
+    return (savings >= best.to_numpy()[:, None] - 0.5).sum().rename("cheapest on seeds")
 
 
 # --------------------------------------------------------------------------- reading back
@@ -1117,12 +1546,14 @@ def registry_promotions(model_name: str, execution_id: str) -> list[AliasMove]:
 
 
 def compare_policies(runs: Mapping[str, CycleRun] | Sequence[CycleRun]) -> pd.DataFrame:
-    """One row per policy: retrainings, promotions, business cost and accuracy (notebook 10).
+    """One row per policy: retrainings, promotions, costs and accuracy (notebook 10).
 
     Columns: ``policy`` (its description), ``retrains``, ``promotions``, ``rejected``,
-    ``total_cost_eur``, ``cost_after_drift_eur``, ``saving_vs_first_eur`` (against the first
-    run given, e.g. never retrain), ``mean_accuracy``, ``accuracy_before_drift``,
-    ``accuracy_after_drift``. Indexed by policy name. All runs must share one scenario.
+    ``business_cost_eur`` (the decisions' cost), ``retraining_cost_eur``, ``total_cost_eur``
+    (the two together), ``saving_vs_first_eur`` (the first run's total minus this one's, e.g.
+    against never retraining), ``control_cost_eur`` (what the control group cost),
+    ``mean_accuracy``, ``accuracy_before_drift``, ``accuracy_after_drift``. Indexed by policy
+    name. All runs must share one scenario.
 
     Raises:
         TypeError, ValueError: no runs, or runs of different scenarios.
@@ -1138,8 +1569,7 @@ def compare_policies(runs: Mapping[str, CycleRun] | Sequence[CycleRun]) -> pd.Da
     rows = []
     for run in items:
         months = run.months
-        before = months[months["month"] < drift]
-        after = months[months["month"] >= drift]
+        before, after = months[months["month"] < drift], months[months["month"] >= drift]
         rows.append(
             {
                 "name": run.policy.name,
@@ -1147,9 +1577,11 @@ def compare_policies(runs: Mapping[str, CycleRun] | Sequence[CycleRun]) -> pd.Da
                 "retrains": run.n_retrains,
                 "promotions": run.n_promotions,
                 "rejected": run.n_retrains - run.n_promotions,
+                "business_cost_eur": run.business_cost_eur,
+                "retraining_cost_eur": run.retraining_cost_eur,
                 "total_cost_eur": run.total_cost_eur,
-                "cost_after_drift_eur": float(after["cost_eur"].sum()),
                 "saving_vs_first_eur": first_cost - run.total_cost_eur,
+                "control_cost_eur": float(months["control_cost_eur"].sum()),
                 "mean_accuracy": float(months["accuracy"].mean()),
                 "accuracy_before_drift": float(before["accuracy"].mean())
                 if len(before)
@@ -1162,8 +1594,6 @@ def compare_policies(runs: Mapping[str, CycleRun] | Sequence[CycleRun]) -> pd.Da
 
 # --------------------------------------------------------------------------- figures
 
-_COLOURS = {"never": "#7f7f7f", "schedule": "#0072b2", "trigger": "#d55e00"}
-
 
 def policies_figure(
     runs: Mapping[str, CycleRun] | Sequence[CycleRun], *, title: str | None = None
@@ -1173,21 +1603,21 @@ def policies_figure(
     Introduced in notebook 10 (and its slides). Top: accuracy of each month's decisions, with
     every retraining marked (a filled triangle when the candidate was promoted, an open one
     when the gate rejected it), at the month it serves from. Middle: the month's business cost
-    (thousand EUR). Bottom: the cumulative saving against the first run given (EUR). A dashed
-    line marks the first month with drift. Returns a new figure.
+    (thousand EUR). Bottom: the cumulative saving of business cost against the first run given
+    (EUR; retrainings not priced). A dotted line marks the first month with drift. Returns a new
+    figure.
     """
     from utils.figures import CourseFigure
 
     items = list(runs.values()) if isinstance(runs, Mapping) else list(runs)
     if not items or not all(isinstance(r, CycleRun) for r in items):
         raise TypeError("Give the CycleRun objects that run_cycle or run_policies returned.")
-    scenario = items[0].scenario
     fig = CourseFigure(figsize=(11.0, 8.2), facecolor="white")
     ax_acc, ax_cost, ax_save = fig.subplots(3, 1, sharex=True)
     reference = items[0].months.set_index("month")["cost_eur"]
-    for run in items:
+    for i, run in enumerate(items):
         months = run.months
-        colour = _COLOURS.get(run.policy.kind, "#009e73")
+        colour = _PALETTE[i % len(_PALETTE)]
         style = "--" if run.policy.rule is not None else "-"
         label = f"{run.policy.name} ({run.policy.label}): {run.n_retrains} retrainings"
         ax_acc.plot(months["month"], months["accuracy"], style, marker="o", ms=3.5,
@@ -1203,8 +1633,26 @@ def policies_figure(
             x = serves_from if serves_from in accuracy.index else accuracy.index[-1] + 0.3
             ax_acc.scatter([x], [y], marker="^", s=110, zorder=5, color=colour,
                            facecolors=colour if record.gate_passed else "white")  # fmt: skip
+    _finish_policies_figure(fig, (ax_acc, ax_cost, ax_save), items)
+    fig.suptitle(
+        title or f"{len(items)} retraining policies on the same stream",
+        fontsize=12,
+        fontweight="bold",
+    )
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    return fig
+
+
+#: Colours of the policies, in the order given (colour-blind safe, Okabe and Ito).
+_PALETTE = ("#7f7f7f", "#0072b2", "#009e73", "#d55e00", "#cc79a7", "#e69f00", "#56b4e9")
+
+
+def _finish_policies_figure(fig: Any, axes: tuple[Any, ...], items: list[CycleRun]) -> None:
+    """Legend, drift line, labels and ticks of :func:`policies_figure`."""
     from matplotlib.lines import Line2D
 
+    ax_acc, ax_cost, ax_save = axes
+    scenario = items[0].scenario
     drift = scenario.drift_start
     handles, labels = ax_acc.get_legend_handles_labels()
     handles += [
@@ -1218,7 +1666,7 @@ def policies_figure(
         "retrained, rejected by the gate",
         f"drift starts (month {drift}, {scenario.month_label(drift)})",
     ]
-    for ax in (ax_acc, ax_cost, ax_save):
+    for ax in axes:
         ax.axvline(drift - 0.5, color="black", linestyle=":", linewidth=1.2)
         ax.grid(alpha=0.3)
     ax_save.axhline(0, color="#7f7f7f", linewidth=1)
@@ -1231,12 +1679,53 @@ def policies_figure(
     ax_save.set_xlabel("production month (number, and year-month)")
     ax_acc.set_title("Accuracy of each month's decisions", fontsize=10)
     ax_cost.set_title("Business cost of each month's decisions (ChurnCosts)", fontsize=10)
-    ax_save.set_title(f"Cumulative saving against '{items[0].policy.name}' (EUR)", fontsize=10)
-    fig.legend(handles, labels, fontsize=8.5, loc="lower center", ncol=2, frameon=False)
-    fig.suptitle(
-        title or "Three retraining policies on the same stream", fontsize=12, fontweight="bold"
+    ax_save.set_title(
+        f"Cumulative saving of business cost against '{items[0].policy.name}' (EUR, "
+        "retrainings not priced)",
+        fontsize=10,
     )
-    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    fig.legend(handles, labels, fontsize=8.5, loc="lower center", ncol=2, frameon=False)
+
+
+def seeds_figure(
+    sweep: pd.DataFrame, retrain_cost_eur: float = RETRAIN_COST_EUR, *, title: str | None = None
+) -> CourseFigure:
+    """The spread over seeds: each policy's saving against never retraining, and its retrainings.
+
+    Introduced in notebook 10. Left: one dot per seed (the saving, retrainings priced at
+    ``retrain_cost_eur``), the median as a bar; right: retrainings per seed. Returns a new
+    figure.
+    """
+    from utils.figures import CourseFigure
+
+    savings = seed_table(sweep, retrain_cost_eur)
+    retrains = sweep.pivot(index="seed", columns="policy", values="retrains")[savings.columns]
+    fig = CourseFigure(figsize=(11.0, 4.4), facecolor="white")
+    ax_save, ax_count = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    rng = np.random.default_rng(0)  # horizontal jitter only, so that dots do not hide
+    for i, name in enumerate(savings.columns):
+        jitter = rng.uniform(-0.12, 0.12, len(savings))
+        ax_save.scatter(i + jitter, savings[name] / 1000, s=28, alpha=0.8, color="#0072b2")
+        ax_save.hlines(savings[name].median() / 1000, i - 0.3, i + 0.3, color="#d55e00", lw=2.5)
+        ax_count.scatter(i + jitter, retrains[name], s=28, alpha=0.8, color="#0072b2")
+    ax_save.axhline(0, color="#7f7f7f", linewidth=1)
+    for ax in (ax_save, ax_count):
+        ax.set_xticks(range(len(savings.columns)), list(savings.columns))
+        ax.set_xlabel("policy")
+        ax.grid(alpha=0.3, axis="y")
+    ax_save.set_ylabel("saving against never retraining\n(thousand EUR, retrainings priced)")
+    ax_save.set_title(
+        f"Saving per seed (dots) and median (bar), {retrain_cost_eur:,.0f} EUR a retraining",
+        fontsize=10,
+    )
+    ax_count.set_ylabel("retrainings (count)")
+    ax_count.set_title("Retrainings per seed", fontsize=10)
+    fig.suptitle(
+        title or f"The same policies on {len(savings)} seeds of the stream",
+        fontsize=12,
+        fontweight="bold",
+    )
+    fig.tight_layout()
     return fig
 
 
@@ -1367,6 +1856,37 @@ MATURITY_LEVELS: dict[int, tuple[str, tuple[str, ...]]] = {
         ),
     ),
 }
+
+
+#: What Google Cloud's level 2 asks for, what this course has of it, and what level 2 would add
+#: (notebook 10). The course runs level 1: its CI tests the code on every change, but builds
+#: and deploys no pipeline.
+LEVEL_2_ADDS: tuple[tuple[str, str, str], ...] = (
+    ("source control", "yes: the pipeline's code is in git", "nothing"),
+    (
+        "test",
+        "yes: CI runs the unit tests and executes the notebooks on every change",
+        "tests of the pipeline's components: training converges, a model can overfit a few "
+        "records, no NaNs, each component produces the expected artifacts",
+    ),
+    (
+        "build",
+        "no: the pipeline is Python modules a notebook imports",
+        "CI builds the components (packages, container images) with a version each",
+    ),
+    (
+        "deployment",
+        "no: the loop runs inside this notebook, over simulated months",
+        "CD deploys the built pipeline to a test, then the production environment",
+    ),
+    (
+        "orchestrator",
+        "no: a Python loop",
+        "a scheduler that runs the deployed pipeline on a real calendar and on triggers",
+    ),
+    ("model registry, metadata store", "yes: the MLflow registry and tracking server", "nothing"),
+    ("feature store", "no", "one store of features, the same for training and serving"),
+)
 
 
 def maturity_table(ran: Mapping[int, str] | None = None) -> pd.DataFrame:

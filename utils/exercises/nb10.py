@@ -1,6 +1,6 @@
 """Exercise checks of notebook 10 (the full cycle).
 
-* 10.1: predict the months in which a schedule of "every 4 months" retrains;
+* 10.1: pick the retraining policy to run when a retraining costs 1,000 EUR, from the seeds;
 * 10.2: write a trigger rule: retrain on a performance alert, or when at least two features
   drifted;
 * 10.3: say at which of Google Cloud's MLOps maturity levels each described team works.
@@ -26,62 +26,86 @@ from utils.checks import (
     register,
 )
 
-__all__ = ["EVERY", "RULE_CASES", "TEAMS", "make_report", "trigger_rule"]
+__all__ = [
+    "EXERCISE_COST_EUR",
+    "RULE_CASES",
+    "TEAMS",
+    "make_report",
+    "policy_choices",
+    "trigger_rule",
+]
 
 NOTEBOOK = "10_full_cycle"
 
 # --------------------------------------------------------------------------- 10.1
 
-#: The schedule of exercise 10.1: retrain every 4 months.
-EVERY = 4
+#: The retraining cost of exercise 10.1, EUR: twice the course's default (a day of review).
+EXERCISE_COST_EUR = 1000.0
 
 
-@register("10.1", NOTEBOOK, "Predict a schedule's retrainings", needs=("scenario",))
-def _check_schedule(answer: object, *, scenario: Any) -> tuple[Status, str]:
-    from utils.cycle import schedule_months
+def policy_choices(sweep: pd.DataFrame, retrain_cost_eur: float) -> dict[str, Any]:
+    """What the seed table says at ``retrain_cost_eur`` (exercise 10.1, notebook 10).
 
-    expected = schedule_months(scenario, EVERY)
-    if isinstance(answer, numbers.Integral) and not isinstance(answer, bool):
+    Returns ``wins`` (seeds on which each policy is the cheapest), ``median`` (each policy's
+    median saving against never retraining, EUR) and ``defensible``: the policies with the most
+    wins or the largest median saving (never retraining counts, with a saving of 0).
+    """
+    from utils.cycle import seed_table, wins
+
+    won = wins(sweep, retrain_cost_eur)
+    median = seed_table(sweep, retrain_cost_eur).median()
+    median["never"] = 0.0
+    best = {str(won.idxmax()), str(median.idxmax())}
+    best |= {str(p) for p in won.index if won[p] == won.max()}
+    return {"wins": won, "median": median, "defensible": best}
+
+
+@register("10.1", NOTEBOOK, "Pick a policy for a retraining cost", needs=("sweep",))
+def _check_policy(answer: object, *, sweep: pd.DataFrame) -> tuple[Status, str]:
+    from utils.cycle import RETRAIN_COST_EUR, seed_table
+
+    choices = policy_choices(sweep, EXERCISE_COST_EUR)
+    won, median = choices["wins"], choices["median"]
+    names = list(won.index)
+    if isinstance(answer, list | tuple | set | dict):
         return INCORRECT, (
-            f"Give the months themselves (a list such as [5, 9]), not only how many. "
-            f"{'The count is right.' if int(answer) == len(expected) else ''}"
-        ).strip()
-    if isinstance(answer, np.ndarray) and answer.ndim == 1:
-        answer = answer.tolist()
-    if isinstance(answer, str) or not isinstance(answer, list | tuple | range | set):
-        return INCORRECT, f"Give a list of month numbers, not a {type(answer).__name__}."
-    months = list(answer)
-    if not all(isinstance(m, numbers.Integral) and not isinstance(m, bool) for m in months):
-        return INCORRECT, "Every month must be a whole number, e.g. [5, 9]."
-    months = sorted(int(m) for m in months)
-    if months == expected:
+            "Pick one policy, the one you would run: a single name such as 'monthly', not several."
+        )
+    if not isinstance(answer, str):
+        return INCORRECT, f"Give the policy's name as a string, one of {names}."
+    name = answer.strip().lower()
+    if name not in names:
+        return INCORRECT, f"{answer!r} is not one of the policies of the sweep: {names}."
+    n = sweep["seed"].nunique()
+    cost = f"{EXERCISE_COST_EUR:,.0f} EUR"
+    if name in choices["defensible"]:
         return CORRECT, (
-            f"Months {expected}: {len(expected)} retrainings, whatever the data do. The "
-            "solution runs the schedule and counts them."
+            f"At {cost} a retraining, {name} is the cheapest on {won[name]} of {n} seeds, with a "
+            f"median saving of {median[name]:,.0f} EUR against never retraining. A decision "
+            "from the spread over seeds, not from one run."
         )
-    first = scenario.history_months - 1
-    if months == [m + 1 for m in expected] or months and months[0] == first + EVERY + 1:
+    if name == "never":
+        pays = int((seed_table(sweep, EXERCISE_COST_EUR) > 0).any(axis=1).sum())
         return INCORRECT, (
-            f"Count from month {first}, when the first model was built (the end of the "
-            f"history), not from the first production month."
+            f"At {cost} a retraining, retraining still pays on {pays} of {n} seeds: some "
+            f"policy saves against never retraining. Compare the policies' wins and medians."
         )
-    if months and months[0] == first:
-        return INCORRECT, f"Month {first} built the first model; the schedule starts after it."
-    last = scenario.months - 1
-    if any(m > last for m in months):
-        return INCORRECT, f"The stream ends with month {last}: no retraining after it."
-    steps = {b - a for a, b in zip(months, months[1:], strict=False)}
-    if months and steps <= {EVERY} and months[0] != first + EVERY:
+    at_default = policy_choices(sweep, RETRAIN_COST_EUR)["defensible"]
+    retrains = sweep.groupby("policy")["retrains"].median()
+    if name in at_default:
         return INCORRECT, (
-            f"Steps of {EVERY} months are right, the start is not: the first model was built in "
-            f"month {first}, so the first retraining is month {first + EVERY}, not {months[0]}."
+            f"{name} is a good pick at {RETRAIN_COST_EUR:,.0f} EUR a retraining, but count the "
+            f"retrainings: it retrains about {retrains[name]:.0f} times, which costs "
+            f"{retrains[name] * EXERCISE_COST_EUR:,.0f} EUR at {cost}. Price them with "
+            f"cycle.seed_table(SWEEP, {EXERCISE_COST_EUR:.0f}) or "
+            f"cycle.wins(SWEEP, {EXERCISE_COST_EUR:.0f})."
         )
-    if len(months) != len(expected):
-        return INCORRECT, (
-            f"You listed {len(months)} months; count again: every {EVERY} months from month "
-            f"{first} up to month {last}."
-        )
-    return INCORRECT, f"Not these months: start at month {first} and add {EVERY} each time."
+    return INCORRECT, (
+        f"At {cost} a retraining, {name} is the cheapest on only {won[name]} of {n} seeds "
+        f"(median saving {median[name]:,.0f} EUR against never). Price the retrainings with "
+        f"cycle.seed_table(SWEEP, {EXERCISE_COST_EUR:.0f}) and compare wins and medians over the "
+        "seeds."
+    )
 
 
 # --------------------------------------------------------------------------- 10.2
