@@ -6,12 +6,27 @@ from __future__ import annotations
 
 import adversarial
 import numpy as np
+import pandas as pd
 import pytest
 from adversarial import Case, Table
 
 from utils import checks, datasets, ml_test_score, ml_testing
 from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED
-from utils.exercises.nb07 import _DESCRIBED_PIPELINE_ANSWERS as DESCRIBED_PIPELINE_ANSWERS
+from utils.exercises import nb07
+
+#: The answer of exercise 07.3, as the notebook's solution gives it (the check keeps only
+#: digests of it).
+DESCRIBED_PIPELINE_ANSWERS = {
+    "Data 1": "automated",
+    "Data 2": "manual",
+    "Data 7": "automated",
+    "Model 3": "manual",
+    "Model 5": "automated",
+    "Infra 4": "automated",
+    "Infra 7": "manual",
+    "Monitor 2": "automated",
+    "Monitor 7": "automated",
+}
 
 
 def test_notebook_07_has_three_exercises() -> None:
@@ -143,7 +158,7 @@ def _crashes(model, X):
 def test_0702_accepts_the_solution() -> None:
     result = checks.check("07.2", _solution_0702)
     assert result.status == CORRECT
-    assert "fails for one that uses it" in result.message
+    assert "fails for those that use it" in result.message
 
 
 @pytest.mark.parametrize(
@@ -245,6 +260,84 @@ def _always_passes(*args):
     return True
 
 
+def _time_leak_test_0701(train, test):
+    # The other leakage test: no training data from the test period.
+    assert test["timestamp"].min() > train["timestamp"].max()
+
+
+def _course_time_test_0701(train, test):
+    assert ml_testing.no_future_rows(train, test).passed
+
+
+def _size_0701(train, test):
+    assert len(test) == 60  # the size of the test data the check used to give
+
+
+# The course's function kept under another name, in another cell: no name tells.
+nsi = ml_testing.no_shared_ids
+
+
+def _alias_0701(train, test):
+    assert nsi(train, test).passed
+
+
+def _every_third_call():
+    calls = []
+
+    def test(*args):
+        calls.append(1)
+        assert len(calls) % 3 == 1  # pass, fail, fail, pass, ...
+
+    return test
+
+
+def _merge_0701(train, test):
+    both = train[["customer_id"]].merge(test[["customer_id"]], on="customer_id")
+    assert both.empty, f"{both['customer_id'].nunique()} customers in both"
+
+
+def _tolerance_0_3_0702(model, X):
+    before = model.predict_proba(X)[:, 1]
+    for region in REGIONS:
+        assert np.abs(model.predict_proba(X.assign(region=region))[:, 1] - before).max() <= 0.3
+
+
+def _model_tests_0702(model, X):
+    assert all(outcome.passed for outcome in ml_testing.model_tests(model, X))
+
+
+inv = ml_testing.invariance
+
+
+def _alias_0702(model, X):
+    assert inv(model, X, "region").passed
+
+
+def _one_region_0702(model, X):
+    before = model.predict_proba(X)[:, 1]
+    after = model.predict_proba(X.assign(region=REGIONS[0]))[:, 1]
+    assert np.abs(after - before).max() <= 0.05
+
+
+def _regions_in_x_0702(model, X):
+    before = model.predict_proba(X)[:, 1]
+    for region in X["region"].unique():  # only the regions this batch happens to contain
+        assert np.abs(model.predict_proba(X.assign(region=region))[:, 1] - before).max() <= 0.05
+
+
+def _categories_0702(model, X):
+    # The categorical column knows every region, also one no customer of the batch lives in.
+    before = pd.Series(model.predict_proba(X)[:, 1])
+    for region in X["region"].cat.categories:
+        after = pd.Series(model.predict_proba(X.assign(region=region))[:, 1])
+        assert (after - before).abs().le(0.05).all(), region
+
+
+def _copied_check_data_0703():
+    """The cheapest cheat on 07.3: copy what the check keeps of the expected answer."""
+    return dict(nb07._DESCRIBED_PIPELINE_DIGESTS)
+
+
 TABLES = [
     Table(
         "07.1",
@@ -267,6 +360,32 @@ TABLES = [
                 ml_testing.no_shared_ids,
                 hint="write it yourself",
             ),
+            Case("alternative", "an inner merge on customer_id", _merge_0701),
+            Case(
+                "wrong",
+                "the time-leak test instead (test data newer than training data)",
+                _time_leak_test_0701,
+                hint="cannot catch this leak",
+            ),
+            Case(
+                "cheat",
+                "the course's ml_testing.no_future_rows",
+                _course_time_test_0701,
+                hint="write it yourself",
+            ),
+            Case("cheat", "asserts the size of the test data", _size_0701, hint="clean split"),
+            Case(
+                "cheat",
+                "ml_testing.no_shared_ids under another name, from another cell",
+                _alias_0701,
+                hint="write it yourself",
+            ),
+            Case(
+                "cheat",
+                "passes on every third call",
+                _every_third_call(),
+                hint="same answer for the same data",
+            ),
         ],
     ),
     Table(
@@ -282,6 +401,27 @@ TABLES = [
                 "cheat",
                 "the course's ml_testing.invariance",
                 _course_function_0702,
+                hint="write it yourself",
+            ),
+            Case("alternative", "pandas, the column's categories", _categories_0702),
+            Case("wrong", "a tolerance of 0.3", _tolerance_0_3_0702, hint="tolerance of 0.05"),
+            Case("wrong", "tries one region only", _one_region_0702, hint="every region"),
+            Case(
+                "wrong",
+                "tries only the regions present in X",
+                _regions_in_x_0702,
+                hint="no customer of X lives",
+            ),
+            Case(
+                "cheat",
+                "the course's ml_testing.model_tests",
+                _model_tests_0702,
+                hint="write it yourself",
+            ),
+            Case(
+                "cheat",
+                "ml_testing.invariance under another name, from another cell",
+                _alias_0702,
                 hint="write it yourself",
             ),
         ],
@@ -315,6 +455,12 @@ TABLES = [
             ),
             Case(
                 "cheat",
+                "the check's own data copied (nb07._DESCRIBED_PIPELINE_DIGESTS)",
+                _copied_check_data_0703(),
+                hint="must be one of",
+            ),
+            Case(
+                "cheat",
                 "everything automated",
                 dict.fromkeys(_ids(), "automated"),
                 hint="more credit",
@@ -324,3 +470,30 @@ TABLES = [
 ]
 
 test_adversarial = adversarial.parametrize(TABLES)
+
+
+def test_0702_the_toy_models_move_probabilities_as_the_check_says() -> None:
+    moves = {}
+    for key, model, X, must_pass in nb07._cases_0702():
+        before = model.predict_proba(X)[:, 1]
+        change = max(
+            np.abs(model.predict_proba(X.assign(region=r))[:, 1] - before).max() for r in REGIONS
+        )
+        assert (change <= ml_testing.INVARIANCE_TOLERANCE) == must_pass, key
+        moves[key] = change
+    assert 0.035 < moves["near"] <= 0.041 and 0.075 < moves["over"] < 0.085
+    assert 0.3 < moves["biased"] < 0.4 and 0.3 < moves["absent"] < 0.4
+    # Only setting every row to the west shows the bias in the batch without west customers.
+    _, model, X, _ = nb07._cases_0702()[3]
+    before = model.predict_proba(X)[:, 1]
+    for region in REGIONS[:-1]:
+        assert (model.predict_proba(X.assign(region=region))[:, 1] == before).all()
+
+
+def test_0701_the_leaky_splits_fool_a_time_test_and_the_clean_ones_differ_in_size() -> None:
+    splits = nb07._splits()
+    for key in ("clean", "resized", "returning"):
+        train, test = splits[key]
+        assert test["timestamp"].min() > train["timestamp"].max(), key
+    assert len(splits["clean"][1]) != len(splits["resized"][1])
+    assert nb07._ORDER_0701[0] == nb07._ORDER_0701[-1] == "clean"

@@ -925,9 +925,11 @@ ML_TEST_LAYERS: tuple[tuple[str, str, tuple[str | None, str | None, str | None]]
 def ml_test_pyramid() -> Figure:
     """Draw the ML test pyramid and where each layer runs: on each commit, before promotion, live.
 
-    Introduced in notebook 07 (testing ML systems) and its deck. The pyramid is the software
-    test pyramid (many fast unit tests at the base, few slow end-to-end tests at the top) with
-    the layers an ML system adds: data tests and model tests. The table beside it says what each
+    Introduced in notebook 07 (testing ML systems) and its deck. The pyramid keeps the shape of
+    M. Cohn's test pyramid (*Succeeding with Agile*, 2009: many unit tests at the base, fewer
+    service tests in the middle, a few user-interface tests at the top): unit tests of code at
+    the base, the layers an ML system adds above them (data tests and model tests), and
+    integration and serving tests at the top. The table beside it says what each
     layer checks in each place (:data:`ML_TEST_LAYERS`, :data:`TEST_PLACES`): unit tests run
     only when the code changes; the other layers run again when the data or the model changes.
 

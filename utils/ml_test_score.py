@@ -393,8 +393,8 @@ ASSESSMENT_RULES: dict[str, str] = {
     ),
     MANUAL: (
         "it was done once, by a person or by a notebook a person runs, and its results are "
-        "written down (in a notebook or a tracked run); a simulation of monitoring counts "
-        "here, because no monitor watches a served model"
+        "written down (in a notebook or a tracked run); a monitor run on simulated weeks "
+        "counts here too, a lenient reading of our own"
     ),
     NOT_DONE: "neither",
 }
@@ -423,8 +423,8 @@ COURSE_ASSESSMENT: dict[str, tuple[str, str]] = {
         "TrainConfig is in git and logged with every run (05); reviews are by people",
     ),
     "Model 2": (
-        MANUAL,
-        "a simulation (09) compares test metrics with those of later weeks; no online metrics",
+        NOT_DONE,
+        "no online metrics: a simulation (09) compares test metrics with those of later weeks",
     ),
     "Model 3": (MANUAL, "a small sweep in notebook 05, documented in the tracked runs"),
     "Model 4": (

@@ -13,13 +13,15 @@ imports this module the first time a 07 exercise is checked.
 from __future__ import annotations
 
 import functools
+import hashlib
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from utils import ml_test_score
+from utils import ml_test_score, ml_testing
 from utils.checks import (
     CORRECT,
     INCORRECT,
@@ -33,19 +35,44 @@ __all__: list[str] = []
 
 NOTEBOOK = "07_testing_ml_systems"
 
-#: The expected answers of exercise 07.3 (every other test is not done). Private: a public
-#: constant would be a cheat that passes.
-_DESCRIBED_PIPELINE_ANSWERS: dict[str, str] = {
-    "Data 1": ml_test_score.AUTOMATED,
-    "Data 2": ml_test_score.MANUAL,
-    "Data 7": ml_test_score.AUTOMATED,
-    "Model 3": ml_test_score.MANUAL,
-    "Model 5": ml_test_score.AUTOMATED,
-    "Infra 4": ml_test_score.AUTOMATED,
-    "Infra 7": ml_test_score.MANUAL,
-    "Monitor 2": ml_test_score.AUTOMATED,
-    "Monitor 7": ml_test_score.AUTOMATED,
+#: The expected answers of exercise 07.3, one digest per test of its points (see
+#: :func:`_digest`): the check compares answers with them, and the module holds no copy of the
+#: answer a student could pass on as their own. The answer in clear is the notebook's solution
+#: (and ``tests/test_exercises_nb07.py``).
+_DESCRIBED_PIPELINE_DIGESTS: dict[str, str] = {
+    "Data 1": "7c4cc0dbd9f770ef",
+    "Data 2": "00682d062f66cdab",
+    "Data 3": "661bb2a942caddfa",
+    "Data 4": "57efaa012e2062f0",
+    "Data 5": "81f26bca25fad7b3",
+    "Data 6": "9a8735ef0fb8c708",
+    "Data 7": "1b86021f07b69590",
+    "Model 1": "4223544b7f49758c",
+    "Model 2": "9f473b96fa84ec5a",
+    "Model 3": "ec253e32e87b5d85",
+    "Model 4": "b2263edef45092c4",
+    "Model 5": "abb243005b0cf306",
+    "Model 6": "28fbc967da8717c8",
+    "Model 7": "347993359f8e0617",
+    "Infra 1": "2158b6b8a3487179",
+    "Infra 2": "ebf29fca484d3786",
+    "Infra 3": "fc8d93c0ffac0418",
+    "Infra 4": "9181930457de41c3",
+    "Infra 5": "edf89623a102883b",
+    "Infra 6": "068dc7f32b6ca405",
+    "Infra 7": "9ce83bc162d9fc06",
+    "Monitor 1": "0235cb1170a3e9a3",
+    "Monitor 2": "157cc5b121913e91",
+    "Monitor 3": "facfa5758a2cdf48",
+    "Monitor 4": "3ea5eb96172fdd93",
+    "Monitor 5": "f1143415c04636ce",
+    "Monitor 6": "50adc8736e59a13a",
+    "Monitor 7": "b85b73763fe10b66",
 }
+
+
+def _digest(test_id: str, points: float) -> str:
+    return hashlib.sha256(f"07.3|{test_id}|{points:g}".encode()).hexdigest()[:16]
 
 
 def _type_name(answer: object) -> str:
@@ -66,34 +93,45 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _names_used(function: object) -> set[str]:
-    """The global and attribute names the code of ``function`` uses, nested code included."""
-    code = getattr(function, "__code__", None)
-    names: set[str] = set()
-    stack = [code] if code is not None else []
-    while stack:
-        current = stack.pop()
-        names.update(current.co_names)
-        stack.extend(c for c in current.co_consts if hasattr(c, "co_names"))
-    return names
+#: The file of ``utils.ml_testing``: any call into it while a student's test runs is refused.
+_COURSE_TESTS_FILE = ml_testing.no_shared_ids.__code__.co_filename
 
 
-def _check_test_function(answer: object, course_function: str) -> tuple[Status, str] | None:
+def _run_watched(function: Callable[..., Any], *args: Any) -> tuple[BaseException | None, str]:
+    """Call ``function`` like :func:`_run`, and watch it: also return the name of the first
+    function of ``utils.ml_testing`` it called, or "". Watching the calls themselves (with
+    :func:`sys.setprofile`) catches the course's functions under any name: imported, aliased
+    or kept in a variable of another cell."""
+    called: list[str] = []
+
+    def profile(frame: Any, event: str, arg: object) -> None:
+        if event == "call" and not called and frame.f_code.co_filename == _COURSE_TESTS_FILE:
+            called.append(frame.f_code.co_name)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        error = _run(function, *args)
+    finally:
+        sys.setprofile(previous)
+    return error, called[0] if called else ""
+
+
+def _course_call_refused(name: str) -> tuple[Status, str]:
+    return INCORRECT, (
+        f"Your test calls the course's own utils.ml_testing (ml_testing.{name}): the exercise "
+        "asks you to write it yourself, in plain pandas."
+    )
+
+
+def _check_test_function(answer: object) -> tuple[Status, str] | None:
     """Common first checks of 07.1 and 07.2; None when the answer is a written function.
-
-    ``course_function`` is the name of the course's own test (in ``utils.ml_testing``) that
-    the exercise asks the student to write in plain pandas: calling it is refused.
-    """
+    Calls into ``utils.ml_testing`` are refused when the function runs (:func:`_run_watched`)."""
     problem = function_answer_problem(answer, "test function", "write the assert")
     if problem is not None:
         return problem
-    if getattr(answer, "__module__", None) == "utils.ml_testing" or (
-        course_function in _names_used(answer)
-    ):
-        return INCORRECT, (
-            f"Your test calls the course's own ml_testing.{course_function}: the exercise "
-            "asks you to write it yourself, in plain pandas."
-        )
+    if getattr(answer, "__module__", None) == "utils.ml_testing":
+        return _course_call_refused(getattr(answer, "__name__", "?"))
     return None
 
 
@@ -104,57 +142,81 @@ def _check_test_function(answer: object, course_function: str) -> tuple[Status, 
 
 @functools.cache
 def _splits() -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
-    """A clean split and two leaky ones, built from a small churn data set."""
+    """Two clean splits of different sizes and two leaky ones, built from small churn data."""
     data = make_churn(n_per_period=60, periods=4, seed=7)
     train = data[data["period"] < 3]
     # The row index starts again at 0, as after reading a file: only customer_id tells.
     test = data[data["period"] == 3].reset_index(drop=True)
     again = train.sample(5, random_state=7)
-    # The same five customers again, a week later: new timestamps and one month more tenure.
+    # The same five customers again, in the test period: new timestamps (later than every
+    # training row, so a time test cannot see them) and one month more tenure.
     returning = again.assign(
-        timestamp=again["timestamp"] + pd.Timedelta(days=7),
+        timestamp=test["timestamp"].sample(5, random_state=7).to_numpy(),
+        period=3,
         tenure_months=again["tenure_months"] + 1,
     )
     leaky = pd.concat([test, returning], ignore_index=True)
     duplicated = pd.concat([test, again], ignore_index=True)
-    return {"clean": (train, test), "returning": (train, leaky), "copied": (train, duplicated)}
+    # Another clean split, with other customers and other sizes: no size or id is constant.
+    other = make_churn(n_per_period=45, periods=3, seed=9)
+    resized = (other[other["period"] < 2], other[other["period"] == 2].reset_index(drop=True))
+    return {
+        "clean": (train, test),
+        "resized": resized,
+        "returning": (train, leaky),
+        "copied": (train, duplicated),
+    }
+
+
+#: The order 07.1 runs the student's test in: a clean split again after the leaky ones, so that
+#: a test whose answer depends on how often it was called cannot pass.
+_ORDER_0701 = ("clean", "copied", "resized", "returning", "clean")
+
+_LEAKS_0701 = {
+    "copied": "5 training rows copied into the test data",
+    "returning": (
+        "5 training customers who come back in the test period with updated rows (new "
+        "timestamps, one more month of tenure)"
+    ),
+}
 
 
 @register("07.1", NOTEBOOK, "A data test: no customer in both splits")
 def _check_shared_customers(answer: object) -> tuple[Status, str]:
-    first = _check_test_function(answer, "no_shared_ids")
+    first = _check_test_function(answer)
     if first is not None:
         return first
     splits = _splits()
-    train, test = splits["clean"]
-    error = _run(answer, train.copy(), test.copy())
-    if isinstance(error, AssertionError):
-        return INCORRECT, (
-            "Your test fails on a clean split, where no customer is in both frames. Compare "
-            "the values of the customer_id column, not the row index (it restarts at 0 in "
-            "the test data) or whole rows."
-        )
-    if error is not None:
-        return INCORRECT, (
-            f"Your test crashed on a clean split with {_describe(error)}. It receives two "
-            "DataFrames, train and test, with a customer_id column."
-        )
-    for key, what in (
-        ("copied", "5 training rows copied into the test data"),
-        ("returning", "5 training customers who come back a week later with updated rows"),
-    ):
+    for key in _ORDER_0701:
         train, test = splits[key]
-        error = _run(answer, train.copy(), test.copy())
+        error, course = _run_watched(answer, train.copy(), test.copy())
+        if course:
+            return _course_call_refused(course)
+        if key not in _LEAKS_0701:
+            if isinstance(error, AssertionError):
+                size = f" ({len(train)} training and {len(test)} test rows)"
+                return INCORRECT, (
+                    f"Your test fails on a clean split{size if key == 'resized' else ''}, where "
+                    "no customer is in both frames. Compare the values of the customer_id "
+                    "column, not the row index (it restarts at 0 in the test data), whole rows "
+                    "or sizes, and give the same answer for the same data on every call."
+                )
+            if error is not None:
+                return INCORRECT, (
+                    f"Your test crashed on a clean split with {_describe(error)}. It receives "
+                    "two DataFrames, train and test, with a customer_id column."
+                )
+            continue
         if error is None:
             hint = (
-                " Whole rows differ here (new timestamp, one more month of tenure): compare "
-                "customer ids only."
+                " Whole rows differ here, and every timestamp of the test data is later than "
+                "the training data: compare customer ids only."
                 if key == "returning"
                 else ""
             )
             return INCORRECT, (
-                f"Your test passes on a split with {what}: it cannot catch this leak.{hint} A "
-                "test that cannot fail is no test."
+                f"Your test passes on a split with {_LEAKS_0701[key]}: it cannot catch this "
+                f"leak.{hint} A test that cannot fail is no test."
             )
         if not isinstance(error, AssertionError):
             return INCORRECT, (
@@ -162,8 +224,9 @@ def _check_shared_customers(answer: object) -> tuple[Status, str]:
                 "assert. Use assert ..., 'message' so that pytest reports a failed test."
             )
     return CORRECT, (
-        "Your test passes on a clean split and fails when customers are in both frames, "
-        "whether the rows were copied or came back changed. It is ready for pytest."
+        "Your test passes on clean splits and fails when customers are in both frames, "
+        "whether the rows were copied or came back changed in the test period. It is ready "
+        "for pytest."
     )
 
 
@@ -178,14 +241,15 @@ class _ToyChurnModel:
 
     classes_ = np.array([0, 1])
 
-    def __init__(self, region_bump: float) -> None:
+    def __init__(self, region_bump: float, region: str = "west") -> None:
         self.region_bump = region_bump
+        self.region = region
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         z = 0.12 * (X["monthly_charges"].to_numpy() - 15) - 0.04 * (
             X["tenure_months"].to_numpy() - 12
         )
-        z = z + self.region_bump * (X["region"].astype(str).to_numpy() == "west")
+        z = z + self.region_bump * (X["region"].astype(str).to_numpy() == self.region)
         p = 1.0 / (1.0 + np.exp(-z))
         return np.column_stack([1.0 - p, p])
 
@@ -198,51 +262,89 @@ def _features() -> pd.DataFrame:
     return make_churn(n_per_period=100, periods=2, seed=8)[list(CHURN_FEATURES)]
 
 
+@functools.cache
+def _features_without_west() -> pd.DataFrame:
+    """A batch in which no customer lives in the west (the region stays a category)."""
+    X = _features()
+    return X[X["region"].astype(str) != "west"].reset_index(drop=True)
+
+
+#: The cases of 07.2 in the order they run: (key, model, X, must pass). The largest moves of a
+#: churn probability when only the region changes are measured in
+#: ``tests/test_exercises_nb07.py``. The model that ignores region runs again at the end, so
+#: that a test whose answer depends on how often it was called cannot pass.
+def _cases_0702() -> list[tuple[str, _ToyChurnModel, pd.DataFrame, bool]]:
+    return [
+        ("blind", _ToyChurnModel(0.0), _features(), True),
+        ("near", _ToyChurnModel(0.16), _features(), True),  # moves by at most about 0.040
+        ("biased", _ToyChurnModel(1.5), _features(), False),  # moves by up to about 0.36
+        # Biased for the west, in a batch without west customers: only setting every row to
+        # the west shows it.
+        ("absent", _ToyChurnModel(1.5), _features_without_west(), False),
+        ("over", _ToyChurnModel(0.32), _features(), False),  # moves by up to about 0.080
+        ("blind", _ToyChurnModel(0.0), _features(), True),
+    ]
+
+
+_FAILS_0702 = {
+    "over": (
+        "a model that moves churn probabilities by up to about 0.08 when region changes: "
+        "more than the tolerance of 0.05. Assert that the largest change is <= 0.05"
+    ),
+    "biased": (
+        "a model that raises the churn probability of customers in the west by up to 0.36: it "
+        "cannot catch a model that uses region. Try every region, and compare probabilities, "
+        "not only predicted labels"
+    ),
+    "absent": (
+        "a model biased for the west, on a batch without west customers: it cannot catch a "
+        "model that uses region. Try every region of datasets.CHURN_CATEGORIES['region'], also "
+        "one in which no customer of X lives"
+    ),
+}
+
+
 @register("07.2", NOTEBOOK, "An invariance test: region does not matter")
 def _check_invariance(answer: object) -> tuple[Status, str]:
-    first = _check_test_function(answer, "invariance")
+    first = _check_test_function(answer)
     if first is not None:
         return first
-    cases = {
-        "blind": _ToyChurnModel(0.0),
-        "noise": _ToyChurnModel(0.05),  # moves probabilities by at most about 0.013
-        "biased": _ToyChurnModel(1.5),  # moves them by up to about 0.35
-    }
-    for key in ("blind", "noise"):
-        error = _run(answer, cases[key], _features().copy())
-        if isinstance(error, AssertionError):
+    for key, model, X, must_pass in _cases_0702():
+        error, course = _run_watched(answer, model, X.copy())
+        if course:
+            return _course_call_refused(course)
+        if must_pass and isinstance(error, AssertionError):
             if key == "blind":
                 return INCORRECT, (
                     "Your test fails on a model that ignores region completely. Compare the "
                     "churn probabilities (predict_proba(...)[:, 1]) of the same rows before and "
-                    "after setting region, row by row."
+                    "after setting region, row by row, and give the same answer for the same "
+                    "model on every call."
                 )
             return INCORRECT, (
-                "Your test fails on a model whose churn probabilities move by about 0.01 when "
-                "region changes. Compare probabilities (predict_proba(...)[:, 1]), not labels, "
-                "and allow the tolerance of 0.05: assert the largest change is <= 0.05."
+                "Your test fails on a model whose churn probabilities move by about 0.04 when "
+                "region changes, within the tolerance. Compare probabilities "
+                "(predict_proba(...)[:, 1]), not labels, and allow the tolerance of 0.05: "
+                "assert the largest change is <= 0.05."
             )
-        if error is not None:
+        if error is not None and not isinstance(error, AssertionError):
+            if must_pass:
+                return INCORRECT, (
+                    f"Your test crashed with {_describe(error)}. It receives a fitted model and "
+                    "a DataFrame X of churn features; set X's region with X.assign(region=...)."
+                )
             return INCORRECT, (
-                f"Your test crashed with {_describe(error)}. It receives a fitted model and a "
-                "DataFrame X of churn features; set X's region with X.assign(region=...)."
+                f"On a model that uses region your test raised {_describe(error)} instead of "
+                "failing an assert. Use assert ..., 'message' so that pytest reports a failure."
             )
-    error = _run(answer, cases["biased"], _features().copy())
-    if error is None:
-        return INCORRECT, (
-            "Your test passes on a model that raises the churn probability of customers in the "
-            "west by up to 0.35: it cannot catch a model that uses region. Try every region, "
-            "and compare probabilities, not only predicted labels. A test that cannot fail is "
-            "no test."
-        )
-    if not isinstance(error, AssertionError):
-        return INCORRECT, (
-            f"On a model that uses region your test raised {_describe(error)} instead of "
-            "failing an assert. Use assert ..., 'message' so that pytest reports a failure."
-        )
+        if not must_pass and error is None:
+            return INCORRECT, (
+                f"Your test passes on {_FAILS_0702[key]}. A test that cannot fail is no test."
+            )
     return CORRECT, (
         "Your test passes for models that ignore region (or nearly: within 0.05) and fails "
-        "for one that uses it. That is an invariance test."
+        "for those that use it, even for a region no customer of the batch lives in. That is "
+        "an invariance test."
     )
 
 
@@ -262,16 +364,24 @@ def _check_described_pipeline(answer: object) -> tuple[Status, str]:
         given = ml_test_score.score(answer)
     except Exception as error:  # noqa: BLE001 - any malformed answer is reported
         return INCORRECT, f"ml_test_score.score cannot read your dict: {error}"
-    expected = ml_test_score.score(_DESCRIBED_PIPELINE_ANSWERS)
-    wrong = [key for key in expected.answers if given.answers[key] != expected.answers[key]]
+    wrong = [
+        key
+        for key, digest in _DESCRIBED_PIPELINE_DIGESTS.items()
+        if _digest(key, given.points[key]) != digest
+    ]
     if not wrong:
-        sections = ", ".join(f"{name} {value:g}" for name, value in expected.sections.items())
+        sections = ", ".join(f"{name} {value:g}" for name, value in given.sections.items())
         return CORRECT, (
-            f"{sections}: final score {expected.final:g}, band {expected.band.label}. "
-            f"{' and '.join(expected.weakest)} hold the pipeline back: a good data section "
+            f"{sections}: final score {given.final:g}, band {given.band.label}. "
+            f"{' and '.join(given.weakest)} hold the pipeline back: a good data section "
             "does not make up for them."
         )
-    too_high = [k for k in wrong if given.points[k] > expected.points[k]]
+    too_high = [
+        key
+        for key in wrong
+        if _digest(key, given.points[key] - 0.5) == _DESCRIBED_PIPELINE_DIGESTS[key]
+        or _digest(key, 0.0) == _DESCRIBED_PIPELINE_DIGESTS[key]
+    ]
     shown = ", ".join(wrong[:3]) + (f" (and {len(wrong) - 3} more)" if len(wrong) > 3 else "")
     advice = (
         " Some tests get more credit than the description gives: a test done once by hand "
