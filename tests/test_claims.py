@@ -110,6 +110,16 @@ def test_claims_without_a_mark_are_found(tmp_path: Path, markdown: str, numbers:
     assert _unmarked(tmp_path, markdown) == numbers
 
 
+def test_a_paragraph_after_a_quote_that_cites_itself_is_checked(tmp_path: Path) -> None:
+    markdown = (
+        "## The paper\n\n"
+        "> Only a small fraction of real-world ML systems is composed of the ML code.\n"
+        "> <small>(Sculley et al., 2015)</small>\n\n"
+        "The demo runs 8 servers."
+    )
+    assert _unmarked(tmp_path, markdown) == ["8"]
+
+
 def test_a_claim_link_needs_its_stated_call_with_the_same_text(tmp_path: Path) -> None:
     text = ("markdown", "ROC AUC [0.66](#claim:candidate-auc) and [8](#claim:drop) points.")
     good = _notebook(

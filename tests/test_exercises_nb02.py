@@ -230,6 +230,20 @@ def _range_without_types(raw):
     return settings
 
 
+def _range_by_comparisons(raw):
+    """Checks types and ranges with ``<`` and ``>``, which a NaN passes."""
+    settings = _only_the_typo(raw)
+    for name in ("threshold", "max_offer_rate"):
+        value = settings[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"{name} must be a number")
+        if value < 0 or value > 1:
+            raise ValueError(f"{name} out of range")
+    if settings["model"] not in ("logistic_regression", "gradient_boosting"):
+        raise ValueError("unknown model")
+    return settings
+
+
 def _unwritten_settings(raw):
     pass
 
@@ -271,6 +285,11 @@ TABLES = [
                 "alternative",
                 "a list in order, other spellings",
                 ["Dead code-paths", "Pipeline-Jungles", "config debt", "feedback loops"],
+            ),
+            Case(
+                "alternative",
+                "A in the paper's own words",
+                {**SOLUTION_02_2, "A": "obsolete experimental codepaths"},
             ),
             Case(
                 "alternative", "lower-case keys", {k.lower(): v for k, v in SOLUTION_02_2.items()}
@@ -327,6 +346,12 @@ TABLES = [
                 "ranges but no types",
                 _range_without_types,
                 hint="a number given as a string",
+            ),
+            Case(
+                "wrong",
+                "ranges by comparisons, which a NaN passes",
+                _range_by_comparisons,
+                hint="a threshold that is not a number",
             ),
             Case(
                 "cheat",

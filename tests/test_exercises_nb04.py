@@ -400,6 +400,18 @@ TABLES = [
                 nb04.fingerprint_changes(),
                 hint="course's own answer",
             ),
+            Case(
+                "cheat",
+                "a copy of the course's own answer",
+                set(nb04.fingerprint_changes()),
+                hint="course's own answer",
+            ),
+            Case(
+                "cheat",
+                "the course's own answer sorted",
+                sorted(nb04.fingerprint_changes()),
+                hint="course's own answer",
+            ),
         ],
     ),
     Table(

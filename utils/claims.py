@@ -191,11 +191,19 @@ def _sentences(text: str) -> Iterator[str]:
     """Sentences, list items and table rows of markdown: the scope of a citation."""
     protected = re.sub(r"^(\s*)\d+\.(?=\s)", r"\1", text, flags=re.M)  # list numbering
     protected = re.sub(r"\bet al\.", "et al", protected)
-    # A quotation and the line that names its source are one unit.
-    protected = re.sub(r"((?:^>.*\n)+)\s*\n(?=\S)", r"\1", protected, flags=re.M)
+    # A quotation and the line that names its source are one unit; a quotation whose last
+    # line names its source ends at the blank line after it.
+    protected = re.sub(r"((?:^>.*\n)+)\s*\n(?=\S)", _join_quote_and_source, protected, flags=re.M)
     protected = re.sub(r"\b(e\.g|i\.e|p|pp|vs|cf|Fig|No)\.", r"\1", protected)
     for block in re.split(r"\n\s*\n|\n(?=\s*(?:[-*+]|\d+\.|\|)\s)", protected):
         yield from re.split(r"(?<=[.!?])\s+(?=[A-Z*_(\[])", block)
+
+
+def _join_quote_and_source(match: re.Match[str]) -> str:
+    """A quotation and the paragraph after it, joined unless the quotation cites itself."""
+    quote = match.group(1)
+    last_line = quote.rstrip("\n").rsplit("\n", 1)[-1]
+    return match.group(0) if _CITATION_SENTENCE.search(last_line) else quote
 
 
 def markdown_prose(source: str) -> Iterator[str]:

@@ -133,6 +133,7 @@ DEBT_NAMES: dict[str, tuple[str, ...]] = {
         "dead codepaths",
         "dead code",
         "experimental codepaths",
+        "obsolete experimental codepaths",  # the paper's words for the Knight Capital loss
     ),
     "abstraction debt": ("abstraction debt",),
     "configuration debt": ("configuration debt", "config debt", "configuration"),
@@ -304,6 +305,7 @@ def _check_settings(answer: object) -> tuple[Status, str]:
         ({"max_offer_rate": 2}, "a max_offer_rate above 1", (ValueError,)),
         ({"threshold": "0.4"}, "a number given as a string", (ValueError, TypeError)),
         ({"model": 3}, "a model the service does not know", (ValueError, TypeError)),
+        ({"threshold": float("nan")}, "a threshold that is not a number", (ValueError, TypeError)),
     ):
         result, error = _call(answer, raw)
         if error is None:

@@ -213,6 +213,12 @@ FINGERPRINT_EDITS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame]]]
 """Exercise 04.3: letter -> (the edit as code, the edit as a function of the data)."""
 
 
+class _CourseLetter(str):
+    """A letter of the course's own answer to 04.3: copies of that answer keep these objects."""
+
+    __slots__ = ()
+
+
 @functools.cache
 def fingerprint_changes() -> frozenset[str]:
     """The letters of :data:`FINGERPRINT_EDITS` whose edit changes the fingerprint (exercise
@@ -220,12 +226,16 @@ def fingerprint_changes() -> frozenset[str]:
 
     Computed on a small churn data set (the answer is the same for any output of
     :func:`utils.datasets.make_churn`): rows come sorted by customer id, and charges already
-    have two decimals.
+    have two decimals. The letters compare equal to plain strings, but the check of 04.3
+    recognises them, so ``set(fingerprint_changes())`` or ``sorted(...)`` of it is refused as
+    the course's own answer (a copy rebuilt letter by letter as new strings is not).
     """
     data = make_churn(n_per_period=50, periods=3, seed=4)
     before = fingerprint(data)
     return frozenset(
-        k for k, (_, edit) in FINGERPRINT_EDITS.items() if fingerprint(edit(data)) != before
+        _CourseLetter(k)
+        for k, (_, edit) in FINGERPRINT_EDITS.items()
+        if fingerprint(edit(data)) != before
     )
 
 
@@ -254,7 +264,9 @@ def _letters(answer: object) -> set[str] | None:
 
 @register("04.3", NOTEBOOK, "Which edits change the fingerprint?")
 def _check_fingerprint_changes(answer: object) -> tuple[Status, str]:
-    letters = _letters(answer)
+    collection = isinstance(answer, Iterable) and not isinstance(answer, str | Mapping)
+    items = list(answer) if collection else []  # read once: the answer may be a generator
+    letters = _letters(items if collection else answer)
     if letters is None:
         return INCORRECT, (
             "Give the letters of the edits that change the fingerprint as a set of strings, "
@@ -264,10 +276,11 @@ def _check_fingerprint_changes(answer: object) -> tuple[Status, str]:
     if unknown:
         return INCORRECT, f"There is no edit {', '.join(unknown)}: use letters a to g."
     truth = fingerprint_changes()
-    if answer is truth:
+    if any(isinstance(x, _CourseLetter) for x in items):
         return INCORRECT, (
-            "That is the course's own answer, nb04.fingerprint_changes(). Predict the letters "
-            "yourself, then test your prediction with datasets.fingerprint(...)."
+            "That is the course's own answer, nb04.fingerprint_changes(), or a copy of it. "
+            "Predict the letters yourself, then test your prediction with "
+            "datasets.fingerprint(...)."
         )
     if letters == truth:
         return CORRECT, (
