@@ -88,7 +88,7 @@ e2e: $(STAMP)
 
 # Retake the README's two screenshots (docs/screenshots/) from a passing journey.
 screenshots: $(STAMP)
-	MLOPS_E2E_UPDATE_DOCS=1 $(BIN)/pytest tests/test_e2e.py
+	MLOPS_E2E_UPDATE_DOCS=1 $(BIN)/pytest tests/test_e2e.py tests/test_progress_page.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -21,7 +21,11 @@ are in ``_build/e2e/`` (gitignored), to look at when something fails.
 
 Without node, npm (the first time, for ``npm ci``) or Chromium the test is skipped with a message
 saying what to install; when the environment variable ``CI`` is set it fails instead.
-``MLOPS_E2E_UPDATE_DOCS=1`` also writes the README's two screenshots to ``docs/screenshots/``.
+``MLOPS_E2E_UPDATE_DOCS=1`` also writes the README's two screenshots to ``docs/screenshots/``,
+and (only then, as it takes minutes) runs notebooks 05, 06 and 08 on a fresh state with nbclient
+and does their guided MLflow UI tasks in the browser (compare the sweep's runs, a logged model
+and its signature, the registered model, a version and its lineage, the champion of notebook
+08), keeping a picture of each in ``docs/screenshots/`` (:data:`GUIDED_SHOTS`).
 """
 
 from __future__ import annotations
@@ -680,14 +684,156 @@ def test_ctrl_c_stops_jupyterlab_the_kernels_the_server_and_nothing_is_left(jour
 
 
 def test_readme_screenshots_are_small_pngs():
-    shots = sorted(DOCS_SCREENSHOTS.glob("*.png"))
-    assert [p.name for p in shots] == ["jupyterlab.png", "mlflow.png"]
+    shots = sorted(DOCS_SCREENSHOTS.iterdir())
+    expected = {"jupyterlab.png", "mlflow.png", "class-progress.png", *GUIDED_SHOTS.values()}
+    assert {p.name for p in shots} == expected
     for shot in shots:
         data = shot.read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n"), shot.name
         width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-        assert (width, height) == (1280, 800), shot.name
+        if shot.name == "class-progress.png":  # the page's content, not the whole window
+            assert 200 <= width <= 1280 and 100 <= height <= 800, (shot.name, width, height)
+        else:
+            assert (width, height) == (1280, 800), shot.name
         assert len(data) < 200_000, f"{shot.name}: {len(data)} bytes; keep README images small"
+
+
+# --------------------------------------------------------------------------- guided UI tasks
+
+# The notebooks whose guided MLflow UI tasks have pictures, run in this order on one state.
+GUIDED_NOTEBOOKS = [
+    "notebooks/05_experiment_tracking.ipynb",
+    "notebooks/06_model_registry.ipynb",
+    "notebooks/08_continuous_delivery.ipynb",
+]
+# The picture of each task (tests/e2e/journey.mjs, guidedTasks) in docs/screenshots/.
+GUIDED_SHOTS = {
+    "compare": "mlflow-05-compare.png",
+    "logged-model": "mlflow-05-logged-model.png",
+    "registered-model": "mlflow-06-model.png",
+    "version": "mlflow-06-version.png",
+    "champion": "mlflow-08-champion.png",
+}
+GUIDED_CELL_TIMEOUT = 600  # seconds per notebook cell
+
+
+def _execute_notebooks(paths: list[str], state: Path) -> None:
+    """Run the notebooks as Run All does (nbclient), on the state folder ``state``, with no
+    ``MLFLOW_TRACKING_URI``: the first one starts the course server there, the next reuse it."""
+    from nbclient import NotebookClient
+
+    cleared = ("MLFLOW_TRACKING_URI", "MLOPS_COURSE_SERVER_URI", "MLOPS_COURSE_STATE")
+    saved = {name: os.environ.get(name) for name in (*cleared, "MLOPS_COURSE_PORT")}
+    for name in cleared:
+        os.environ.pop(name, None)
+    os.environ["MLOPS_COURSE_STATE"] = str(state)
+    os.environ["MLOPS_COURSE_PORT"] = str(tracking._free_port())
+    try:
+        for path in paths:
+            nb = nbformat.read(ROOT / path, as_version=4)
+            NotebookClient(
+                nb,
+                timeout=GUIDED_CELL_TIMEOUT,
+                kernel_name="python3",
+                resources={"metadata": {"path": str((ROOT / path).parent)}},
+            ).execute()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def guided_config(url: str) -> dict[str, Any]:
+    """What the guided tasks look for, read from the server the notebooks left (no run IDs)."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=url)
+    experiment = client.get_experiment_by_name(tracking.experiment_name("05-experiment-tracking"))
+    assert experiment is not None, "notebook 05 left no experiment"
+    (sweep,) = client.search_runs(
+        [experiment.experiment_id], filter_string="attributes.run_name = 'sweep'"
+    )
+    children = client.search_runs(
+        [experiment.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{sweep.info.run_id}'",
+    )
+    config: dict[str, Any] = {
+        "experiment": experiment.name,
+        "sweepRun": "sweep",
+        "sweepChildren": sorted(r.info.run_name for r in children),
+        # The compare page's parallel coordinates: the model family, one parameter of each
+        # family the sweep varies, and the metric the notebook ranks by.
+        "compareParams": ["model", "param.C", "param.max_depth", "param.max_iter"],
+        "metric": "roc_auc",
+        "modelRun": "best-config",
+    }
+    for key, topic in (("06", "06-churn-classifier"), ("08", "08-churn-classifier")):
+        name = tracking.model_name(topic)
+        champion = client.get_model_version_by_alias(name, "champion")
+        config[f"model{key}"] = name
+        config[f"version{key}"] = champion.version
+        config[f"version{key}Run"] = client.get_run(champion.run_id).info.run_name
+    return config
+
+
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.skipif(
+    os.environ.get("MLOPS_E2E_UPDATE_DOCS") != "1",
+    reason="takes the guided tasks' pictures only with MLOPS_E2E_UPDATE_DOCS=1 (make screenshots)",
+)
+def test_guided_mlflow_ui_tasks_on_the_state_the_notebooks_leave(tmp_path):
+    """Run notebooks 05, 06 and 08 on a fresh state, then do their guided MLflow UI tasks in
+    the browser and keep a picture of each in docs/screenshots/."""
+    node, chromium = _browser_tools()
+    state = tmp_path / "state"
+    started = time.monotonic()
+    try:
+        _execute_notebooks(GUIDED_NOTEBOOKS, state)
+        executed = time.monotonic() - started
+        server = tracking.status(state)
+        assert server.running and server.url, "the notebooks started no course server"
+        guided = guided_config(server.url)
+        assert len(guided["sweepChildren"]) >= 2, guided
+        config = {
+            "mode": "guided",
+            "mlflow_ui": server.url.rstrip("/"),
+            "guided": guided,
+            "screenshots": str(SCREENSHOTS / "guided"),
+            "profile": str(tmp_path / "browser-profile"),
+            "timeouts": TIMEOUTS_MS,
+        }
+        (tmp_path / "config.json").write_text(json.dumps(config))
+        report_file = tmp_path / "report.json"
+        _run_journey_script(
+            [node, str(JOURNEY_SCRIPT), str(tmp_path / "config.json"), str(report_file)],
+            {**os.environ, "CHROMIUM": chromium},
+            tmp_path / "browser.log",
+        )
+    finally:
+        tracking.stop(state_dir=state)
+    report = json.loads(report_file.read_text())
+    print(f"notebooks {executed:.0f} s, browser {time.monotonic() - started - executed:.0f} s")
+    assert report["error"] is None, report["error"]
+    assert report["outsideRequests"] == []
+    tasks = report["guided"]
+    assert set(tasks) == set(GUIDED_SHOTS), tasks.keys()
+    for name, task in tasks.items():
+        assert task["error"] is None, f"guided task {name}: {task['error']}"
+    n = len(guided["sweepChildren"])
+    assert f"Comparing {n} Runs" in tasks["compare"]["text"]
+    assert "roc_auc" in tasks["compare"]["text"]
+    assert "signature:" in tasks["logged-model"]["text"]
+    assert guided["model06"] in tasks["registered-model"]["text"]
+    assert "champion" in tasks["registered-model"]["text"]
+    for task, key in (("version", "06"), ("champion", "08")):
+        text = tasks[task]["text"]
+        assert f"Version {guided['version' + key]}" in text
+        assert guided[f"version{key}Run"] in text and "champion" in text
+    for name, target in GUIDED_SHOTS.items():
+        _optimised_png(Path(tasks[name]["shot"]), DOCS_SCREENSHOTS / target)
 
 
 # --------------------------------------------------------------------------- the helpers

@@ -1596,7 +1596,7 @@ table {{ border-collapse: collapse; font-size: 1.1em; }}
 th, td {{ border: 1px solid #999; padding: 0.3em 0.5em; text-align: center; }}
 td.ok {{ background: #2c7bb6; color: #fff; }}
 td.bad {{ color: #000; font-weight: bold; }}
-td.none {{ color: #777; }}
+td.none {{ color: #595959; }}
 </style></head><body>
 <h1>Class progress</h1>
 <p>Read from the class server at {when}. &#10004; n: solved after n distinct answers;

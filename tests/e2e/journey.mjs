@@ -422,6 +422,164 @@ class Journey {
       await this.shot(page, "mlflow-printed-link-FAILED");
     }
   }
+
+  // ------------------------------------------------------------------------ guided UI tasks
+
+  // The guided tasks of notebooks 05, 06 and 08 in the MLflow UI, on a state the notebooks left
+  // (config.guided names what to find). Each task records what its page shows and one picture.
+  async guidedTasks(page) {
+    const g = this.config.guided;
+    this.report.guided = {};
+    const task = async (name, steps) => {
+      const entry = { text: "", url: null, shot: null, error: null };
+      this.report.guided[name] = entry;
+      try {
+        await steps(entry);
+        await this.closeAssistant(page);
+        await page.waitForTimeout(500); // let the last change paint before the picture
+        entry.url = page.url();
+        entry.text = (await page.locator("body").innerText()).slice(0, 20000);
+        entry.shot = await this.shot(page, `guided-${name}`);
+      } catch (error) {
+        entry.error = String(error && error.stack ? error.stack : error);
+        await this.shot(page, `guided-${name}-FAILED`);
+      }
+    };
+    const openExperiment = async () => {
+      await page.goto(this.config.mlflow_ui, { timeout: this.config.timeouts.step });
+      await page.getByRole("link", { name: "Experiments", exact: true }).first().waitFor();
+      await this.closeAssistant(page);
+      await page.getByText("Model training", { exact: true }).first().click();
+      await page.getByRole("link", { name: "Experiments", exact: true }).first().click();
+      await page.getByRole("link", { name: g.experiment, exact: true }).first().click();
+      await page.getByRole("link", { name: g.sweepRun, exact: true }).first().waitFor();
+      await this.closeAssistant(page);
+    };
+    // Notebook 05: unfold the sweep, tick its child runs, Compare, and plot ROC AUC.
+    await task("compare", async () => {
+      await openExperiment();
+      const row = (name) =>
+        page.getByRole("row").filter({ has: page.getByRole("link", { name, exact: true }) });
+      await row(g.sweepRun).getByRole("button").first().click(); // the unfold button
+      for (const child of g.sweepChildren) await row(child).getByRole("checkbox").check();
+      await page.getByRole("button", { name: "Compare", exact: true }).click();
+      await page.getByText("Parallel Coordinates Plot", { exact: true }).first().waitFor();
+      // Plot the parameters and the metric the notebook compares instead of the UI's first ones.
+      if (g.compareParams) await this.chooseInSelect(page, "Parameters:", g.compareParams);
+      await this.chooseInSelect(page, "Metrics:", [g.metric]);
+      await page.waitForLoadState("networkidle").catch(() => {});
+    });
+    // Notebook 05: the model logged by the run best-config, its MLmodel file with the signature.
+    await task("logged-model", async () => {
+      await openExperiment();
+      await page.getByRole("link", { name: g.modelRun, exact: true }).first().click();
+      await page.getByRole("heading", { name: g.modelRun, exact: true }).first().waitFor();
+      const href = await page.getByRole("link", { name: "model", exact: true }).first().getAttribute("href");
+      await page.goto(new URL(href, page.url()).href); // the link opens a new tab: stay in this one
+      await page.getByRole("tab", { name: "Artifacts" }).or(page.getByRole("link", { name: "Artifacts", exact: true })).first().click();
+      await page.getByText("MLmodel", { exact: true }).first().click();
+      const signature = page.getByText(/^signature:?$/).first();
+      await signature.waitFor();
+      await signature.evaluate((el) => el.scrollIntoView({ block: "center" }));
+    });
+    // Notebook 06: the registered model's page (versions, their tags and aliases) ...
+    const openModel = async (name) => {
+      await page.goto(`${this.config.mlflow_ui}/#/models/${encodeURIComponent(name)}`);
+      await page.getByRole("heading", { name, exact: true }).first().waitFor();
+      await this.closeAssistant(page);
+      await page.getByRole("link", { name: /^Version \d+$/ }).first().waitFor();
+    };
+    await task("registered-model", async () => {
+      await openModel(g.model06);
+    });
+    // ... and the champion's version page: its tags, aliases and the run it came from.
+    await task("version", async () => {
+      await openModel(g.model06);
+      await page.getByRole("link", { name: `Version ${g.version06}`, exact: true }).first().click();
+      await page.getByRole("heading", { name: `Version ${g.version06}` }).first().waitFor();
+      await page.getByText(g.version06Run, { exact: true }).first().waitFor();
+    });
+    // Notebook 08: which version holds the alias champion after the delivery pipeline.
+    await task("champion", async () => {
+      await openModel(g.model08);
+      await page.getByRole("link", { name: `Version ${g.version08}`, exact: true }).first().click();
+      await page.getByRole("heading", { name: `Version ${g.version08}` }).first().waitFor();
+      await page.getByText(g.version08Run, { exact: true }).first().waitFor();
+    });
+  }
+
+  // In the multiple select under the label `label` (the compare page's "Parameters:" and
+  // "Metrics:"), keep exactly the items `wanted`: type each missing one, remove the others.
+  async chooseInSelect(page, label, wanted) {
+    const select = page
+      .getByText(label, { exact: true })
+      .first()
+      .locator("xpath=following::div[contains(concat(' ', @class, ' '), ' du-bois-light-select ')][1]");
+    const items = select.locator(".du-bois-light-select-selection-item");
+    const shown = async () => (await items.allInnerTexts()).map((t) => t.trim());
+    for (const item of wanted) {
+      if ((await shown()).includes(item)) continue;
+      await select.click();
+      await page.keyboard.type(item);
+      await page.keyboard.press("Enter");
+      await page.keyboard.press("Escape");
+    }
+    for (let i = (await items.count()) - 1; i >= 0; i -= 1) {
+      const text = (await items.nth(i).innerText()).trim();
+      if (!wanted.includes(text)) {
+        await items.nth(i).locator(".du-bois-light-select-selection-item-remove").click();
+      }
+    }
+    const left = await shown();
+    if (left.length !== wanted.length || wanted.some((w) => !left.includes(w))) {
+      throw new Error(`${label} shows ${JSON.stringify(left)}, not ${JSON.stringify(wanted)}`);
+    }
+  }
+
+  // ------------------------------------------------------------------------ a static page
+
+  // Open config.page (e.g. the class progress page, served from 127.0.0.1), record every
+  // request it makes, and describe each table cell: its class, text, and the colours a reader
+  // sees (the text colour and the background composed over the cell's ancestors).
+  async staticPage(page) {
+    const entry = { url: this.config.page, requests: [], cells: [], shot: null, error: null };
+    this.report.page = entry;
+    page.on("request", (request) => entry.requests.push(request.url()));
+    try {
+      await page.goto(this.config.page, { waitUntil: "networkidle" });
+      for (const td of await page.locator("td").all()) entry.cells.push(await td.evaluate(describeCell));
+      const table = page.locator("body");
+      entry.shot = await this.shot(page, "static-page", { element: table });
+    } catch (error) {
+      entry.error = String(error && error.stack ? error.stack : error);
+      await this.shot(page, "static-page-FAILED");
+    }
+  }
+}
+
+// Runs in the page: one table cell's class, text, and its text and background colours as
+// [r, g, b] on a white page (a translucent background is composed over its ancestors').
+function describeCell(td) {
+  const parse = (value) => {
+    const m = value.match(/rgba?\(([^)]+)\)/);
+    if (!m) return [0, 0, 0, 0];
+    const parts = m[1].split(/[,\s/]+/).filter(Boolean).map(Number);
+    return [parts[0], parts[1], parts[2], parts.length > 3 ? parts[3] : 1];
+  };
+  const layers = [];
+  for (let el = td; el; el = el.parentElement) layers.push(parse(getComputedStyle(el).backgroundColor));
+  let background = [255, 255, 255];
+  for (const [r, g, b, a] of layers.reverse()) {
+    background = [r, g, b].map((c, i) => c * a + background[i] * (1 - a));
+  }
+  const [r, g, b, a] = parse(getComputedStyle(td).color);
+  return {
+    className: td.className,
+    text: td.innerText.trim(),
+    title: td.title,
+    color: [r, g, b].map((c, i) => c * a + background[i] * (1 - a)),
+    background,
+  };
 }
 
 // Runs in the page: what one output shows.
@@ -486,6 +644,14 @@ async function main() {
   const journey = new Journey(config);
   try {
     await journey.start();
+    if (config.mode === "page") {
+      await journey.staticPage(await journey.context.newPage());
+      return;
+    }
+    if (config.mode === "guided") {
+      await journey.guidedTasks(await journey.context.newPage());
+      return;
+    }
     const lab = await journey.context.newPage();
     for (const [i, path] of config.notebooks.entries()) {
       const entry = await journey.notebook(lab, path, i === 0);
