@@ -86,7 +86,8 @@ slides: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest tests/test_e2e.py
 
-# Retake the README's two screenshots (docs/screenshots/) from a passing journey.
+# Retake the screenshots in docs/screenshots/ (README, the guided MLflow UI tasks, the class
+# progress page); slow: it also runs notebooks 05, 06 and 08 on a fresh state.
 screenshots: $(STAMP)
 	MLOPS_E2E_UPDATE_DOCS=1 $(BIN)/pytest tests/test_e2e.py tests/test_progress_page.py
 
