@@ -494,6 +494,17 @@ def configured_from_unpacking(X, y, config):
     return accuracy_score(y_te, model.predict(X_te))
 
 
+def configured_from_a_copy_with_a_hidden_c(X, y, config):
+    """Copies config (which reads every key), then takes C from a global all the same."""
+    settings = dict(config)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=settings["test_size"], stratify=y, random_state=settings["seed"]
+    )
+    classifier = LogisticRegression(C=C_SETTING, max_iter=settings["max_iter"])
+    model = make_pipeline(StandardScaler(), classifier).fit(X_tr, y_tr)
+    return accuracy_score(y_te, model.predict(X_te))
+
+
 def configured_by_an_alias(X, y, config):
     """Hands the work to the course's function, imported under another name."""
     return ref(X, y, config)
@@ -606,6 +617,12 @@ TABLES = [
                 "the course's reference function",
                 configured_by_the_course,
                 hint="tuned_reference",
+            ),
+            Case(
+                "wrong",
+                "dict(config), then C from a global",
+                configured_from_a_copy_with_a_hidden_c,
+                hint="still fixed inside the function (a number, or a name",
             ),
             Case(
                 "cheat",

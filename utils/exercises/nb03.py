@@ -410,10 +410,16 @@ def _check_configured_function(answer: object) -> tuple[Status, str]:
             )
         expected = tuned_reference(X, y, config)
         if not isinstance(value, int | float) or isinstance(value, bool) or value != expected:
+            fixed = (
+                " It is right with TUNED_CONFIG, so a setting is probably still fixed inside "
+                "the function (a number, or a name from outside it) instead of read from config."
+                if config is _OTHER_CONFIG
+                else ""
+            )
             return INCORRECT, (
                 f"With config {dict(config)} your function returns {value!r:.40}; train_tuned's "
                 f"steps with these settings give the accuracy {expected:.6f}. Keep the steps, "
-                "change only where the numbers come from."
+                f"change only where the numbers come from.{fixed}"
             )
     return CORRECT, (
         "Same steps, same accuracy, and every setting now has a name in one place: to change "
