@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 from utils import checks, datasets, devops
 from utils.exercises import nb03
+from utils.exercises.nb03 import tuned_reference as ref
 from utils.paths import repo_root
 
 NOTEBOOK = repo_root() / "notebooks" / "03_devops_to_mlops.ipynb"
@@ -349,6 +350,28 @@ def test_03_3_wrong_keys_and_wrong_results_get_hints() -> None:
     assert checks.check("03.3", "text").status == "incorrect"
 
 
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda c: [c[k] for k in c],
+        lambda c: [c.get(k) for k in c],
+        lambda c: list(c.items()),
+        lambda c: list(c.values()),
+        dict,
+        lambda c: c.copy(),
+        lambda c: {**c},
+        lambda c: c | {},
+        lambda c: {} | c,
+        lambda c: {}.update(c),
+    ],
+)
+def test_recording_config_records_every_way_of_reading(read: object) -> None:
+    recording = nb03._RecordingConfig(nb03.TUNED_CONFIG)
+    assert list(recording) == list(nb03.TUNED_CONFIG) and not recording.read  # keys alone
+    read(recording)
+    assert recording.read == set(nb03.TUNED_CONFIG)
+
+
 def test_tuned_reference_uses_every_setting() -> None:
     X, y = datasets.load_builtin("breast_cancer")
     base = nb03.tuned_reference(X, y, nb03.TUNED_CONFIG)
@@ -394,6 +417,15 @@ def fixed_project_check(project):
     assert model[-1].n_iter_.max() < nb03.CONFIG["max_iter"]
 
 
+_calls = []
+
+
+def fails_every_second_call(project):
+    """Keeps state: passes on odd calls, fails on even ones (correct first, then buggy)."""
+    _calls.append(1)
+    assert len(_calls) % 2 == 1
+
+
 def returns_the_condition(project):
     """Returns instead of asserting."""
     model, _ = project.train(project.CONFIG)
@@ -428,6 +460,54 @@ def configured_with_a_hidden_c(X, y, config):
     classifier = LogisticRegression(C=C_SETTING, max_iter=config["max_iter"])
     model = make_pipeline(StandardScaler(), classifier).fit(X_tr, y_tr)
     return accuracy_score(y_te, model.predict(X_te))
+
+
+def configured_from_a_dict_copy(X, y, config):
+    """The settings copied with dict(config) first."""
+    settings = dict(config)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=settings["test_size"], stratify=y, random_state=settings["seed"]
+    )
+    classifier = LogisticRegression(C=settings["C"], max_iter=settings["max_iter"])
+    model = make_pipeline(StandardScaler(), classifier).fit(X_tr, y_tr)
+    return accuracy_score(y_te, model.predict(X_te))
+
+
+def configured_from_config_copy(X, y, config):
+    """The settings copied with config.copy() first."""
+    settings = config.copy()
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=settings["test_size"], stratify=y, random_state=settings["seed"]
+    )
+    classifier = LogisticRegression(C=settings["C"], max_iter=settings["max_iter"])
+    model = make_pipeline(StandardScaler(), classifier).fit(X_tr, y_tr)
+    return accuracy_score(y_te, model.predict(X_te))
+
+
+def configured_from_unpacking(X, y, config):
+    """The settings unpacked into a new dict, {**config}, then passed as keywords."""
+    settings = {**config}
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=settings.pop("test_size"), stratify=y, random_state=settings.pop("seed")
+    )
+    model = make_pipeline(StandardScaler(), LogisticRegression(**settings)).fit(X_tr, y_tr)
+    return accuracy_score(y_te, model.predict(X_te))
+
+
+def configured_from_a_copy_with_a_hidden_c(X, y, config):
+    """Copies config (which reads every key), then takes C from a global all the same."""
+    settings = dict(config)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=settings["test_size"], stratify=y, random_state=settings["seed"]
+    )
+    classifier = LogisticRegression(C=C_SETTING, max_iter=settings["max_iter"])
+    model = make_pipeline(StandardScaler(), classifier).fit(X_tr, y_tr)
+    return accuracy_score(y_te, model.predict(X_te))
+
+
+def configured_by_an_alias(X, y, config):
+    """Hands the work to the course's function, imported under another name."""
+    return ref(X, y, config)
 
 
 def configured_by_the_course(X, y, config):
@@ -473,6 +553,12 @@ TABLES = [
                 lambda project: None,
                 hint="passes on the buggy code",
             ),
+            Case(
+                "cheat",
+                "a test that fails every second call",
+                fails_every_second_call,
+                hint="same answer on the same code",
+            ),
         ],
     ),
     Table(
@@ -516,6 +602,9 @@ TABLES = [
         [
             Case("reference", "the solution", solution_03_3),
             Case("alternative", "config.get, keywords, model.score", configured_with_get),
+            Case("alternative", "dict(config) first", configured_from_a_dict_copy),
+            Case("alternative", "config.copy() first", configured_from_config_copy),
+            Case("alternative", "{**config}, keyword arguments", configured_from_unpacking),
             Case("wrong", "the scaler left out", configured_without_scaler, hint="Keep the steps"),
             Case(
                 "wrong",
@@ -527,6 +616,18 @@ TABLES = [
                 "cheat",
                 "the course's reference function",
                 configured_by_the_course,
+                hint="tuned_reference",
+            ),
+            Case(
+                "wrong",
+                "dict(config), then C from a global",
+                configured_from_a_copy_with_a_hidden_c,
+                hint="still fixed inside the function (a number, or a name",
+            ),
+            Case(
+                "cheat",
+                "the course's function under another name",
+                configured_by_an_alias,
                 hint="tuned_reference",
             ),
             Case(

@@ -250,6 +250,17 @@ def test_notebook_numbers_are_a_sequence() -> None:
     assert numbers == list(range(len(numbers))), numbers
 
 
+MAX_NOTEBOOK_CELLS = 60  # a lesson a student reads in one sitting; split or cut, do not merge
+
+
+def test_notebooks_have_at_most_60_cells() -> None:
+    counts = {p.name: len(json.loads(p.read_text())["cells"]) for p in NOTEBOOKS}
+    over = {name: n for name, n in counts.items() if n > MAX_NOTEBOOK_CELLS}
+    assert not over, "; ".join(
+        f"{name} has {n} cells, at most {MAX_NOTEBOOK_CELLS} allowed" for name, n in over.items()
+    )
+
+
 def test_readme_course_map_lists_every_notebook() -> None:
     readme = (ROOT / "README.md").read_text()
     for path in NOTEBOOKS:

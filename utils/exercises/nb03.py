@@ -146,6 +146,19 @@ def _run_test(test: Any, project: SimpleNamespace) -> tuple[BaseException | None
     return None, returned
 
 
+_PASSES_ON_BUGGY = (
+    "Your test passes on the buggy code as well, so it would not catch the bug. Use the "
+    "argument project (not the notebook's coursework module), and ask what changes when "
+    "the features are not standardised: does the fit converge "
+    "(model[-1].n_iter_ against max_iter)? Which steps does the pipeline have?"
+)
+_SAME_ANSWER = (
+    " The check runs your test on each project twice (correct, buggy, buggy, correct), and a "
+    "test must give the same answer on the same code every time it runs: it must not depend "
+    "on how often it ran before."
+)
+
+
 @register("03.1", NOTEBOOK, "A test that catches the lost scaler")
 def _check_catching_test(answer: object) -> tuple[Status, str]:
     if not callable(answer):
@@ -179,11 +192,20 @@ def _check_catching_test(answer: object) -> tuple[Status, str]:
         )
     error, _ = _run_test(answer, reference_project(scaled=False))
     if error is None:
+        return INCORRECT, _PASSES_ON_BUGGY
+    # Each project once more, buggy first (correct, buggy, buggy, correct): a test whose result
+    # depends on how often it ran (a counter that fails every second call, say) is caught.
+    again, _ = _run_test(answer, reference_project(scaled=False))
+    if again is None:
         return INCORRECT, (
-            "Your test passes on the buggy code as well, so it would not catch the bug. Use the "
-            "argument project (not the notebook's coursework module), and ask what changes when "
-            "the features are not standardised: does the fit converge "
-            "(model[-1].n_iter_ against max_iter)? Which steps does the pipeline have?"
+            "Your test failed on the buggy code the first time, but passes on it when it runs "
+            "again." + _SAME_ANSWER
+        )
+    again, _ = _run_test(answer, reference_project(scaled=True))
+    if again is not None:
+        return INCORRECT, (
+            f"Your test fails on the correct code when it runs again ({_describe(again)})."
+            + _SAME_ANSWER
         )
     return CORRECT, (
         f"Your test passes on the correct code and fails on the buggy code with "
@@ -273,12 +295,18 @@ def _check_incidents(answer: object) -> tuple[Status, str]:
 # ---------------------------------------------------------------------------------------------
 
 
+#: How often :func:`tuned_reference` has run: the check of 03.3 compares it before and after
+#: calling an answer, so an answer that calls it (under any name or alias) is found at run time.
+_tuned_reference_calls = [0]
+
+
 def tuned_reference(X: Any, y: Any, config: Mapping[str, Any]) -> float:
     """The training function of exercise 03.3 with its settings taken from ``config``.
 
     Introduced in notebook 03: the accuracy ``train_tuned`` gives, for any configuration with
     the keys ``test_size``, ``seed``, ``C`` and ``max_iter``.
     """
+    _tuned_reference_calls[0] += 1
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score
     from sklearn.model_selection import train_test_split
@@ -295,41 +323,41 @@ def tuned_reference(X: Any, y: Any, config: Mapping[str, Any]) -> float:
     return float(accuracy_score(y_te, model.predict(X_te)))
 
 
-class _RecordingConfig(dict):
-    """A dict that remembers which keys were read (to find settings that are still hard-coded)."""
+class _RecordingConfig(Mapping):
+    """A read-only mapping that remembers which keys were read (to find hard-coded settings).
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    Not a ``dict`` subclass: ``dict(config)``, ``{**config}`` and ``dict.update`` take a fast path
+    for dicts that never calls an overridden ``__getitem__``. Through ``Mapping``, every way of
+    reading a value (``[]``, ``get``, ``items``, ``values``, ``dict(...)``, ``{**...}``, ``copy``)
+    passes ``__getitem__`` and is recorded; listing the keys alone reads no setting.
+    """
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self._settings = dict(settings)
         self.read: set[str] = set()
 
     def __getitem__(self, key: Any) -> Any:
+        value = self._settings[key]
         self.read.add(key)
-        return super().__getitem__(key)
+        return value
 
-    def get(self, key: Any, default: Any = None) -> Any:
-        self.read.add(key)
-        return super().get(key, default)
+    def __iter__(self) -> Any:
+        return iter(self._settings)
 
-    def items(self) -> Any:
-        self.read.update(self.keys())
-        return super().items()
+    def __len__(self) -> int:
+        return len(self._settings)
 
-    def values(self) -> Any:
-        self.read.update(self.keys())
-        return super().values()
+    def copy(self) -> dict[str, Any]:
+        return {key: self[key] for key in self}
 
+    def __or__(self, other: Any) -> dict[str, Any]:
+        return {**self.copy(), **other}
 
-def _names_used(function: object) -> set[str]:
-    """The global and attribute names a function's code (and its nested code) refers to."""
-    names: set[str] = set()
-    stack = [getattr(function, "__code__", None)]
-    while stack:
-        code = stack.pop()
-        if code is None:
-            continue
-        names.update(code.co_names)
-        stack.extend(c for c in code.co_consts if hasattr(c, "co_names"))
-    return names
+    def __ror__(self, other: Any) -> dict[str, Any]:
+        return {**other, **self.copy()}
+
+    def __repr__(self) -> str:
+        return repr(self._settings)
 
 
 @register("03.3", NOTEBOOK, "Configuration in one place")
@@ -343,11 +371,6 @@ def _check_configured_function(answer: object) -> tuple[Status, str]:
         )
     if is_stub(answer):
         return NOT_ATTEMPTED, _STUB_MESSAGE
-    if answer is tuned_reference or "tuned_reference" in _names_used(answer):
-        return INCORRECT, (
-            "Your function hands the work to the course's own tuned_reference: write the steps "
-            "of train_tuned yourself (split, fit, score), with the settings taken from config."
-        )
     try:
         issues = devops.maintainability_issues(answer)
     except (TypeError, ValueError) as error:
@@ -359,6 +382,7 @@ def _check_configured_function(answer: object) -> tuple[Status, str]:
     X, y = _data()
     for config in (TUNED_CONFIG, _OTHER_CONFIG):
         recording = _RecordingConfig(config)
+        calls_before = _tuned_reference_calls[0]
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -372,6 +396,12 @@ def _check_configured_function(answer: object) -> tuple[Status, str]:
             return INCORRECT, (
                 f"Calling your function as f(X, y, config) raised {_describe(error)}."
             )
+        if _tuned_reference_calls[0] != calls_before:  # counted at run time, under any name
+            return INCORRECT, (
+                "Your function hands the work to the course's own tuned_reference: write the "
+                "steps of train_tuned yourself (split, fit, score), with the settings taken "
+                "from config."
+            )
         unread = [k for k in config if k not in recording.read]
         if unread:
             return INCORRECT, (
@@ -380,10 +410,16 @@ def _check_configured_function(answer: object) -> tuple[Status, str]:
             )
         expected = tuned_reference(X, y, config)
         if not isinstance(value, int | float) or isinstance(value, bool) or value != expected:
+            fixed = (
+                " It is right with TUNED_CONFIG, so a setting is probably still fixed inside "
+                "the function (a number, or a name from outside it) instead of read from config."
+                if config is _OTHER_CONFIG
+                else ""
+            )
             return INCORRECT, (
                 f"With config {dict(config)} your function returns {value!r:.40}; train_tuned's "
                 f"steps with these settings give the accuracy {expected:.6f}. Keep the steps, "
-                "change only where the numbers come from."
+                f"change only where the numbers come from.{fixed}"
             )
     return CORRECT, (
         "Same steps, same accuracy, and every setting now has a name in one place: to change "
