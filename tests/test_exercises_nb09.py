@@ -44,6 +44,13 @@ def _no_return(reference, batch):
     terms = (batch - reference) * np.log(batch / reference)  # noqa: F841 - the mistake
 
 
+_course = monitoring.psi_from_shares
+
+
+def _alias_psi(e, a):
+    return _course(e, a)  # an alias: no name of the course's function in the code
+
+
 def _my_psi(reference, batch):
     """The solution cell's function."""
     return float(np.sum((batch - reference) * np.log(batch / reference)))
@@ -67,6 +74,21 @@ def test_psi_trials_start_with_the_contract_shares_and_tell_mistakes_apart() -> 
     assert not checks.check("09.1", lambda e, a: _my_psi(*_shares())).passed
 
 
+def test_the_watch_on_the_course_psi_keeps_another_profiler() -> None:
+    import sys
+
+    seen: list[str] = []
+    previous = sys.getprofile()
+    sys.setprofile(lambda frame, event, arg: seen.append(event))
+    try:
+        assert not checks.check("09.1", _alias_psi).passed
+        assert checks.check("09.1", _my_psi).passed
+        hook = sys.getprofile()
+    finally:
+        sys.setprofile(previous)
+    assert seen and hook is not None  # the profiler got its events and was put back
+
+
 def test_an_unwritten_psi_function_is_not_attempted() -> None:
     def my_psi(reference, batch):
         # your code here
@@ -76,6 +98,16 @@ def test_an_unwritten_psi_function_is_not_attempted() -> None:
 
 
 # --------------------------------------------------------------------------- 09.2
+
+#: The features mystery_stream changes, written here: nb09 keeps no attribute with the answer.
+PLANTED = {"tenure_months", "payment_method"}
+
+
+def test_no_answer_of_09_2_is_a_module_attribute() -> None:
+    for name in dir(nb09):
+        value = getattr(nb09, name)
+        if isinstance(value, (set, frozenset, list, tuple)):
+            assert set(value) != PLANTED, name
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +120,7 @@ def mystery_result() -> monitoring.StreamResult:
 
 
 def test_the_mystery_stream_drifts_in_exactly_the_planted_features(mystery_result) -> None:
-    assert set(mystery_result.drifted_features()) == nb09._MYSTERY_DRIFTED
+    assert set(mystery_result.drifted_features()) == PLANTED
     assert list(mystery_result.summary["week"]) == [24, 25, 26, 27]
     stream = nb09.mystery_stream()
     assert stream.equals(nb09.mystery_stream())  # seeded: the same stream every time
@@ -257,6 +289,30 @@ TABLES = [
             ),
             Case(
                 "cheat",
+                "an alias of the course's function",
+                _alias_psi,
+                hint="course's own PSI function",
+            ),
+            Case(
+                "cheat",
+                "the course's function found with getattr",
+                lambda e, a: getattr(monitoring, "psi_from_shares")(e, a),  # noqa: B009
+                hint="course's own PSI function",
+            ),
+            Case(
+                "cheat",
+                "a lambda inside a lambda",
+                (lambda f: lambda e, a: f(e, a))(monitoring.psi_from_shares),
+                hint="course's own PSI function",
+            ),
+            Case(
+                "cheat",
+                "functools.partial of the course's function",
+                functools.partial(monitoring.psi_from_shares),
+                hint="course's own PSI function",
+            ),
+            Case(
+                "cheat",
                 "the contract PSI typed in",
                 lambda e, a: 0.0588,
                 hint="for other shares too",
@@ -278,7 +334,7 @@ TABLES = [
                 lambda c: set(_mystery().drifted_features()),
                 lazy=True,
             ),
-            Case("alternative", "a sorted list", sorted(nb09._MYSTERY_DRIFTED)),
+            Case("alternative", "a sorted list", ["payment_method", "tenure_months"]),
             Case("alternative", "a pandas Index", pd.Index(["payment_method", "tenure_months"])),
             Case("alternative", "a numpy array", np.array(["tenure_months", "payment_method"])),
             Case(
@@ -299,9 +355,9 @@ TABLES = [
             ),
             Case(
                 "cheat",
-                "the course's answer constant",
-                nb09._MYSTERY_DRIFTED,
-                hint="course's own answer",
+                "the drifted features of the notebook's planted stream",
+                ["monthly_charges", "usage_hours", "support_calls", "contract"],
+                hint="did not drift",
             ),
             Case(
                 "cheat",

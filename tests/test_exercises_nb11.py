@@ -35,7 +35,23 @@ def measured_matrix(server_cost: float = 4, local_cost: float = 4) -> pd.DataFra
 
 
 MEASURED = measured_matrix()
-CONTEXT = {"11.1": {}, "11.2": {"measured": MEASURED}, "11.3": {"measured": MEASURED}}
+#: Weights that solve 11.1 and 11.2, written here (the checks keep no answer to read).
+SMALL = {"Cost": 3, "Coverage": 1, "Complexity": 2, "Community": 1}
+SHARED = {"Cost": 1, "Coverage": 3, "Complexity": 1, "Community": 2}
+CONTEXT = {
+    "11.1": {},
+    "11.2": {"measured": MEASURED},
+    "11.3": {"measured": MEASURED, "weights": SMALL},
+}
+
+
+def test_no_answer_is_a_module_attribute() -> None:
+    # A constant holding a solution could be handed back as the answer, and refusing it by
+    # value would refuse the same weights written by hand: the module keeps none.
+    for name in dir(nb11):
+        value = getattr(nb11, name)
+        if isinstance(value, dict):
+            assert value not in (SMALL, SHARED), name
 
 
 def test_notebook_11_has_three_exercises() -> None:
@@ -92,7 +108,7 @@ def test_the_order_alone_does_not_decide_the_team_exercise() -> None:
 
 
 def test_shared_team_follows_the_measured_matrix() -> None:
-    weights = nb11.SHARED_TEAM
+    weights = SHARED
     assert checks.check("11.2", {"weights": weights, "tool": SERVER}, measured=MEASURED).passed
     # A machine where the server is slow and the local file fast: Coverage 3 and Community 2
     # still give the server a tie at best; W&B (judged) can come first when the server is slowest.
@@ -159,9 +175,9 @@ def test_switch_weight_follows_the_measurement(
     server_cost: float, local_cost: float, today: str, expected: float
 ) -> None:
     measured = measured_matrix(server_cost, local_cost)
-    assert stack.winners(measured, nb11.SMALL_TEAM)[STAGE] == today
-    assert nb11._switch_expected(measured) == {today: expected}
-    result = checks.check("11.3", expected, measured=measured)
+    assert stack.winners(measured, SMALL)[STAGE] == today
+    assert nb11._switch_expected(measured, SMALL) == {today: expected}
+    result = checks.check("11.3", expected, measured=measured, weights=SMALL)
     assert result.status == CORRECT, result.message
     assert today in result.message
 
@@ -169,10 +185,10 @@ def test_switch_weight_follows_the_measurement(
 def test_switch_weight_accepts_either_tool_of_a_tie() -> None:
     # Server 5, local 4: the small team's weighted scores tie (3 * 5 + 15 = 3 * 4 + 16 + 2).
     measured = measured_matrix(server_cost=5, local_cost=4)
-    expected = nb11._switch_expected(measured)
+    expected = nb11._switch_expected(measured, SMALL)
     if len(expected) > 1:
         for weight in expected.values():
-            assert checks.check("11.3", weight, measured=measured).passed
+            assert checks.check("11.3", weight, measured=measured, weights=SMALL).passed
 
 
 @pytest.mark.parametrize(
@@ -187,22 +203,43 @@ def test_switch_weight_accepts_either_tool_of_a_tie() -> None:
     ],
 )
 def test_switch_weight_wrong_answers_get_hints(answer: object, hint: str) -> None:
-    result = checks.check("11.3", answer, measured=MEASURED)
+    result = checks.check("11.3", answer, measured=MEASURED, weights=SMALL)
     assert result.status == INCORRECT
     assert hint in result.message, result.message
 
 
+def test_switch_weight_follows_the_students_own_weights() -> None:
+    # Other weights that pass 11.1 give another flip weight: the check follows them.
+    wider = {"Cost": 4, "Coverage": 1, "Complexity": 3, "Community": 1}
+    assert checks.check("11.1", wider).passed
+    today = stack.winners(MEASURED, wider)[STAGE]
+    flip = stack.flip_weight(MEASURED, STAGE, JSONL, today, "Cost", wider)
+    assert flip is not None and not math.isclose(flip, 8.0)
+    assert checks.check("11.3", flip, measured=MEASURED, weights=wider).passed
+    assert not checks.check("11.3", 8.0, measured=MEASURED, weights=wider).passed
+
+
+def test_switch_weight_needs_weights_that_solve_11_1() -> None:
+    result = checks.check("11.3", 8.0, measured=MEASURED, weights=stack.EQUAL_WEIGHTS)
+    assert result.status == INCORRECT and "Solve 11.1 first" in result.message
+
+
 def test_switch_weight_names_the_wrong_tool() -> None:
     # Against the server instead of the team's tool today (the local file).
-    flip = stack.flip_weight(MEASURED, STAGE, JSONL, SERVER, "Cost", nb11.SMALL_TEAM)
+    flip = stack.flip_weight(MEASURED, STAGE, JSONL, SERVER, "Cost", SMALL)
     assert flip is not None and not math.isclose(flip, 8.0)
-    result = checks.check("11.3", flip, measured=MEASURED)
+    result = checks.check("11.3", flip, measured=MEASURED, weights=SMALL)
     assert result.status == INCORRECT and "would beat MLflow (self-hosted)" in result.message
 
 
 def test_the_checks_refuse_a_matrix_that_is_not_the_measured_one() -> None:
     with pytest.raises(TypeError, match="measured matrix"):
-        checks.check("11.3", 8.0, measured=stack.default_matrix().query("stage != @STAGE"))
+        checks.check(
+            "11.3",
+            8.0,
+            measured=stack.default_matrix().query("stage != @STAGE"),
+            weights=SMALL,
+        )
 
 
 # --------------------------------------------------------------------------- adversarial tables
@@ -214,17 +251,21 @@ def measured_context() -> dict[str, object]:
     return {"measured": measured_matrix()}
 
 
-_SOLUTION_WEIGHTS = {"Cost": 3, "Coverage": 1, "Complexity": 2, "Community": 1}
+@pytest.fixture(scope="module")
+def switch_context() -> dict[str, object]:
+    """The context of 11.3: the measured matrix and the student's weights of 11.1."""
+    return {"measured": measured_matrix(), "weights": dict(SMALL)}
 
 
 def _shared(context: dict, weights: dict | None = None) -> dict:
-    weights = weights or dict(nb11.SHARED_TEAM)
+    weights = weights or {"Cost": 1, "Coverage": 3, "Complexity": 1, "Community": 2}
     return {"weights": weights, "tool": stack.winners(context["measured"], weights)[STAGE]}
 
 
 def _switch(context: dict) -> float:
-    today = stack.winners(context["measured"], nb11.SMALL_TEAM)[STAGE]
-    flip = stack.flip_weight(context["measured"], STAGE, JSONL, today, "Cost", nb11.SMALL_TEAM)
+    team = context["weights"]
+    today = stack.winners(context["measured"], team)[STAGE]
+    flip = stack.flip_weight(context["measured"], STAGE, JSONL, today, "Cost", team)
     return math.inf if flip is None else flip
 
 
@@ -232,7 +273,11 @@ TABLES = [
     Table(
         "11.1",
         [
-            Case("reference", "the solution cell's weights", _SOLUTION_WEIGHTS),
+            Case(
+                "reference",
+                "the solution cell's weights",
+                {"Cost": 3, "Coverage": 1, "Complexity": 2, "Community": 1},
+            ),
             Case(
                 "alternative",
                 "shares that add up to 1, as floats",
@@ -312,20 +357,20 @@ TABLES = [
             Case(
                 "wrong",
                 "right weights, the equal-weights tool of a machine where the local file wins",
-                lambda c: {"weights": dict(nb11.SHARED_TEAM), "tool": LOCAL},
+                lambda c: {"weights": dict(SHARED), "tool": LOCAL},
                 hint="not first",
                 lazy=True,
             ),
             Case(
                 "wrong",
                 "right weights, the tool's name shortened",
-                {"weights": dict(nb11.SHARED_TEAM), "tool": "MLflow"},
+                {"weights": dict(SHARED), "tool": "MLflow"},
                 hint="spelt as there",
             ),
             Case(
                 "wrong",
                 "only the weights",
-                dict(nb11.SHARED_TEAM),
+                dict(SHARED),
                 hint="exactly two keys",
             ),
             Case(
@@ -364,7 +409,7 @@ TABLES = [
                 "wrong",
                 "against the server, not the team's tool",
                 lambda c: stack.flip_weight(
-                    c["measured"], STAGE, JSONL, SERVER, "Cost", nb11.SMALL_TEAM
+                    c["measured"], STAGE, JSONL, SERVER, "Cost", c["weights"]
                 ),
                 hint="would beat MLflow (self-hosted)",
                 lazy=True,
@@ -373,7 +418,7 @@ TABLES = [
             Case("wrong", "10 % off", lambda c: 1.1 * _switch(c), hint="within 2%", lazy=True),
             Case("cheat", "the course's SWITCH_TOLERANCE", nb11.SWITCH_TOLERANCE, hint="Not quite"),
         ],
-        context="measured_context",
+        context="switch_context",
     ),
 ]
 

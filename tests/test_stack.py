@@ -320,6 +320,31 @@ def test_code_lines_counts_modules_too() -> None:
     assert stack.code_lines(_short, tracking) == 2 + stack.code_lines(tracking)
 
 
+def _caller(values):
+    first = _short(1)
+    return [_short(v) + first for v in values]  # _short is called in a comprehension too
+
+
+def _outer():
+    return _caller([1]), len([1])  # calls _caller, which calls _short; len is not ours
+
+
+def test_code_lines_with_callees_counts_each_called_function_once() -> None:
+    assert stack.code_lines(_caller) == 3
+    assert stack.code_lines(_caller, with_callees=True) == 3 + 2
+    assert stack.code_lines(_outer, with_callees=True) == 2 + 3 + 2  # transitively
+    assert stack.code_lines(_outer, _short, with_callees=True) == 2 + 3 + 2  # _short once
+    assert stack.code_lines(_long, with_callees=True) == 5  # calls nothing of this module
+
+
+def test_code_lines_with_callees_counts_part_of_a_module() -> None:
+    from utils import tracking
+
+    lifecycle = stack.code_lines(tracking.start, tracking.stop, with_callees=True)
+    alone = stack.code_lines(tracking.start, tracking.stop)
+    assert alone < lifecycle < stack.code_lines(tracking)
+
+
 def test_code_lines_rejects_what_it_cannot_read() -> None:
     with pytest.raises(ValueError, match="at least one"):
         stack.code_lines()

@@ -522,12 +522,15 @@ def cost_score_from_seconds(seconds: float) -> int:
     return 1
 
 
-def code_lines(*functions: Callable[..., Any] | ModuleType) -> int:
+def code_lines(*functions: Callable[..., Any] | ModuleType, with_callees: bool = False) -> int:
     """Count the logical lines of code of functions (their ``def`` line included) or modules.
 
     Introduced in notebook 11, to measure how much code each way of doing a job needs, the
-    course's own modules a way relies on included (pass the module, e.g. ``utils.tracking``). Counts
-    as :func:`utils.debt.count_logical_lines` does (notebook 02): every statement once, however
+    course's own code a way relies on included: pass the module (e.g. ``utils.tracking``), or
+    its public functions with ``with_callees=True``, which also counts every function of the same
+    module that they call, directly or through each other, once each (e.g. the private helpers
+    behind ``tracking.start``), and nothing else of the module. Counts as
+    :func:`utils.debt.count_logical_lines` does (notebook 02): every statement once, however
     many physical lines it spans; no comments, docstrings or blank lines. Works for functions
     defined in a notebook cell.
 
@@ -539,13 +542,17 @@ def code_lines(*functions: Callable[..., Any] | ModuleType) -> int:
 
     if not functions:
         raise ValueError("Give at least one function, e.g. code_lines(log_run, best_run).")
-    total = 0
     for function in functions:
         if not (inspect.isfunction(function) or inspect.ismodule(function)):
             raise TypeError(
                 f"code_lines counts Python functions (defined with def) and modules, "
                 f"got {function!r}."
             )
+    counted: list[Callable[..., Any] | ModuleType] = list(functions)
+    if with_callees:
+        counted = list(dict.fromkeys(_with_callees(functions)))
+    total = 0
+    for function in counted:
         try:
             source = inspect.getsource(function)
         except (OSError, TypeError) as error:
@@ -555,6 +562,36 @@ def code_lines(*functions: Callable[..., Any] | ModuleType) -> int:
             ) from None
         total += count_logical_lines(textwrap.dedent(source))
     return total
+
+
+def _names_used(code: Any) -> set[str]:
+    """The global names a code object uses, its nested functions and comprehensions included."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if inspect.iscode(constant):
+            names |= _names_used(constant)
+    return names
+
+
+def _with_callees(
+    functions: Sequence[Callable[..., Any] | ModuleType],
+) -> list[Callable[..., Any] | ModuleType]:
+    """The functions, and every function of their own module they call, transitively."""
+    found: list[Callable[..., Any] | ModuleType] = []
+    todo = list(functions)
+    while todo:
+        function = todo.pop(0)
+        if any(function is seen for seen in found):
+            continue
+        found.append(function)
+        if inspect.ismodule(function):
+            continue
+        module = inspect.getmodule(function)
+        for name in sorted(_names_used(function.__code__)):
+            called = getattr(module, name, None)
+            if inspect.isfunction(called) and called.__module__ == function.__module__:
+                todo.append(called)
+    return found
 
 
 def seconds_per_run(

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ __all__ = [
     "BATCH_SHARES",
     "CANDIDATE_DROPS",
     "FALSE_ALARMS_PER_YEAR",
+    "MYSTERY_SEED",
     "NOTEBOOK",
     "PSI_TOLERANCE",
     "PSI_TRIALS",
@@ -54,8 +56,10 @@ PSI_TOLERANCE = 1e-4
 #: Exercise 09.1: customers in a week of the notebook's stream.
 WEEK_SIZE = 1000
 
-#: Exercise 09.2: the features :func:`mystery_stream` changes (private: it is the answer).
-_MYSTERY_DRIFTED: frozenset[str] = frozenset({"tenure_months", "payment_method"})
+#: Exercise 09.2: the seed of :func:`mystery_stream`. The features it changes are the answer,
+#: so no attribute of this module holds them: the check finds them by comparing the stream with
+#: the same data before the change.
+MYSTERY_SEED = 909
 
 #: Exercise 09.3: weeks in a year, and the false alarms a year the team accepts.
 WEEKS_PER_YEAR = 52
@@ -101,13 +105,50 @@ PSI_TRIALS: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = (
 
 
 def _is_course_psi(answer: object) -> bool:
-    """True for a function of the course's ``utils`` or one that calls its PSI functions."""
+    """True for a function of the course's ``utils`` or one that names its PSI functions."""
     module = getattr(answer, "__module__", None) or ""
     if module == "utils" or module.startswith("utils."):
         return True
     code = getattr(answer, "__code__", None)
     names = set(code.co_names) if code is not None else set()
     return bool(names & {"psi_from_shares", "psi", "psi_level"})
+
+
+def _call_watched(
+    function: Callable[..., object], *args: object
+) -> tuple[object, Exception | None, bool]:
+    """Call ``function(*args)``: its result, its error, and whether it ran the course's PSI.
+
+    Watches by behaviour, whatever route the call takes (an alias, ``getattr``, a lambda inside a
+    lambda, ``functools.partial``, a ``Monitor``): a profile hook notes every call of the code of
+    :func:`utils.monitoring.psi_from_shares` or :func:`utils.monitoring.psi` while ``function``
+    runs. A profiler already set (a debugger, coverage) keeps receiving its events.
+    """
+    codes = {monitoring.psi_from_shares.__code__, monitoring.psi.__code__}
+    called = False
+    previous = sys.getprofile()
+
+    def watch(frame, event, arg):  # noqa: ANN001, ANN202 - the signature sys.setprofile gives
+        nonlocal called
+        if event == "call" and frame.f_code in codes:
+            called = True
+        if previous is not None:
+            previous(frame, event, arg)
+
+    sys.setprofile(watch)
+    try:
+        result, error = function(*args), None
+    except Exception as raised:  # noqa: BLE001 - any error in student code becomes a hint
+        result, error = None, raised
+    finally:
+        sys.setprofile(previous)
+    return result, error, called
+
+
+_COURSE_PSI = (
+    "That is the course's own PSI function (utils.monitoring), not yours: your function calls "
+    "it{how}. Write the formula with numpy in my_psi."
+)
 
 
 def _psi_mistake(value: float, e: np.ndarray, a: np.ndarray, expected: float) -> str:
@@ -155,16 +196,16 @@ def _check_psi(answer: object) -> tuple[Status, str]:
     if problem is not None:
         return problem
     if answer is monitoring.psi_from_shares or _is_course_psi(answer):
-        return INCORRECT, (
-            "That is the course's own PSI function (utils.monitoring), not yours: write the "
-            "formula with numpy in my_psi."
-        )
+        return INCORRECT, _COURSE_PSI.format(how="")
     given: list[float] = []
     for reference, batch in PSI_TRIALS:
         e, a = np.array(reference), np.array(batch)
-        try:
-            result = answer(e.copy(), a.copy())
-        except Exception as error:  # noqa: BLE001 - any error in student code becomes a hint
+        result, error, course = _call_watched(answer, e.copy(), a.copy())  # type: ignore[arg-type]
+        if course:
+            return INCORRECT, _COURSE_PSI.format(
+                how=" (psi_from_shares or psi ran while it did, by whatever name it was called)"
+            )
+        if error is not None:
             return INCORRECT, (
                 f"Your function raised {type(error).__name__}: {error}, called as my_psi("
                 f"reference, batch) with two numpy arrays of shares, e.g. {list(reference)}."
@@ -208,14 +249,13 @@ def _check_psi(answer: object) -> tuple[Status, str]:
 # --------------------------------------------------------------------------- 09.2
 
 
-def mystery_stream(seed: int = 909) -> pd.DataFrame:
+def mystery_stream(seed: int = MYSTERY_SEED) -> pd.DataFrame:
     """Four production weeks (24-27) of the churn scenario in which some features drifted.
 
     For exercise 09.2 of notebook 09: a partner campaign brought new customers, and the stream
     changed in a way the exercise asks you to find with a :class:`utils.monitoring.Monitor`.
     """
-    data = datasets.make_churn(n_per_period=1000, periods=4, seed=seed)
-    data["period"] = data["period"] + 24
+    data = _mystery_before(seed)
     rng = np.random.default_rng(seed)
     joined = rng.random(len(data)) < 0.3  # customers who came with the campaign
     tenure = data["tenure_months"].to_numpy().copy()
@@ -224,6 +264,13 @@ def mystery_stream(seed: int = 909) -> pd.DataFrame:
     payment = data["payment_method"].copy()
     payment[joined] = "paypal"
     data["payment_method"] = payment
+    return data
+
+
+def _mystery_before(seed: int) -> pd.DataFrame:
+    """The weeks of :func:`mystery_stream` before the campaign changed them."""
+    data = datasets.make_churn(n_per_period=1000, periods=4, seed=seed)
+    data["period"] = data["period"] + 24
     return data
 
 
@@ -247,11 +294,6 @@ def _as_feature_set(answer: object) -> tuple[set[str] | None, str]:
 
 @register("09.2", NOTEBOOK, "Which features drifted?")
 def _check_drifted(answer: object) -> tuple[Status, str]:
-    if answer is _MYSTERY_DRIFTED:
-        return INCORRECT, (
-            "That is the course's own answer, read from nb09: run the monitor over the mystery "
-            "stream and collect the features it finds."
-        )
     names, hint = _as_feature_set(answer)
     if names is None:
         return INCORRECT, hint
@@ -266,13 +308,16 @@ def _check_drifted(answer: object) -> tuple[Status, str]:
             f"{unknown} are not features of the churn data; the features are "
             f"{', '.join(datasets.CHURN_FEATURES)}."
         )
-    if names == _MYSTERY_DRIFTED:
+    # The features the campaign changed, found here from the data: no attribute holds the answer.
+    before, after = _mystery_before(MYSTERY_SEED), mystery_stream(MYSTERY_SEED)
+    drifted = {f for f in datasets.CHURN_FEATURES if not before[f].equals(after[f])}
+    if names == drifted:
         return CORRECT, (
             "Both found: the campaign's customers are new (tenure 0-2 months) and pay by PayPal. "
             "Region, plan and the rest did not move, so there is nothing to fix there."
         )
-    extra = sorted(names - _MYSTERY_DRIFTED)
-    missing = _MYSTERY_DRIFTED - names
+    extra = sorted(names - drifted)
+    missing = drifted - names
     if extra:
         return INCORRECT, (
             f"{', '.join(extra)} did not drift: look at the rows of the table with statistic "

@@ -5,11 +5,15 @@
 * 11.2: set weights for a team that shares its runs, and read the experiment-tracking tool the
   measured matrix gives them;
 * 11.3: find the weight of Cost from which a hand-written file log would beat the tool the
-  small team of 11.1 chooses with the measured matrix.
+  small team of 11.1, with the student's own 11.1 weights, chooses with the measured matrix.
 
 The checks compute the expected answers with :mod:`utils.stack`: 11.1 on its default matrix,
 11.2 and 11.3 on the measured matrix the check cell passes (``measured``, notebook 11 section
-4.6), so the right answer follows what was measured on the student's machine.
+4.6), so the right answer follows what was measured on the student's machine; 11.3 also takes
+the student's weights of 11.1 (``weights``). No attribute of this module holds an answer: the
+checks test properties of the weights, and a module constant a student could read and hand back
+would be a correct answer the check cannot refuse (refusing it by value would refuse the
+natural answer too).
 :func:`utils.checks.check` imports this module the first time a 11 exercise is checked.
 """
 
@@ -26,8 +30,6 @@ from utils.checks import CORRECT, INCORRECT, Status, register
 
 __all__ = [
     "FILE_LOG",
-    "SHARED_TEAM",
-    "SMALL_TEAM",
     "SWITCH_TOLERANCE",
     "TEAM_STAGE",
     "TEAM_TOOL",
@@ -39,10 +41,6 @@ NOTEBOOK = "11_choosing_your_stack"
 #: Exercise 11.1: the job and the tool the small team should end up with.
 TEAM_STAGE = "orchestration"
 TEAM_TOOL = "Python script + cron"
-#: The small team of exercise 11.1, as one weighting that says it (its solution); exercise 11.3.
-SMALL_TEAM: dict[str, float] = {"Cost": 3, "Coverage": 1, "Complexity": 2, "Community": 1}
-#: A team that shares its runs (exercise 11.2's solution): Coverage first, Community next.
-SHARED_TEAM: dict[str, float] = {"Cost": 1, "Coverage": 3, "Complexity": 1, "Community": 2}
 #: Exercises 11.2 and 11.3: the job, and the hand-written candidate of 11.3.
 TRACKING = "experiment tracking"
 FILE_LOG = "JSON-lines file (hand-rolled)"
@@ -62,21 +60,21 @@ def _number(answer: object) -> float | None:
 # ---------------------------------------------------------------------------------------------
 
 
-@register("11.1", NOTEBOOK, "Weights for a small team")
-def _check_team_weights(answer: object) -> tuple[Status, str]:
+def _small_team_problem(answer: object) -> tuple[dict[str, float] | None, str]:
+    """The weights of 11.1, or None and why they do not say the small team's priorities."""
     try:
         weights = stack.check_weights(answer)  # type: ignore[arg-type]
     except (TypeError, ValueError) as error:
-        return INCORRECT, f"These weights cannot be used: {error}"
+        return None, f"These weights cannot be used: {error}"
     cost, complexity = weights["Cost"], weights["Complexity"]
     coverage, community = weights["Coverage"], weights["Community"]
     if not cost > complexity:
-        return INCORRECT, (
+        return None, (
             "The team says Cost matters most: give Cost a larger weight than every other "
             "criterion, Complexity included."
         )
     if not (complexity > coverage and complexity > community):
-        return INCORRECT, (
+        return None, (
             "Complexity comes second for this team (nobody wants to run servers): give it a "
             "larger weight than Coverage and Community, and a smaller one than Cost."
         )
@@ -84,13 +82,21 @@ def _check_team_weights(answer: object) -> tuple[Status, str]:
     rows = table[table["stage"] == TEAM_STAGE].set_index("tool")
     best = rows.index[0]
     if best != TEAM_TOOL or rows.loc[TEAM_TOOL, "rank"] != 1:
-        return INCORRECT, (
+        return None, (
             f"The order of your weights is right, but {best} still wins {TEAM_STAGE} "
             f"({rows.loc[best, 'weighted']:.2f} against {rows.loc[TEAM_TOOL, 'weighted']:.2f} "
             f"for {TEAM_TOOL}): its Coverage and Community still count too much. Make the gap "
             "between Cost and Complexity on one side and Coverage and Community on the other "
             "larger."
         )
+    return weights, ""
+
+
+@register("11.1", NOTEBOOK, "Weights for a small team")
+def _check_team_weights(answer: object) -> tuple[Status, str]:
+    weights, problem = _small_team_problem(answer)
+    if weights is None:
+        return INCORRECT, problem
     stack_now = stack.winners(stack.default_matrix(), weights)
     return CORRECT, (
         f"With these weights the team's stack is: {stack_now}. Note how the hand-rolled and "
@@ -174,33 +180,41 @@ def _check_shared_team(answer: object, *, measured: pd.DataFrame) -> tuple[Statu
 # ---------------------------------------------------------------------------------------------
 
 
-def _switch_expected(matrix: pd.DataFrame) -> dict[str, float]:
+def _switch_expected(matrix: pd.DataFrame, team: dict[str, float]) -> dict[str, float]:
     """The small team's tool(s) today -> the weight of Cost from which the file log beats it.
 
     Usually one tool; tools that tie for first place are all given (any of them is the team's
     choice today). ``math.inf`` means that no weight of Cost makes the file log win.
     """
-    table = stack.weighted_scores(matrix, SMALL_TEAM)
+    table = stack.weighted_scores(matrix, team)
     first = table[(table["stage"] == TRACKING) & (table["rank"] == 1)]["tool"]
     expected = {}
     for tool in first:
         if tool == FILE_LOG:
             expected[tool] = 0.0
             continue
-        flip = stack.flip_weight(matrix, TRACKING, FILE_LOG, tool, "Cost", SMALL_TEAM)
+        flip = stack.flip_weight(matrix, TRACKING, FILE_LOG, tool, "Cost", team)
         expected[tool] = math.inf if flip is None else flip
     return expected
 
 
-@register("11.3", NOTEBOOK, "When would the small team switch?", needs=("measured",))
-def _check_switch_weight(answer: object, *, measured: pd.DataFrame) -> tuple[Status, str]:
+@register("11.3", NOTEBOOK, "When would the small team switch?", needs=("measured", "weights"))
+def _check_switch_weight(
+    answer: object, *, measured: pd.DataFrame, weights: object
+) -> tuple[Status, str]:
     matrix = _check_measured(measured)
+    team, problem = _small_team_problem(weights)
+    if team is None:
+        return INCORRECT, (
+            "Exercise 11.3 uses your weights of exercise 11.1 (weights=team_weights), and they "
+            f"do not pass 11.1 yet. Solve 11.1 first. {problem}"
+        )
     value = math.inf if _is_inf(answer) else _number(answer)
     if value is None:
         return INCORRECT, (
             f"Give one number, a weight of Cost, or math.inf; not a {type(answer).__name__}."
         )
-    expected = _switch_expected(matrix)
+    expected = _switch_expected(matrix, team)
     today = next(iter(expected))
 
     def close(target: float) -> bool:
@@ -218,11 +232,11 @@ def _check_switch_weight(answer: object, *, measured: pd.DataFrame) -> tuple[Sta
                 )
             return CORRECT, (
                 f"{tool} wins for the small team today; the file log would beat it from a Cost "
-                f"weight of {target:.2f} (the team's is {SMALL_TEAM['Cost']:g}, the others kept)."
+                f"weight of {target:.2f} (the team's is {team['Cost']:g}, the others kept)."
             )
     if value < 0:
         return INCORRECT, "A weight is 0 or more."
-    if value == SMALL_TEAM["Cost"]:
+    if value == team["Cost"]:
         return INCORRECT, (
             f"{value:g} is the team's weight of Cost today. The question is from which weight of "
             "Cost the file log would win."
@@ -236,7 +250,7 @@ def _check_switch_weight(answer: object, *, measured: pd.DataFrame) -> tuple[Sta
     for other in _tracking_tools(matrix):
         if other in expected or other == FILE_LOG:
             continue
-        flip = stack.flip_weight(matrix, TRACKING, FILE_LOG, other, "Cost", SMALL_TEAM)
+        flip = stack.flip_weight(matrix, TRACKING, FILE_LOG, other, "Cost", team)
         if flip is not None and close(flip):
             mistakes.append(
                 f"That is where the file log would beat {other}, but the small team's tool today "
@@ -246,7 +260,7 @@ def _check_switch_weight(answer: object, *, measured: pd.DataFrame) -> tuple[Sta
     if equal is not None and close(equal):
         mistakes.append(
             "That is the weight with the other three criteria at 1. Keep the small team's other "
-            f"weights: {SMALL_TEAM}."
+            f"weights: {team}."
         )
     if mistakes:
         return INCORRECT, " Or: ".join(mistakes)
