@@ -201,7 +201,7 @@ def test_05_2_an_open_run_and_another_experiment_get_hints(churn: pd.DataFrame) 
 
 
 @pytest.fixture(scope="module")
-def seed_sweep(sweep: experiments.SweepResult) -> str:
+def seed_sweep(sweep: experiments.SweepResult, churn: pd.DataFrame) -> str:
     """The seed runs of the sweep's best logistic regression and best forest, as in section 6."""
     tracking.connect(quiet=True)
     tracking.use_experiment(TOPIC)
@@ -214,7 +214,6 @@ def seed_sweep(sweep: experiments.SweepResult) -> str:
         for s in range(4)
     ]
     names = [f"{experiments.config_label(c)}, seed {c.seed}" for c in configs]
-    churn = datasets.make_churn(n_per_period=100, periods=4, seed=SEED)
     seeds = experiments.run_sweep(
         configs, churn, run_name="nb05-seeds", child_names=names, progress=False
     )
