@@ -6,6 +6,8 @@ session's server (see conftest.py).
 
 from __future__ import annotations
 
+import dataclasses
+
 import adversarial
 import mlflow
 import numpy as np
@@ -16,7 +18,8 @@ from adversarial import Case, Table
 from utils import checks, datasets, experiments, tracking, training
 
 SEED = 11
-RUN_TAGS = {experiments.EXECUTION_TAG: "test-exercises-nb05"}  # as the notebook's RUN_TAGS
+EXECUTION = "test-exercises-nb05"
+RUN_TAGS = {experiments.EXECUTION_TAG: EXECUTION}  # as the notebook's RUN_TAGS
 TOPIC = "05-experiment-tracking"  # the notebook's experiment, where 05.2 expects the run
 # utils.exercises.nb05 is not imported here: checks.check() imports it when first needed, so
 # collecting this file does not add exercises to the registry that other test files list.
@@ -131,9 +134,10 @@ def _log(
     params: dict | None = None,
     metrics: dict | None = None,
     fingerprint: str | None = "",
+    tags: dict | None = None,
 ) -> str:
     """Log a run as a student might; ``fingerprint=""`` means the right one, None none."""
-    with mlflow.start_run(run_name="exercise-05.2", tags=RUN_TAGS) as run:
+    with mlflow.start_run(run_name="exercise-05.2", tags=tags or RUN_TAGS) as run:
         mlflow.log_params(result.config.as_params() if params is None else params)
         mlflow.log_metrics(result.metrics if metrics is None else metrics)
         if fingerprint is not None:
@@ -144,7 +148,7 @@ def _log(
 def test_05_2_the_solution_passes(churn: pd.DataFrame) -> None:
     result = training.train(_config(), churn)
     run_id = _log(result)
-    check = checks.check("05.2", run_id, data=churn, seed=SEED)
+    check = checks.check("05.2", run_id, data=churn, seed=SEED, execution_id=EXECUTION)
     assert check.passed, check.message
     assert "exact" in check.message
 
@@ -162,13 +166,19 @@ def test_05_2_wrong_runs_get_specific_hints(churn: pd.DataFrame) -> None:
         (_log(result, metrics=result.train_metrics), "on the training rows"),
         (_log(result, metrics=rounded), "not rounded"),
         (_log(result, metrics={"accuracy": 0.5}), "no metric 'roc_auc'"),
+        (_log(result, metrics={"roc_auc": result.metrics["roc_auc"]}), "lacks the metric"),
+        (
+            _log(result, metrics={**result.metrics, "cost_per_customer_eur": 0.0}),
+            "The logged cost_per_customer_eur",
+        ),
+        (_log(result, tags={experiments.EXECUTION_TAG: "another"}), "another execution"),
         (_log(other), "Some parameters differ"),
         (_log(result, params={"model": "logistic_regression"}), "lacks the parameter(s)"),
         ("f" * 32, "No run has the ID"),
         (mlflow.get_run(_log(result)), "whole Run object"),
     ]
     for answer, hint in cases:
-        check = checks.check("05.2", answer, data=churn, seed=SEED)
+        check = checks.check("05.2", answer, data=churn, seed=SEED, execution_id=EXECUTION)
         assert check.status == "incorrect", (hint, check)
         assert hint in check.message, (hint, check.message)
 
@@ -176,14 +186,14 @@ def test_05_2_wrong_runs_get_specific_hints(churn: pd.DataFrame) -> None:
 def test_05_2_an_open_run_and_another_experiment_get_hints(churn: pd.DataFrame) -> None:
     run = mlflow.start_run(run_name="still-open")
     try:
-        check = checks.check("05.2", run.info.run_id, data=churn, seed=SEED)
+        check = checks.check("05.2", run.info.run_id, data=churn, seed=SEED, execution_id=EXECUTION)
     finally:
         mlflow.end_run()
     assert check.status == "incorrect" and "was not ended" in check.message
     tracking.use_experiment("05-somewhere-else")
     result = training.train(_config(), churn)
     elsewhere = _log(result)
-    check = checks.check("05.2", elsewhere, data=churn, seed=SEED)
+    check = checks.check("05.2", elsewhere, data=churn, seed=SEED, execution_id=EXECUTION)
     assert check.status == "incorrect" and "another experiment" in check.message
 
 
@@ -191,81 +201,116 @@ def test_05_2_an_open_run_and_another_experiment_get_hints(churn: pd.DataFrame) 
 
 
 @pytest.fixture(scope="module")
-def seed_sweep(churn: pd.DataFrame) -> tuple[str, list[float]]:
+def seed_sweep(sweep: experiments.SweepResult, churn: pd.DataFrame) -> str:
+    """The seed runs of the sweep's best logistic regression and best forest, as in section 6."""
     tracking.connect(quiet=True)
     tracking.use_experiment(TOPIC)
-    configs = [training.TrainConfig("logistic_regression", seed=s) for s in range(4)]
-    sweep = experiments.run_sweep(configs, churn, run_name="nb05-seeds", progress=False)
-    return sweep.parent_run_id, [r.metrics["roc_auc"] for r in sweep.runs]
+    best = {}
+    for run in sorted(sweep.runs, key=lambda r: r.metrics["roc_auc"]):
+        best[run.run_name.split()[0]] = run
+    configs = [
+        dataclasses.replace(experiments.config_from_run(best[model].run_id), seed=s)
+        for model in ("logistic_regression", "random_forest")
+        for s in range(4)
+    ]
+    names = [f"{experiments.config_label(c)}, seed {c.seed}" for c in configs]
+    seeds = experiments.run_sweep(
+        configs, churn, run_name="nb05-seeds", child_names=names, progress=False
+    )
+    return seeds.parent_run_id
 
 
 def _seed_table(parent: str) -> pd.DataFrame:
-    return mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent}'")
+    table = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent}'")
+    table["config"] = table["tags.mlflow.runName"].str.rsplit(", seed ", n=1).str[0]
+    return table.pivot(index="params.seed", columns="config", values="metrics.roc_auc")
 
 
-def _best(sweep_parent: str, model: str) -> float:
+def _best_name(sweep_parent: str, model: str) -> str:
     table = mlflow.search_runs(
         filter_string=f"tags.mlflow.parentRunId = '{sweep_parent}' and params.model = '{model}'",
         order_by=["metrics.roc_auc DESC"],
     )
-    return float(table.iloc[0]["metrics.roc_auc"])
+    return str(table.iloc[0]["tags.mlflow.runName"])
 
 
-def _verdict(parent: str, sweep_parent: str) -> dict[str, object]:
+def _differences(ctx: dict[str, str]) -> pd.Series:
+    by_seed = _seed_table(ctx["parent_run_id"])
+    lr = _best_name(ctx["sweep_parent_run_id"], "logistic_regression")
+    forest = _best_name(ctx["sweep_parent_run_id"], "random_forest")
+    return by_seed[lr] - by_seed[forest]
+
+
+def _verdict(ctx: dict[str, str]) -> dict[str, object]:
     """The notebook's solution of 05.3."""
-    auc = _seed_table(parent)["metrics.roc_auc"]
-    seed_spread = auc.max() - auc.min()
-    gap = abs(_best(sweep_parent, "logistic_regression") - _best(sweep_parent, "random_forest"))
-    return {"gap": gap, "seed_spread": seed_spread, "beyond_spread": gap > seed_spread}
+    diff = _differences(ctx)
+    return {
+        "ahead_in": int((diff > 0).sum()),
+        "smallest_difference": float(diff.min()),
+        "consistent": bool((diff > 0).all() or (diff < 0).all()),
+    }
 
 
 @pytest.fixture()
-def context_05_3(
-    seed_sweep: tuple[str, list[float]], sweep: experiments.SweepResult
-) -> dict[str, str]:
-    return {"parent_run_id": seed_sweep[0], "sweep_parent_run_id": sweep.parent_run_id}
+def context_05_3(seed_sweep: str, sweep: experiments.SweepResult) -> dict[str, str]:
+    return {"parent_run_id": seed_sweep, "sweep_parent_run_id": sweep.parent_run_id}
 
 
 def test_05_3_the_solution_passes(context_05_3: dict[str, str]) -> None:
-    answer = _verdict(context_05_3["parent_run_id"], context_05_3["sweep_parent_run_id"])
+    answer = _verdict(context_05_3)
     check = checks.check("05.3", answer, **context_05_3)
     assert check.passed, check.message
+    assert ("is ahead in all" in check.message) == answer["consistent"]
     placeholder = dict.fromkeys(answer, ...)
     assert checks.check("05.3", placeholder, **context_05_3).status == "not attempted"
 
 
-def test_05_3_wrong_answers_get_specific_hints(
-    seed_sweep: tuple[str, list[float]], context_05_3: dict[str, str]
-) -> None:
-    _, values = seed_sweep
-    right = _verdict(context_05_3["parent_run_id"], context_05_3["sweep_parent_run_id"])
-    spread = right["seed_spread"]
-    cases = [
-        ({**right, "seed_spread": -spread}, "wrong sign"),
-        ({**right, "seed_spread": 100 * spread}, "not percent"),
-        ({**right, "seed_spread": float(np.std(values))}, "standard deviation"),
-        ({**right, "seed_spread": float(np.std(values, ddof=1))}, "standard deviation"),
-        ({**right, "seed_spread": "0.01"}, "is a str"),
-        ({**right, "seed_spread": float("nan")}, "not a finite number"),
-        ({**right, "gap": right["gap"] + 0.01}, "'gap' is not"),
-        ({**right, "beyond_spread": not right["beyond_spread"]}, "no evidence"),
-        ({**right, "beyond_spread": "yes"}, "decide True"),
-        ({"gap": 0.1}, "lacks the key"),
-        (values, "give a dict"),
+def test_05_3_the_truth_is_the_paired_difference(context_05_3: dict[str, str]) -> None:
+    # Independent of the check: the forest's and the logistic regression's seed runs, by seed.
+    diff = _differences(context_05_3)
+    assert len(diff) == 4 and diff.notna().all()
+    right = _verdict(context_05_3)
+    flipped = {**right, "consistent": not right["consistent"]}
+    check = checks.check("05.3", flipped, **context_05_3)
+    assert check.status == "incorrect"
+    assert f"ahead in {int((diff > 0).sum())} of 4 seeds" in check.message
+
+
+def test_05_3_wrong_answers_get_specific_hints(context_05_3: dict[str, str]) -> None:
+    right = _verdict(context_05_3)
+    diff = _differences(context_05_3)
+    lr = _seed_table(context_05_3["parent_run_id"])[
+        _best_name(context_05_3["sweep_parent_run_id"], "logistic_regression")
     ]
+    cases = [
+        ({**right, "smallest_difference": float(lr.max() - lr.min())}, "own score"),
+        ({**right, "smallest_difference": float(-diff.max())}, "with its sign"),
+        ({**right, "smallest_difference": right["smallest_difference"] + 0.01}, "is not the"),
+        ({**right, "smallest_difference": "0.01"}, "is a str"),
+        ({**right, "smallest_difference": float("nan")}, "not a finite number"),
+        ({**right, "ahead_in": right["ahead_in"] + 5}, "'ahead_in' is not"),
+        ({**right, "ahead_in": 2.5}, "whole number"),
+        ({**right, "ahead_in": True}, "whole number"),
+        ({**right, "consistent": not right["consistent"]}, "keeps its sign"),
+        ({**right, "consistent": "yes"}, "decide True"),
+        ({"gap": 0.1, "seed_spread": 0.02, "beyond_spread": False}, "lacks the key"),
+        ([0.8, 0.81], "give a dict"),
+    ]
+    if right["ahead_in"] * 2 != len(diff):
+        cases.append(({**right, "ahead_in": len(diff) - right["ahead_in"]}, "random forest is"))
     for answer, hint in cases:
         check = checks.check("05.3", answer, **context_05_3)
         assert check.status == "incorrect", (hint, check)
         assert hint in check.message, (hint, check.message)
 
 
-def test_05_3_needs_a_parent_with_children(context_05_3: dict[str, str]) -> None:
+def test_05_3_needs_seed_runs_of_both_configs(context_05_3: dict[str, str]) -> None:
     with mlflow.start_run() as lonely:
         pass
-    with pytest.raises(ValueError, match="has 0 child runs"):
+    with pytest.raises(ValueError, match="0 seeds with both"):
         checks.check(
             "05.3",
-            {"gap": 0.1},
+            {"ahead_in": 1},
             parent_run_id=lonely.info.run_id,
             sweep_parent_run_id=context_05_3["sweep_parent_run_id"],
         )
@@ -281,7 +326,7 @@ def context_05_1(sweep: experiments.SweepResult) -> dict[str, str]:
 
 @pytest.fixture()
 def context_05_2(churn: pd.DataFrame) -> dict[str, object]:
-    return {"data": churn, "seed": SEED}
+    return {"data": churn, "seed": SEED, "execution_id": EXECUTION}
 
 
 def _best_forest_search_runs(ctx: dict[str, str]) -> str:
@@ -412,6 +457,36 @@ TABLES = [
                 lazy=True,
             ),
             Case(
+                "wrong",
+                "only roc_auc logged",
+                lambda ctx: _logged_05_2(
+                    ctx,
+                    metrics={"roc_auc": training.train(_config(), ctx["data"]).metrics["roc_auc"]},
+                ),
+                hint="lacks the metric",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "cost_per_customer_eur set to 0.0",
+                lambda ctx: _logged_05_2(
+                    ctx,
+                    metrics={
+                        **training.train(_config(), ctx["data"]).metrics,
+                        "cost_per_customer_eur": 0.0,
+                    },
+                ),
+                hint="The logged cost_per_customer_eur",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "a run of another execution",
+                lambda ctx: _logged_05_2(ctx, tags={experiments.EXECUTION_TAG: "earlier"}),
+                hint="another execution",
+                lazy=True,
+            ),
+            Case(
                 "cheat",
                 "logged by the helper experiments.log_training_run",
                 _logged_05_2_by_helper,
@@ -425,53 +500,71 @@ TABLES = [
     Table(
         "05.3",
         [
+            Case("reference", "the notebook's solution", _verdict, lazy=True),
             Case(
-                "reference",
-                "the notebook's solution",
-                lambda ctx: _verdict(ctx["parent_run_id"], ctx["sweep_parent_run_id"]),
+                "alternative",
+                "numpy integer, float and bool",
+                lambda ctx: {
+                    "ahead_in": np.int64(_verdict(ctx)["ahead_in"]),
+                    "smallest_difference": np.float64(_verdict(ctx)["smallest_difference"]),
+                    "consistent": np.bool_(_verdict(ctx)["consistent"]),
+                },
                 lazy=True,
             ),
             Case(
                 "alternative",
-                "numpy floats and a numpy bool",
+                "numpy on the two columns, decision by sign",
                 lambda ctx: {
-                    key: (np.bool_(v) if isinstance(v, (bool, np.bool_)) else np.float64(v))
-                    for key, v in _verdict(ctx["parent_run_id"], ctx["sweep_parent_run_id"]).items()
+                    "ahead_in": int(np.sum(_differences(ctx).to_numpy() > 0)),
+                    "smallest_difference": float(np.min(_differences(ctx).to_numpy())),
+                    "consistent": len(set(np.sign(_differences(ctx).to_numpy()))) == 1,
                 },
                 lazy=True,
             ),
             Case(
                 "wrong",
                 "the opposite decision",
-                lambda ctx: {
-                    **(v := _verdict(ctx["parent_run_id"], ctx["sweep_parent_run_id"])),
-                    "beyond_spread": not v["beyond_spread"],
-                },
-                hint="no evidence",
+                lambda ctx: {**(v := _verdict(ctx)), "consistent": not v["consistent"]},
+                hint="keeps its sign",
                 lazy=True,
             ),
             Case(
                 "wrong",
-                "the standard deviation as the spread",
+                "one model's seed spread instead of the paired difference",
                 lambda ctx: {
-                    **_verdict(ctx["parent_run_id"], ctx["sweep_parent_run_id"]),
-                    "seed_spread": float(
-                        np.std(_seed_table(ctx["parent_run_id"])["metrics.roc_auc"])
+                    **_verdict(ctx),
+                    "smallest_difference": float(
+                        (
+                            lr := _seed_table(ctx["parent_run_id"])[
+                                _best_name(ctx["sweep_parent_run_id"], "logistic_regression")
+                            ]
+                        ).max()
+                        - lr.min()
                     ),
                 },
-                hint="standard deviation",
+                hint="own score",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "forest minus logistic regression",
+                lambda ctx: {
+                    **_verdict(ctx),
+                    "smallest_difference": float(-_differences(ctx).max()),
+                },
+                hint="with its sign",
                 lazy=True,
             ),
             Case(
                 "cheat",
-                "round numbers from the text and a decision",
-                {"gap": 0.0005, "seed_spread": 0.015, "beyond_spread": False},
-                hint="'seed_spread' is not",
+                "round numbers and a decision",
+                {"ahead_in": 6, "smallest_difference": 0.005, "consistent": True},
+                hint="'ahead_in' is not",
             ),
             Case(
                 "cheat",
-                "only the decision",
-                {"beyond_spread": False},
+                "the old answer: gap, seed spread, within the spread",
+                {"gap": 0.01, "seed_spread": 0.015, "beyond_spread": False},
                 hint="lacks the key",
             ),
         ],

@@ -582,6 +582,24 @@ def test_sweep_figure_says_what_is_missing(local_results: list[training.TrainRes
         experiments.sweep_figure(frame.to_dict())  # type: ignore[arg-type]
 
 
+def test_paired_seeds_figure_shows_scores_and_differences() -> None:
+    scores = pd.DataFrame(
+        {"a": [0.80, 0.83, 0.81], "b": [0.79, 0.84, 0.80], "c": [0.70, 0.72, 0.71]},
+        index=["1", "2", "3"],
+    )
+    fig = experiments.paired_seeds_figure(scores)
+    left, right = fig.axes
+    assert [t.get_text() for t in left.get_legend().get_texts()] == ["a", "b", "c"]
+    assert list(left.lines[0].get_ydata()) == [0.80, 0.83, 0.81]
+    labels = [t.get_text() for t in right.get_legend().get_texts()]
+    assert labels == ["a - b: ahead in 2 of 3", "a - c: ahead in 3 of 3"]
+    assert right.lines[1].get_ydata() == pytest.approx([0.01, -0.01, 0.01])
+    with pytest.raises(ValueError, match="at least two seeds"):
+        experiments.paired_seeds_figure(scores.iloc[:1])
+    with pytest.raises(ValueError, match="finite"):
+        experiments.paired_seeds_figure(scores.assign(b=[0.8, math.nan, 0.8]))
+
+
 def test_seed_spread_figure_shows_seeds_and_contenders() -> None:
     fig = experiments.seed_spread_figure([0.80, 0.83, 0.81], {"a": 0.82, "b": 0.821})
     (ax,) = fig.axes

@@ -76,6 +76,7 @@ __all__ = [
     "run_sweep",
     "runs_frame",
     "seed_spread_figure",
+    "paired_seeds_figure",
     "source_hash",
     "sweep_figure",
 ]
@@ -397,6 +398,61 @@ def seed_spread_figure(
     ax.legend(loc="upper left", fontsize=9)
     spread = max(scores) - min(scores)
     ax.set_title(title or f"The seed moves {metric} by {spread:.4f}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def paired_seeds_figure(
+    scores: pd.DataFrame,
+    title: str | None = None,
+    metric: str = "test ROC AUC",
+) -> Any:
+    """Show configs scored with the same seeds: their scores, and their differences seed by seed.
+
+    Introduced in notebook 05. ``scores`` has one row per seed (the index) and one column per
+    config. Left: each config's score by seed, one line each; configs scored on the same test
+    split move together. Right: the first config minus each other one, by seed, against zero.
+    A difference that keeps its sign in every seed is a real gap; one that changes sign is not.
+
+    Raises:
+        ValueError: fewer than two seeds or two configs, or a score is missing or not finite.
+    """
+    from utils.figures import CourseFigure
+
+    if not isinstance(scores, pd.DataFrame) or scores.shape[0] < 2 or scores.shape[1] < 2:
+        raise ValueError(
+            "scores must be a DataFrame with at least two seeds (rows) and two configs."
+        )
+    values = scores.to_numpy(dtype=float)
+    if not all(math.isfinite(v) for v in values.ravel()):
+        raise ValueError("Every score must be a finite number (a seed run is missing?).")
+    seeds = [str(s) for s in scores.index]
+    first = scores.columns[0]
+    fig = CourseFigure(figsize=(11, 4.4), facecolor="white")
+    left, right = fig.subplots(1, 2)
+    colours = itertools.cycle(["#0072b2", "#d55e00", "#009e73", "#cc79a7"])
+    markers = itertools.cycle("os^D")
+    for name, colour, marker in zip(scores.columns, colours, markers, strict=False):
+        left.plot(seeds, scores[name], marker=marker, color=colour, label=str(name))
+    left.set_xlabel("seed")
+    left.set_ylabel(metric)
+    left.set_title("each config's score, by seed", fontsize=10)
+    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
+    left.grid(alpha=0.3)
+    right.axhline(0.0, color="black", linewidth=1)
+    colours = itertools.cycle(["#d55e00", "#009e73", "#cc79a7"])
+    markers = itertools.cycle("s^D")
+    for name, colour, marker in zip(scores.columns[1:], colours, markers, strict=False):
+        diff = scores[first] - scores[name]
+        ahead = int((diff > 0).sum())
+        label = f"{first} - {name}: ahead in {ahead} of {len(diff)}"
+        right.plot(seeds, diff, marker=marker, color=colour, linestyle="none", label=label)
+    right.set_xlabel("seed")
+    right.set_ylabel(f"difference of {metric}")
+    right.set_title("their difference, seed by seed", fontsize=10)
+    right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
+    right.grid(alpha=0.3)
+    fig.suptitle(title or f"{scores.shape[1]} configs over {len(seeds)} seeds", fontsize=12)
     fig.tight_layout()
     return fig
 

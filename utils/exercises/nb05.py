@@ -122,8 +122,15 @@ def _check_best_forest(answer: object, *, parent_run_id: str) -> tuple[Status, s
 # --------------------------------------------------------------------------- 05.2
 
 
-@register("05.2", NOTEBOOK, "Log a run the server can check", needs=("data", "seed"))
-def _check_logged_run(answer: object, *, data: Any, seed: int) -> tuple[Status, str]:
+@register(
+    "05.2",
+    NOTEBOOK,
+    "Log a run the server can check",
+    needs=("data", "seed", "execution_id"),
+)
+def _check_logged_run(
+    answer: object, *, data: Any, seed: int, execution_id: str
+) -> tuple[Status, str]:
     import mlflow
 
     from utils import datasets, experiments, tracking, training
@@ -159,6 +166,13 @@ def _check_logged_run(answer: object, *, data: Any, seed: int) -> tuple[Status, 
         return INCORRECT, (
             f"The run has no tag {experiments.EXECUTION_TAG!r}: pass tags=RUN_TAGS to "
             "mlflow.start_run, so that the run belongs to this execution of the notebook."
+        )
+    if run.data.tags[experiments.EXECUTION_TAG] != str(execution_id):
+        return INCORRECT, (
+            f"The run's tag {experiments.EXECUTION_TAG!r} is "
+            f"{run.data.tags[experiments.EXECUTION_TAG]!r}, not this execution's ID "
+            f"{execution_id!r}: that run belongs to another execution. Log a new run with "
+            "tags=RUN_TAGS in this one."
         )
     helper_marks = sorted(
         {"data.train_fingerprint"} & set(run.data.tags)
@@ -206,6 +220,21 @@ def _check_logged_run(answer: object, *, data: Any, seed: int) -> tuple[Status, 
             f"the notebook's data ({result.metrics['roc_auc']:.6f}). Train the config on "
             "`churn` and log result.metrics unchanged (not rounded)."
         )
+    missing_metrics = [k for k in result.metrics if k not in metrics]
+    if missing_metrics:
+        return INCORRECT, (
+            f"The run lacks the metric {missing_metrics[0]!r}"
+            f"{f' (and {len(missing_metrics) - 1} more)' if len(missing_metrics) > 1 else ''}. "
+            "Log all test metrics at once: mlflow.log_metrics(result.metrics)."
+        )
+    different = [k for k in result.metrics if metrics[k] != result.metrics[k]]
+    if different:
+        key = different[0]
+        return INCORRECT, (
+            f"The logged {key} ({metrics[key]!r}) is not what this config gives on the "
+            f"notebook's data ({result.metrics[key]!r}). Log result.metrics unchanged: every "
+            "metric, exactly as computed."
+        )
     logged_fingerprint = run.data.tags.get("data.fingerprint")
     expected_fingerprint = datasets.fingerprint(data)
     if logged_fingerprint is None:
@@ -221,23 +250,42 @@ def _check_logged_run(answer: object, *, data: Any, seed: int) -> tuple[Status, 
         )
     return CORRECT, (
         f"The server has your run '{_run_name(run)}' with {len(params)} parameters, the exact "
-        f"ROC AUC ({metrics['roc_auc']:.4f}) and the data's fingerprint: anyone can check it."
+        f"metrics ({len(result.metrics)} of them, ROC AUC {metrics['roc_auc']:.4f}), this "
+        "execution's tag and the data's fingerprint: anyone can check it."
     )
 
 
 # --------------------------------------------------------------------------- 05.3
 
 #: The keys of exercise 05.3's answer.
-EXERCISE_3_KEYS = ("gap", "seed_spread", "beyond_spread")
+EXERCISE_3_KEYS = ("ahead_in", "smallest_difference", "consistent")
 
 
-def _best_by_model(children: list[Any]) -> dict[str, float]:
-    best: dict[str, float] = {}
-    for run in children:
-        model, auc = run.data.params.get("model"), run.data.metrics.get("roc_auc")
-        if model is not None and auc is not None:
-            best[model] = max(auc, best.get(model, -math.inf))
-    return best
+def _config_key(run: Any) -> tuple[tuple[str, str], ...]:
+    """What makes a run's config, apart from its seed: every parameter but the seed's.
+
+    A forest's ``param.random_state`` is its seed too (``TrainConfig.as_params``).
+    """
+    params = run.data.params.items()
+    return tuple(sorted((k, v) for k, v in params if k != "seed" and k != "param.random_state"))
+
+
+def _best_of(children: list[Any], model: str) -> Any | None:
+    """The run of ``model`` with the highest test ROC AUC among ``children``, or None."""
+    runs = [
+        r for r in children if r.data.params.get("model") == model and "roc_auc" in r.data.metrics
+    ]
+    return max(runs, key=lambda r: r.data.metrics["roc_auc"]) if runs else None
+
+
+def _auc_by_seed(children: list[Any], config_run: Any) -> dict[int, float]:
+    """Test ROC AUC by seed of the runs in ``children`` with the config of ``config_run``."""
+    key = _config_key(config_run)
+    return {
+        int(r.data.params["seed"]): r.data.metrics["roc_auc"]
+        for r in children
+        if _config_key(r) == key and "seed" in r.data.params and "roc_auc" in r.data.metrics
+    }
 
 
 def _number_problem(value: object, key: str) -> str | None:
@@ -250,10 +298,33 @@ def _number_problem(value: object, key: str) -> str | None:
     return None
 
 
+def _paired_differences(parent_run_id: str, sweep_parent_run_id: str) -> tuple[list[float], Any]:
+    """Per seed, best logistic regression minus best random forest (ROC AUC), and the LR runs."""
+    sweep_children = _children(sweep_parent_run_id)
+    best_lr = _best_of(sweep_children, "logistic_regression")
+    best_rf = _best_of(sweep_children, "random_forest")
+    if best_lr is None or best_rf is None:
+        raise ValueError(
+            "Exercise 05.3 needs the sweep's parent as sweep_parent_run_id, with logistic "
+            f"regressions and random forests among its child runs; run {sweep_parent_run_id} "
+            "lacks one of them."
+        )
+    seed_children = _children(parent_run_id)
+    lr, rf = _auc_by_seed(seed_children, best_lr), _auc_by_seed(seed_children, best_rf)
+    seeds = sorted(set(lr) & set(rf))
+    if len(seeds) < 2:
+        raise ValueError(
+            f"Exercise 05.3 needs the seed runs' parent as parent_run_id, with the sweep's best "
+            f"logistic regression and best random forest trained with the same seeds; run "
+            f"{parent_run_id} has {len(seed_children)} child runs and {len(seeds)} seeds with both."
+        )
+    return [lr[s] - rf[s] for s in seeds], [lr[s] for s in seeds]
+
+
 @register(
     "05.3",
     NOTEBOOK,
-    "Is the difference more than the seed moves it?",
+    "Is the forest really worse, seed by seed?",
     needs=("parent_run_id", "sweep_parent_run_id"),
 )
 def _check_seed_spread(
@@ -261,23 +332,11 @@ def _check_seed_spread(
 ) -> tuple[Status, str]:
     import numpy as np
 
-    children = _children(parent_run_id)
-    values = [r.data.metrics["roc_auc"] for r in children if "roc_auc" in r.data.metrics]
-    if len(values) < 2:
-        raise ValueError(
-            f"Exercise 05.3 needs the seed runs' parent as parent_run_id; run {parent_run_id} "
-            f"has {len(values)} child runs with a ROC AUC."
-        )
-    best = _best_by_model(_children(sweep_parent_run_id))
-    if not {"logistic_regression", "random_forest"} <= set(best):
-        raise ValueError(
-            "Exercise 05.3 needs the sweep's parent as sweep_parent_run_id, with logistic "
-            f"regressions and random forests among its child runs; run {sweep_parent_run_id} "
-            f"has {sorted(best)}."
-        )
-    spread = max(values) - min(values)
-    gap = abs(best["logistic_regression"] - best["random_forest"])
-    beyond = gap > spread
+    differences, lr_scores = _paired_differences(parent_run_id, sweep_parent_run_id)
+    n = len(differences)
+    ahead = sum(d > 0 for d in differences)
+    smallest = min(differences)
+    consistent = all(d > 0 for d in differences) or all(d < 0 for d in differences)
     if not isinstance(answer, Mapping):
         return INCORRECT, (
             f"Your answer is a {type(answer).__name__}; give a dict with the keys "
@@ -288,55 +347,69 @@ def _check_seed_spread(
         return INCORRECT, f"Your dict lacks the key(s) {missing}; keep those of the exercise cell."
     if all(is_placeholder(answer[k]) for k in EXERCISE_3_KEYS):
         return NOT_ATTEMPTED, "Replace each ... in the dict with your answer."
+
+    given_ahead = answer["ahead_in"]
+    if isinstance(given_ahead, (bool, np.bool_)) or not isinstance(given_ahead, numbers.Integral):
+        return INCORRECT, (
+            f"'ahead_in' is {given_ahead!r:.40}; give a whole number of seeds (0 to {n})."
+        )
+    if int(given_ahead) != ahead:
+        if int(given_ahead) == n - ahead and ahead != n - ahead:
+            return INCORRECT, (
+                "'ahead_in' counts the seeds the random forest is ahead in; count those where "
+                "the logistic regression's ROC AUC is the higher one (its difference is > 0)."
+            )
+        return INCORRECT, (
+            f"'ahead_in' is not the number of the {n} seeds in which the best logistic "
+            "regression's test ROC AUC is above the best random forest's. Match the two "
+            "models' seed runs by params.seed."
+        )
+
+    problem = _number_problem(answer["smallest_difference"], "smallest_difference")
+    if problem is not None:
+        return INCORRECT, problem
+    given = float(answer["smallest_difference"])
     tol = 1e-9
-    for key in ("seed_spread", "gap"):
-        problem = _number_problem(answer[key], key)
-        if problem is not None:
-            return INCORRECT, problem
-    given_spread, given_gap = float(answer["seed_spread"]), float(answer["gap"])
-    if abs(given_spread - spread) > tol:
-        if abs(given_spread + spread) <= tol:
-            return INCORRECT, "'seed_spread': right size, wrong sign: it is max - min."
-        if abs(given_spread - 100 * spread) <= 100 * tol:
-            return INCORRECT, "'seed_spread': give ROC AUC points (0 to 1), not percent."
-        if any(abs(given_spread - float(np.std(values, ddof=d))) <= 1e-6 for d in (0, 1)):
+    if abs(given - smallest) > tol:
+        if abs(given - (max(lr_scores) - min(lr_scores))) <= tol:
             return INCORRECT, (
-                "'seed_spread' is the standard deviation; the spread asked for is max - min."
+                "'smallest_difference' is how far the seed moves the logistic regression's own "
+                "score (max - min). Both models are scored on the same test customers and move "
+                "together; take the difference seed by seed, then its smallest value."
+            )
+        if abs(given + max(differences)) <= tol or abs(given - min(map(abs, differences))) <= tol:
+            return INCORRECT, (
+                "'smallest_difference' is the smallest of (logistic regression - random "
+                "forest) over the seeds, with its sign: not the forest minus the logistic "
+                "regression, not an absolute value."
             )
         return INCORRECT, (
-            "'seed_spread' is not the largest minus the smallest ROC AUC of the seed runs: "
-            "read them back with their parent's ID (filter by tags.mlflow.parentRunId), to "
-            f"within {tol:g}."
+            "'smallest_difference' is not the smallest per-seed difference (best logistic "
+            "regression - best random forest, ROC AUC, same seed) of the seed runs, to within "
+            f"{tol:g}."
         )
-    if abs(given_gap - gap) > tol:
-        if any(abs(given_gap - abs(v - w)) <= tol for v in values for w in values):
-            return INCORRECT, (
-                "'gap' is a difference between two seed runs; it is between the best logistic "
-                "regression and the best random forest of the sweep."
-            )
-        return INCORRECT, (
-            "'gap' is not the difference between the highest ROC AUC of the sweep's logistic "
-            "regressions and that of its random forests (as a positive number, to within "
-            f"{tol:g}). Filter the sweep's child runs on params.model for each."
-        )
-    verdict = answer["beyond_spread"]
+
+    verdict = answer["consistent"]
     if not isinstance(verdict, (bool, np.bool_)):
         return INCORRECT, (
-            f"'beyond_spread' is {verdict!r:.40}; decide True (the gap is larger than the seed "
-            "spread) or False (it is within it)."
+            f"'consistent' is {verdict!r:.40}; decide True (one model is ahead in every seed) "
+            "or False (they take turns)."
         )
-    if bool(verdict) != beyond:
-        where = "larger than" if beyond else "within"
+    if bool(verdict) != consistent:
         return INCORRECT, (
-            f"'beyond_spread': the gap ({gap:.4f}) is {where} the seed-to-seed spread "
-            f"({spread:.4f}), so the answer is {beyond}. A difference the seed alone can make "
-            "is no evidence that one model is better."
+            f"'consistent': the logistic regression is ahead in {ahead} of {n} seeds, so the "
+            f"answer is {consistent}. One model's score moving more than the gap does not "
+            "decide it: on the same test customers both move together, and what counts is "
+            "whether their difference keeps its sign from seed to seed."
         )
-    conclusion = (
-        "larger than the seed alone moves ROC AUC: the sweep can tell the two models apart"
-        if beyond
-        else "within what the seed alone moves ROC AUC: the sweep cannot tell the two apart"
-    )
+    low, high = min(differences), max(differences)
+    if consistent:
+        winner = "logistic regression" if ahead == n else "random forest"
+        return CORRECT, (
+            f"The {winner} is ahead in all {n} seeds (differences {low:+.4f} to {high:+.4f}): "
+            "the seed moves both models, but not their order. That gap is real."
+        )
     return CORRECT, (
-        f"The gap ({gap:.4f}) is {conclusion} (spread {spread:.4f} over {len(values)} seeds)."
+        f"The two take turns: the logistic regression is ahead in {ahead} of {n} seeds "
+        f"(differences {low:+.4f} to {high:+.4f}). The sweep cannot tell them apart."
     )
