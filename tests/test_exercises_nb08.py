@@ -4,6 +4,7 @@ solution."""
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -57,7 +58,21 @@ def _solution(candidate, champion):
 def test_gate_rule_solution_is_correct() -> None:
     result = checks.check("08.1", _solution)
     assert result.status == CORRECT and result.passed
-    assert checks.check("08.1", lambda c, ch: nb08.gate_rule(c, ch)).passed
+
+
+@pytest.mark.parametrize(
+    "borrowed",
+    [
+        lambda c, ch: nb08.gate_rule(c, ch),
+        functools.partial(nb08.gate_rule),
+        lambda c, ch: bool(nb08.gate_rule(c, ch)) if ch is not None else True,
+    ],
+)
+def test_a_rule_that_calls_the_courses_rule_is_refused(borrowed) -> None:
+    result = checks.check("08.1", borrowed)
+    assert result.status == INCORRECT and "write the rule yourself" in result.message
+    # the course's rule works again afterwards
+    assert nb08.gate_rule({"roc_auc": 0.8, "cost_per_customer_eur": 41.0}, None) is True
 
 
 def test_numpy_booleans_are_accepted() -> None:
@@ -102,7 +117,7 @@ def test_a_value_instead_of_a_rule_gets_a_hint() -> None:
 
 
 def test_payload_solution_is_correct(customers: pd.DataFrame) -> None:
-    body = {"dataframe_split": customers.to_dict(orient="split", index=False)}
+    body = {"dataframe_records": customers.to_dict(orient="records")}
     assert checks.check("08.2", body, customers=customers).passed
     assert checks.check("08.2", json.dumps(body), customers=customers).passed  # as JSON text
 
@@ -110,30 +125,17 @@ def test_payload_solution_is_correct(customers: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("make", "hint"),
     [
-        (lambda df: df.to_dict(orient="split", index=False), "exactly one"),
-        (lambda df: {"dataframe_split": df.to_dict(orient="records")}, "'columns' and 'data'"),
+        (lambda df: df.to_dict(orient="records"), "one key"),
+        (lambda df: delivery.payload(df), "delivery.payload"),
+        (lambda df: {"dataframe_split": df.to_dict(orient="split")}, 'orient="records"'),
+        (lambda df: {"dataframe_records": df.to_dict(orient="list")}, "list of dicts"),
+        (lambda df: {"dataframe_records": df.to_dict(orient="records")[:2]}, "list of 3"),
+        (lambda df: {"dataframe_records": df.iloc[::-1].to_dict(orient="records")}, "Row 0"),
         (
-            lambda df: {
-                "dataframe_split": {"columns": sorted(df.columns), "data": df.values.tolist()}
-            },
-            "in their order",
+            lambda df: {"dataframe_records": df.drop(columns="contract").to_dict("records")},
+            "Record 0",
         ),
-        (
-            lambda df: {
-                "dataframe_split": {"columns": list(df.columns), "data": df.values.tolist()[:2]}
-            },
-            "list of 3 rows",
-        ),
-        (
-            lambda df: {
-                "dataframe_split": {
-                    "columns": list(df.columns),
-                    "data": df.iloc[::-1].values.tolist(),
-                }
-            },
-            "Row 0",
-        ),
-        (lambda df: {"dataframe_split": {"columns": [], "data": {1, 2}}}, "JSON"),
+        (lambda df: {"dataframe_records": [{1, 2}]}, "JSON"),
         (lambda df: df, "dict"),
         (lambda df: "not json", "not valid JSON"),
     ],
@@ -147,8 +149,19 @@ def test_wrong_payloads_get_a_hint(customers: pd.DataFrame, make, hint: str) -> 
 # --------------------------------------------------------------------------- 08.3
 
 
+#: The notebook's solution of 08.3, written out as a student writes it.
+_DECISIONS = {
+    "the data tests fail": "nothing to undo",
+    "the gate rejects the candidate": "nothing to undo",
+    "the candidate's server does not start": "nothing to undo",
+    "the served answers differ from the tested model's": "nothing to undo",
+    "the smoke test passes": "promote",
+    "after the promotion, monitoring finds the new champion worse": "roll back",
+}
+
+
 def _template() -> dict[str, object]:
-    return dict.fromkeys(nb08.SITUATIONS, ...)
+    return dict.fromkeys(_DECISIONS, ...)
 
 
 def test_decisions_template_is_not_attempted() -> None:
@@ -157,14 +170,14 @@ def test_decisions_template_is_not_attempted() -> None:
 
 
 def test_decisions_solution_is_correct() -> None:
-    answer = {situation: action for situation, (action, _) in nb08.SITUATIONS.items()}
+    answer = dict(_DECISIONS)
     assert checks.check("08.3", answer).passed
     shouting = {k: v.upper() for k, v in answer.items()}
     assert checks.check("08.3", shouting).passed
 
 
 def test_wrong_decisions_get_a_hint() -> None:
-    answer = {situation: action for situation, (action, _) in nb08.SITUATIONS.items()}
+    answer = dict(_DECISIONS)
     wrong = dict(answer, **{"the gate rejects the candidate": "roll back"})
     result = checks.check("08.3", wrong)
     assert result.status == INCORRECT and "Did the champion alias move" in result.message
@@ -190,15 +203,43 @@ def test_wrong_decisions_get_a_hint() -> None:
 # --------------------------------------------------------------------------- adversarial tables
 
 
+def _customers_08_2() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The three customers of exercise 08.2, taken as notebook 08 takes them (rows 10, 20 and
+    30), and the first three, whose body the notebook builds with ``delivery.payload``."""
+    weeks = datasets.make_churn(n_per_period=40, periods=1, seed=3)
+    columns = weeks[list(delivery.REQUEST_COLUMNS)]
+    return columns.iloc[[10, 20, 30]], columns.head(3)
+
+
 @pytest.fixture(scope="module")
 def context_08_2() -> dict[str, Any]:
-    """The three customers of exercise 08.2, taken as notebook 08 takes them."""
-    weeks = datasets.make_churn(n_per_period=20, periods=1, seed=3)
-    return {"customers": weeks[list(delivery.REQUEST_COLUMNS)].head(3)}
+    """The check's keyword arguments for exercise 08.2."""
+    return {"customers": _customers_08_2()[0]}
 
 
-def _split(context: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    return {"dataframe_split": context["customers"].to_dict(orient="split", **kwargs)}
+def _records(context: dict[str, Any]) -> dict[str, Any]:
+    return {"dataframe_records": context["customers"].to_dict(orient="records")}
+
+
+def _check_08_2(answer: object, context: dict[str, Any]) -> checks.CheckResult:
+    return checks.check("08.2", answer, **context)
+
+
+def test_the_notebooks_earlier_body_is_refused(context_08_2: dict[str, Any]) -> None:
+    # the body the notebook sent before the exercise, and the course's own builder
+    for cheat in (
+        delivery.payload(_customers_08_2()[1]),
+        delivery.payload(context_08_2["customers"]),
+    ):
+        result = _check_08_2(cheat, context_08_2)
+        assert result.status == INCORRECT and "delivery.payload" in result.message
+
+
+def _auc_0105_rule(c, ch):
+    if ch is None:
+        return True
+    saving = ch["cost_per_customer_eur"] - c["cost_per_customer_eur"]
+    return saving >= 0.05 - 1e-9 and ch["roc_auc"] - c["roc_auc"] <= 0.0105
 
 
 def _gt_rule(c, ch):
@@ -221,8 +262,6 @@ def _tolerant_rule(c, ch):
     saving = ch["cost_per_customer_eur"] - c["cost_per_customer_eur"]
     return round(saving, 6) >= 0.05 and round(ch["roc_auc"] - c["roc_auc"], 6) <= 0.01
 
-
-_DECISIONS = {situation: action for situation, (action, _) in nb08.SITUATIONS.items()}
 
 TABLES = [
     Table(
@@ -264,8 +303,26 @@ TABLES = [
                 lambda c, ch: c["cost_per_customer_eur"] < ch["cost_per_customer_eur"],
                 hint="champion is None",
             ),
+            Case(
+                "wrong",
+                "an ROC AUC margin of 0.0105 (passes 0.01, refuses 0.011)",
+                _auc_0105_rule,
+                hint="ROC AUC too",
+            ),
             Case("cheat", "always promote", lambda c, ch: True, hint="keep the champion"),
             Case("cheat", "the course's own rule", nb08.gate_rule, hint="write the rule yourself"),
+            Case(
+                "cheat",
+                "a lambda that calls the course's rule",
+                lambda c, ch: nb08.gate_rule(c, ch),
+                hint="write the rule yourself",
+            ),
+            Case(
+                "cheat",
+                "functools.partial of the course's rule",
+                functools.partial(nb08.gate_rule),
+                hint="write the rule yourself",
+            ),
         ],
     ),
     Table(
@@ -273,65 +330,89 @@ TABLES = [
         [
             Case(
                 "reference",
-                "to_dict(orient='split', index=False)",
-                lambda ctx: _split(ctx, index=False),
-                lazy=True,
-            ),
-            Case("alternative", "with the index (MLflow accepts it)", _split, lazy=True),
-            Case(
-                "alternative",
-                "dataframe_records",
-                lambda ctx: {"dataframe_records": ctx["customers"].to_dict(orient="records")},
+                "to_dict(orient='records')",
+                _records,
                 lazy=True,
             ),
             Case(
                 "alternative",
-                "as JSON text",
-                lambda ctx: json.dumps(_split(ctx, index=False)),
-                lazy=True,
-            ),
-            Case(
-                "wrong",
-                "columns sorted",
+                "records built by hand, one dict per row",
                 lambda ctx: {
-                    "dataframe_split": {
-                        "columns": sorted(ctx["customers"].columns),
-                        "data": ctx["customers"].values.tolist(),
-                    }
+                    "dataframe_records": [
+                        {column: row[column] for column in ctx["customers"].columns}
+                        for _, row in ctx["customers"].iterrows()
+                    ]
                 },
-                hint="in their order",
+                lazy=True,
+            ),
+            Case(
+                "alternative",
+                "as JSON text (to_json)",
+                lambda ctx: (
+                    '{"dataframe_records": ' + ctx["customers"].to_json(orient="records") + "}"
+                ),
                 lazy=True,
             ),
             Case(
                 "wrong",
-                "the split dict without its key",
-                lambda ctx: ctx["customers"].to_dict(orient="split", index=False),
-                hint="exactly one",
+                "the records without their key",
+                lambda ctx: ctx["customers"].to_dict(orient="records"),
+                hint="one key",
                 lazy=True,
             ),
             Case(
                 "wrong",
-                "records under dataframe_split",
-                lambda ctx: {"dataframe_split": ctx["customers"].to_dict(orient="records")},
-                hint="'columns' and 'data'",
+                "columns instead of records (orient='list')",
+                lambda ctx: {"dataframe_records": ctx["customers"].to_dict(orient="list")},
+                hint="list of dicts",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "a column missing",
+                lambda ctx: {
+                    "dataframe_records": ctx["customers"]
+                    .drop(columns="contract")
+                    .to_dict(orient="records")
+                },
+                hint="Record 0",
+                lazy=True,
+            ),
+            Case(
+                "wrong",
+                "the split form, written by hand",
+                lambda ctx: {
+                    "dataframe_split": ctx["customers"].to_dict(orient="split", index=False)
+                },
+                hint='orient="records"',
                 lazy=True,
             ),
             Case(
                 "cheat",
-                "the body of other customers (the first rows of another week)",
-                lambda ctx: delivery.payload(
-                    datasets.make_churn(n_per_period=20, periods=1, seed=4)[
-                        list(delivery.REQUEST_COLUMNS)
-                    ].head(3)
-                ),
+                "the notebook's earlier body (`body`, the first three customers)",
+                lambda ctx: delivery.payload(_customers_08_2()[1]),
+                hint="delivery.payload",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "delivery.payload of the exercise's customers",
+                lambda ctx: delivery.payload(ctx["customers"]),
+                hint="delivery.payload",
+                lazy=True,
+            ),
+            Case(
+                "cheat",
+                "the records of the first three customers, not of the asked ones",
+                lambda ctx: {"dataframe_records": _customers_08_2()[1].to_dict(orient="records")},
                 hint="Row 0",
                 lazy=True,
             ),
             Case(
                 "cheat",
                 "an empty body",
-                {"dataframe_split": {"columns": list(delivery.REQUEST_COLUMNS), "data": []}},
-                hint="list of 3 rows",
+                {"dataframe_records": []},
+                hint="list of 3 records",
             ),
         ],
         context="context_08_2",
@@ -397,6 +478,12 @@ TABLES = [
                 "promote always",
                 dict.fromkeys(_DECISIONS, PROMOTE),
                 hint="Did the champion alias move",
+            ),
+            Case(
+                "cheat",
+                "copied from the check's answer key",
+                {s: a for s, (a, _) in nb08._SITUATIONS.items()},
+                hint="answer key",
             ),
             Case(
                 "cheat",

@@ -2,8 +2,9 @@
 
 * 08.1: write a gate rule: promote a candidate only if it is cheaper than the champion by a
   margin and not much worse in ROC AUC;
-* 08.2: build the JSON body of a REST request to a served MLflow model (``dataframe_split``,
-  with or without ``index``, or ``dataframe_records``);
+* 08.2: build the JSON body of a REST request to a served MLflow model in the
+  ``dataframe_records`` form (the ``dataframe_split`` form is what ``delivery.payload`` builds,
+  so it is refused);
 * 08.3: decide what the pipeline must do after each outcome of its stages (nothing to undo,
   promote the candidate, or roll back).
 
@@ -12,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping
@@ -35,7 +37,6 @@ __all__ = [
     "NOTHING",
     "PROMOTE",
     "ROLL_BACK",
-    "SITUATIONS",
     "gate_rule",
 ]
 
@@ -66,6 +67,36 @@ def gate_rule(candidate: Mapping[str, float], champion: Mapping[str, float] | No
     return saving >= MIN_SAVING_EUR - TOLERANCE and loss <= MAX_AUC_LOSS + TOLERANCE
 
 
+class _BorrowedRule(BaseException):
+    """Raised by :func:`gate_rule` while a student's rule is checked (a BaseException, so that
+    ``except Exception`` in the student's rule does not hide it)."""
+
+
+def _borrowed_rule(candidate: Mapping[str, float], champion: Mapping[str, float] | None) -> bool:
+    """Stands in for :func:`gate_rule`'s body while a student's rule runs."""
+    raise _BorrowedRule
+
+
+def _calls_gate_rule(rule: Any, candidate: dict, champion: dict | None) -> bool:
+    """Whether ``rule`` calls :func:`gate_rule`, found by behaviour.
+
+    While ``rule`` runs, :func:`gate_rule`'s code is swapped for one that raises, so every way
+    of reaching the function (``nb08.gate_rule(...)`` in a lambda, ``functools.partial``, a name
+    imported earlier) is caught; the code is restored afterwards.
+    """
+    original = gate_rule.__code__
+    gate_rule.__code__ = _borrowed_rule.__code__
+    try:
+        rule(dict(candidate), None if champion is None else dict(champion))
+    except _BorrowedRule:
+        return True
+    except Exception:  # noqa: BLE001 - the student's errors are reported by the cases below
+        return False
+    finally:
+        gate_rule.__code__ = original
+    return False
+
+
 def _m(auc: float, cost: float) -> dict[str, float]:
     return {"roc_auc": auc, "cost_per_customer_eur": cost}
 
@@ -82,6 +113,7 @@ GATE_RULE_CASES: tuple[tuple[str, dict[str, float], dict[str, float] | None, boo
     ("cheaper by only 0.02 EUR", _m(0.83, 41.48), _m(0.80, 41.5), False),
     ("cheaper by only 0.049 EUR", _m(0.80, 41.451), _m(0.80, 41.5), False),
     ("cheaper by 0.50 EUR, ROC AUC 0.011 lower", _m(0.789, 41.0), _m(0.80, 41.5), False),
+    ("cheaper by 0.50 EUR, ROC AUC 0.0102 lower", _m(0.7898, 41.0), _m(0.80, 41.5), False),
     ("costlier by 0.30 EUR, better ROC AUC", _m(0.85, 41.8), _m(0.80, 41.5), False),
     ("cheaper by 0.50 EUR, ROC AUC 0.02 lower", _m(0.78, 41.0), _m(0.80, 41.5), False),
 )
@@ -92,10 +124,15 @@ def _check_gate_rule(answer: object) -> tuple[Status, str]:
     problem = function_answer_problem(answer, "rule", "return True or False")
     if problem is not None:
         return problem
-    if answer is gate_rule:
+    if answer is gate_rule or (isinstance(answer, functools.partial) and answer.func is gate_rule):
         return INCORRECT, (
             "That is the course's own rule (utils.exercises.nb08.gate_rule): write the rule "
             "yourself."
+        )
+    if any(_calls_gate_rule(answer, c, ch) for _, c, ch, _ in GATE_RULE_CASES):
+        return INCORRECT, (
+            "Your rule calls the course's own rule (utils.exercises.nb08.gate_rule) and passes "
+            "on its answer: write the rule yourself, from the two margins."
         )
     for description, candidate, champion, expected in GATE_RULE_CASES:
         try:
@@ -125,7 +162,10 @@ def _check_gate_rule(answer: object) -> tuple[Status, str]:
                     f"{41.5 - 41.45!r} and 0.80 - 0.79 is {0.80 - 0.79!r}."
                 )
             elif "ROC AUC" in description and not expected:
-                hint = " Check the ROC AUC too, not only the cost."
+                hint = (
+                    " Check the ROC AUC too, not only the cost: it may be at most 0.01 lower "
+                    "(with the 1e-9 tolerance, no more)."
+                )
             elif not expected:
                 hint = " Cheaper must mean cheaper by at least 0.05 EUR per customer."
             return INCORRECT, (
@@ -160,68 +200,41 @@ def _check_payload(answer: object, *, customers: pd.DataFrame) -> tuple[Status, 
     if not isinstance(answer, Mapping):
         return INCORRECT, (
             f"Give the body as a dict, got a {type(answer).__name__}. It has one key, "
-            "'dataframe_split'."
+            "'dataframe_records'."
         )
-    if set(answer) not in ({"dataframe_split"}, {"dataframe_records"}):
+    if set(answer) == {"dataframe_split"}:
+        return INCORRECT, (
+            "A dataframe_split body: that is the form `delivery.payload` builds; build the "
+            'records yourself with `DataFrame.to_dict(orient="records")`, under the key '
+            "'dataframe_records'."
+        )
+    if set(answer) != {"dataframe_records"}:
         return INCORRECT, (
             f"The body has the keys {sorted(map(str, answer))}; it needs exactly one, "
-            "'dataframe_split', which holds 'columns' and 'data' (or 'dataframe_records', "
-            "one dict per customer)."
+            "'dataframe_records', which holds one dict per customer."
         )
     try:
         text = json.dumps(answer, allow_nan=False)
     except (TypeError, ValueError) as error:
         return INCORRECT, f"The body cannot be sent as JSON: {error}."
     columns = list(customers.columns)
-    if "dataframe_records" in answer:
-        records = json.loads(text)["dataframe_records"]
-        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            return INCORRECT, "'dataframe_records' must be a list of dicts, one per customer."
-        for i, record in enumerate(records):
-            if set(record) != set(columns):
-                return INCORRECT, (
-                    f"Record {i} has the keys {sorted(record)}; each record needs exactly the "
-                    f"customers' columns {columns}."
-                )
-        body = {"columns": columns, "data": [[r[c] for c in columns] for r in records]}
-    else:
-        split = answer["dataframe_split"]
-        if not isinstance(split, Mapping) or not {"columns", "data"} <= set(split):
+    records = json.loads(text)["dataframe_records"]
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        return INCORRECT, "'dataframe_records' must be a list of dicts, one per customer."
+    for i, record in enumerate(records):
+        if set(record) != set(columns):
             return INCORRECT, (
-                "'dataframe_split' must be a dict with the keys 'columns' and 'data'."
-            )
-        if not set(split) <= {"columns", "data", "index"}:
-            extra = sorted(map(str, set(split) - {"columns", "data", "index"}))
-            return INCORRECT, (
-                f"'dataframe_split' holds only 'columns', 'data' and optionally 'index'; "
-                f"remove {extra}."
-            )
-        body = json.loads(text)["dataframe_split"]
-        if "index" in body and (
-            not isinstance(body["index"], list) or len(body["index"]) != len(customers)
-        ):
-            return INCORRECT, (
-                f"'index' is optional; if you send it, it is a list of {len(customers)} row "
-                "labels, one per customer."
-            )
-        if not isinstance(body["columns"], list) or list(body["columns"]) != columns:
-            return INCORRECT, (
-                f"'columns' must name the customers' columns in their order: {columns}; got "
-                f"{body['columns']}."
+                f"Record {i} has the keys {sorted(record)}; each record needs exactly the "
+                f"customers' columns {columns}."
             )
     rows = [[_plain(v) for v in row] for row in customers.itertuples(index=False)]
-    data = body["data"]
-    if not isinstance(data, list) or len(data) != len(rows):
-        got = len(data) if isinstance(data, list) else type(data).__name__
-        return (
-            INCORRECT,
-            f"'data' must be a list of {len(rows)} rows (one per customer), got {got}.",
+    if len(records) != len(rows):
+        return INCORRECT, (
+            f"'dataframe_records' must be a list of {len(rows)} records (one per customer), "
+            f"got {len(records)}."
         )
-    for i, (sent, expected) in enumerate(zip(data, rows, strict=True)):
-        if not isinstance(sent, list) or len(sent) != len(expected):
-            return INCORRECT, (
-                f"Row {i} of 'data' must be a list of {len(expected)} values, one per column."
-            )
+    for i, (record, expected) in enumerate(zip(records, rows, strict=True)):
+        sent = [record[c] for c in columns]
         for column, a, b in zip(columns, sent, expected, strict=True):
             same = (
                 math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
@@ -233,8 +246,9 @@ def _check_payload(answer: object, *, customers: pd.DataFrame) -> tuple[Status, 
                     f"Row {i}, column {column!r}: the body says {a!r}, the customer has {b!r}. "
                     "Keep the rows in their order and the values as they are."
                 )
-    form = "dataframe_records" if "dataframe_records" in answer else "dataframe_split"
-    return CORRECT, f"A valid {form} body for {len(rows)} customers: the served model accepts it."
+    return CORRECT, (
+        f"A valid dataframe_records body for {len(rows)} customers: the served model accepts it."
+    )
 
 
 # --------------------------------------------------------------------------- 08.3
@@ -245,31 +259,38 @@ PROMOTE = "promote"
 ROLL_BACK = "roll back"
 ACTIONS: tuple[str, ...] = (NOTHING, PROMOTE, ROLL_BACK)
 
-#: Situation -> (the right action, why).
-SITUATIONS: dict[str, tuple[str, str]] = {
+
+def _own(action: str) -> str:
+    """A new string object equal to ``action`` (not the interned constant), so that the check
+    recognises an answer copied from :data:`_SITUATIONS` by the identity of its values."""
+    return "".join(list(action))
+
+
+#: Situation -> (the right action, why): the check's answer key, private.
+_SITUATIONS: dict[str, tuple[str, str]] = {
     "the data tests fail": (
-        NOTHING,
+        _own(NOTHING),
         "the pipeline stops before training: the champion alias never moved",
     ),
     "the gate rejects the candidate": (
-        NOTHING,
+        _own(NOTHING),
         "a rejected candidate is never registered: the alias did not move",
     ),
     "the candidate's server does not start": (
-        NOTHING,
+        _own(NOTHING),
         "the candidate is served by its version number before the alias moves: stop its "
         "server, the champion still serves",
     ),
     "the served answers differ from the tested model's": (
-        NOTHING,
+        _own(NOTHING),
         "the smoke test fails before the promotion: the alias never pointed at the candidate",
     ),
     "the smoke test passes": (
-        PROMOTE,
+        _own(PROMOTE),
         "the candidate's own server answered as tested: now move champion to it",
     ),
     "after the promotion, monitoring finds the new champion worse": (
-        ROLL_BACK,
+        _own(ROLL_BACK),
         "the alias already points at the new version: move it back to the previous champion",
     ),
 }
@@ -282,12 +303,18 @@ def _check_actions(answer: object) -> tuple[Status, str]:
             f"Give a dict of situation -> action, got a {type(answer).__name__}. Start from "
             "the dict in the exercise cell."
         )
-    missing = [s for s in SITUATIONS if s not in answer]
+    missing = [s for s in _SITUATIONS if s not in answer]
     if missing:
         return INCORRECT, f"Keep every situation of the exercise cell; missing: {missing}."
-    if all(answer[s] is Ellipsis or answer[s] is None for s in SITUATIONS):
+    if all(answer[s] is Ellipsis or answer[s] is None for s in _SITUATIONS):
         return NOT_ATTEMPTED, "Replace each ... with one of " + ", ".join(map(repr, ACTIONS)) + "."
-    for situation, (action, _why) in SITUATIONS.items():
+    if any(answer[s] is action for s, (action, _why) in _SITUATIONS.items()):
+        return INCORRECT, (
+            "These actions are copied from the check's own answer key "
+            "(utils.exercises.nb08._SITUATIONS): decide each situation yourself, from the order "
+            "of the pipeline's stages."
+        )
+    for situation, (action, _why) in _SITUATIONS.items():
         given = answer[situation]
         if given is Ellipsis or given is None:
             return INCORRECT, f"'{situation}' still has no answer: choose one of {list(ACTIONS)}."
