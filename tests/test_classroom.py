@@ -249,14 +249,24 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 for source, target, cwd in json.loads(sys.argv[1]):
-    nb = nbformat.read(source, as_version=4)
     print("BEGIN", time.time(), flush=True)
-    try:
-        NotebookClient(
-            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": cwd}}
-        ).execute()
-    except CellExecutionError:
-        pass
+    for attempt in range(3):
+        nb = nbformat.read(source, as_version=4)
+        try:
+            NotebookClient(
+                nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": cwd}}
+            ).execute()
+        except CellExecutionError:
+            pass
+        except RuntimeError as err:
+            # The kernel died before its first reply, before any cell ran: with several
+            # kernels starting at once, a port jupyter_client chose can be taken before the
+            # kernel binds it ("Address already in use"). Start it again; nothing ran yet.
+            if "Kernel died before replying" in str(err) and attempt < 2:
+                print("RETRY kernel start:", err, flush=True)
+                continue
+            raise
+        break
     nbformat.write(nb, target)
     print("END", time.time(), flush=True)
 """
