@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -449,3 +450,30 @@ def test_level_2_adds() -> None:
     items = {item: (here, adds) for item, here, adds in cycle.LEVEL_2_ADDS}
     assert items["build"][0].startswith("no") and items["deployment"][0].startswith("no")
     assert items["test"][0].startswith("yes") and "converges" in items["test"][1]
+
+
+def test_a_seed_sweep_run_again_reads_its_kept_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLOPS_COURSE_STATE", str(tmp_path))
+    policies = [cycle.never(), cycle.scheduled(every=3)]
+    scenario = cycle.Scenario(months=10, n_per_month=300)
+    first = cycle.sweep_seeds(policies, [1, 2], scenario, progress=False)
+    kept = sorted((tmp_path / cycle.SWEEP_CACHE).glob("seed-*.json"))
+    assert [p.name.split("-")[1] for p in kept] == ["1", "2"]
+
+    def must_not_run(job):  # noqa: ANN001, ANN202
+        raise AssertionError("a kept seed was computed again")
+
+    monkeypatch.setattr(cycle, "_sweep_one", must_not_run)
+    again = cycle.sweep_seeds(policies, [1, 2], scenario, progress=False)
+    pd.testing.assert_frame_equal(first, again, check_exact=False, rtol=1e-13)
+    # Another setting (here the threshold) is another key: computed, not read.
+    with pytest.raises(AssertionError, match="computed again"):
+        cycle.sweep_seeds(policies, [1], scenario, threshold=0.5, progress=False)
+    # A damaged entry is computed again, not trusted.
+    monkeypatch.undo()
+    monkeypatch.setenv("MLOPS_COURSE_STATE", str(tmp_path))
+    kept[0].write_text("{not json")
+    repaired = cycle.sweep_seeds(policies, [1, 2], scenario, progress=False)
+    pd.testing.assert_frame_equal(first, repaired, check_exact=False, rtol=1e-13)

@@ -39,11 +39,13 @@ Importing this module has no side effects; MLflow is imported only when somethin
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -1416,6 +1418,7 @@ def sweep_seeds(
     offers: Offers | None = DEFAULT_OFFERS,
     workers: int = 1,
     progress: bool | None = None,
+    cache: bool = True,
 ) -> pd.DataFrame:
     """Run the policies on the same stream with other seeds; one row per seed and policy.
 
@@ -1426,6 +1429,13 @@ def sweep_seeds(
     ``business_cost_eur``, ``control_cost_eur``, ``accuracy_after_drift``, ``first_alert``
     (month of the first alert, NaN if none). Price the retrainings with :func:`seed_table`.
     ``workers`` > 1 runs the seeds in that many processes (the result is the same).
+
+    With ``cache`` (the default) each seed's rows are kept in the state folder
+    (``cycle-seeds/``), under a key made of the policies, the stream, the threshold, the offers,
+    the code version of ``utils`` (:func:`utils.registry.code_version`) and the versions of
+    NumPy, pandas, scikit-learn and SciPy: running the same sweep again (a rerun of notebook 10)
+    reads them instead of recomputing, and any change to one of those computes afresh. A policy
+    with a ``rule`` function is never cached (its text does not say what it does).
     """
     from utils.experiments import Progress
 
@@ -1438,28 +1448,64 @@ def sweep_seeds(
     streams = [replace(base, seed=_whole(seed, "seed", 0)) for seed in seeds]
     jobs = [(tuple(policies), stream, threshold, offers) for stream in streams]
     bar = None if progress is False else Progress(len(seeds), "seeds", widget=progress)
-    frames: list[pd.DataFrame] = []
+    use_cache = cache and all(getattr(p, "rule", None) is None for p in policies)
+    files = [_sweep_cache_file(job) for job in jobs] if use_cache else [None] * len(jobs)
+    found: dict[int, pd.DataFrame] = {}
+    for i, file in enumerate(files):
+        if file is not None and file.is_file():
+            try:
+                found[i] = pd.read_json(io.StringIO(file.read_text()), orient="table")
+            except ValueError:
+                file.unlink(missing_ok=True)  # a damaged entry is computed again
+    todo = [i for i in range(len(jobs)) if i not in found]
     workers = _whole(workers, "workers", 1)
-    if workers == 1:
-        results = map(_sweep_one, jobs)
+    pool = None
+    if workers == 1 or len(todo) < 2:
+        results = map(_sweep_one, [jobs[i] for i in todo])
     else:  # processes of their own ("spawn": safe in a notebook's kernel)
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context)
-        results = pool.map(_sweep_one, jobs)
+        pool = ProcessPoolExecutor(min(workers, len(todo)), mp_context=context)
+        results = pool.map(_sweep_one, [jobs[i] for i in todo])
     try:
-        for stream, result in zip(streams, results, strict=True):
-            frames.append(result)
+        for i in found:
             if bar is not None:
-                bar.step(f"seed {stream.seed}")
+                bar.step(f"seed {streams[i].seed} (kept from an earlier run)")
+        for i, result in zip(todo, results, strict=True):
+            found[i] = result
+            if files[i] is not None:
+                files[i].parent.mkdir(parents=True, exist_ok=True)
+                tmp = files[i].with_suffix(".tmp")
+                tmp.write_text(result.to_json(orient="table", index=False, double_precision=15))
+                tmp.replace(files[i])
+            if bar is not None:
+                bar.step(f"seed {streams[i].seed}")
     finally:
-        if workers > 1:
+        if pool is not None:
             pool.shutdown(cancel_futures=True)
     if bar is not None:
         bar.done(f"{len(seeds)} seeds x {len(policies)} policies")
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat([found[i] for i in range(len(jobs))], ignore_index=True)
+
+
+#: The folder of the state folder where :func:`sweep_seeds` keeps each seed's rows.
+SWEEP_CACHE = "cycle-seeds"
+
+
+def _sweep_cache_file(job: tuple[Any, ...]) -> Path:
+    """Where one seed's rows of :func:`sweep_seeds` are kept, named by what decides them."""
+    from importlib.metadata import version
+
+    from utils.paths import state_dir
+    from utils.registry import code_version
+
+    policies, stream, threshold, offers = job
+    parts = [repr(policies), repr(stream), repr(threshold), repr(offers), code_version()]
+    parts += [f"{p}={version(p)}" for p in ("numpy", "pandas", "scikit-learn", "scipy")]
+    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+    return state_dir() / SWEEP_CACHE / f"seed-{stream.seed}-{key}.json"
 
 
 def _sweep_one(job: tuple[Any, ...]) -> pd.DataFrame:
