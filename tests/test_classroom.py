@@ -222,17 +222,23 @@ def test_guide_sets_up_a_server_on_loopback_with_rotated_admin_password(
 # --------------------------------------------------------------------------- two students at once
 
 # Prepended to each notebook the students run: record the ID of every run the notebook's
-# MLflow client creates (the real calls go through), so that the test can look for each one.
+# MLflow client creates on the class server (the real calls go through), so that the test can
+# look for each one. Runs a notebook logs to a store of its own (notebook 11 times a local
+# SQLite file) are not the server's to keep.
 RECORDER = """\
+import os as _test_os
+
 from mlflow.tracking.client import MlflowClient as _TestClient
 
 _test_created_runs = []
 _test_create_run = _TestClient.create_run
+_test_server = _test_os.environ["MLFLOW_TRACKING_URI"].rstrip("/")
 
 
 def _test_recording_create_run(self, *args, **kwargs):
     run = _test_create_run(self, *args, **kwargs)
-    _test_created_runs.append(run.info.run_id)
+    if str(self.tracking_uri).rstrip("/") == _test_server:
+        _test_created_runs.append(run.info.run_id)
     return run
 
 
