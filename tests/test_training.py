@@ -291,6 +291,33 @@ def test_evaluate_matches_sklearn(fitted: Pipeline, small_churn: pd.DataFrame) -
     assert all(type(v) is float for v in metrics.values())
 
 
+@pytest.mark.parametrize("threshold", [0.0, 0.2, 0.4, 0.5, 0.7, 0.95, 1.0])
+@pytest.mark.parametrize("rows", ["all", "stayers", "churners"])
+def test_evaluate_rates_are_scikit_learns_floats(
+    fitted: Pipeline, small_churn: pd.DataFrame, threshold: float, rows: str
+) -> None:
+    """evaluate computes the rates from its confusion counts: the very floats scikit-learn's
+    metric functions give, also where nothing is predicted positive or one class is missing."""
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+
+    data = {
+        "all": small_churn,
+        "stayers": small_churn[small_churn["churned"] == 0],
+        "churners": small_churn[small_churn["churned"] == 1],
+    }[rows]
+    X, y = data[list(CHURN_FEATURES)], data["churned"]
+    metrics = evaluate(fitted, X, y, threshold=threshold)
+    predicted = fitted.predict_proba(X)[:, 1] >= threshold
+    actual = y.to_numpy() == 1
+    expected = {
+        "accuracy": accuracy_score(actual, predicted),
+        "precision": precision_score(actual, predicted, zero_division=0),
+        "recall": recall_score(actual, predicted, zero_division=0),
+        "f1": f1_score(actual, predicted, zero_division=0),
+    }
+    assert {k: metrics[k] for k in expected} == {k: float(v) for k, v in expected.items()}
+
+
 def test_evaluate_threshold_extremes(fitted: Pipeline, small_churn: pd.DataFrame) -> None:
     X, y = small_churn[list(CHURN_FEATURES)], small_churn["churned"]
     everyone = evaluate(fitted, X, y, threshold=0.0)
