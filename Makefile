@@ -71,7 +71,7 @@ lint: $(STAMP)
 # Everything: notebooks (nbval), decks, the browser journey and the class server.
 test: lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --nbval-lax \
-		--durations=15 tests notebooks
+		--durations=40 tests notebooks
 
 # The fast check before every commit: lint, then every test not marked as needing a notebook
 # kernel, a browser, PostgreSQL or a server of its own, or 1.5 s or more alone (markers in
