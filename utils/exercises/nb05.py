@@ -175,8 +175,7 @@ def _check_logged_run(
             "tags=RUN_TAGS in this one."
         )
     helper_marks = sorted(
-        {"train_fingerprint"} & set(run.data.tags)
-        | {"n_train", "n_test"} & set(run.data.params)
+        {"train_fingerprint"} & set(run.data.tags) | {"n_train", "n_test"} & set(run.data.params)
     )
     if helper_marks:
         return INCORRECT, (
