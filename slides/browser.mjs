@@ -8,47 +8,21 @@
 // prints a JSON report: for each slide its text, images, and whether anything overflows the
 // slide; for the page, every request it made, failed requests, console errors and whether the
 // reveal.js styles and theme fonts are in use. Used by slides/build.py and tests/test_slides.py.
-// The Chromium executable is $CHROMIUM, else the first of chromium, chromium-browser,
-// google-chrome found on PATH.
+// Chromium is found and started by slides/chromium.mjs.
 
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 
+import { launchOptions, onPageErrors } from "./chromium.mjs";
+
 const SLIDE_WIDTH = 1280;
 const SLIDE_HEIGHT = 720;
 const TIMEOUT_MS = 60000;
 
-function findChromium() {
-  if (process.env.CHROMIUM) return process.env.CHROMIUM;
-  for (const name of ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]) {
-    try {
-      return execFileSync("which", [name], { encoding: "utf8" }).trim();
-    } catch {
-      // not on PATH: try the next name
-    }
-  }
-  throw new Error("Chromium not found: install it (apt-get install chromium) or set CHROMIUM.");
-}
-
 async function openBrowser() {
-  return chromium.launch({
-    executablePath: findChromium(),
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-default-apps",
-      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    ],
-  });
+  return chromium.launch(launchOptions());
 }
 
 // Record every request; anything that is not file: or data: is also aborted.
@@ -56,10 +30,9 @@ async function watch(page) {
   const log = { requests: [], failed: [], consoleErrors: [], pageErrors: [] };
   page.on("request", (request) => log.requests.push(request.url()));
   page.on("requestfailed", (request) => log.failed.push(request.url()));
-  page.on("console", (message) => {
-    if (message.type() === "error") log.consoleErrors.push(message.text());
-  });
-  page.on("pageerror", (error) => log.pageErrors.push(String(error)));
+  onPageErrors(page, (kind, text) =>
+    (kind === "console" ? log.consoleErrors : log.pageErrors).push(text),
+  );
   await page.route(/^(https?|wss?|ftp):/, (route) => route.abort("internetdisconnected"));
   return log;
 }

@@ -141,7 +141,7 @@ def _log(
         mlflow.log_params(result.config.as_params() if params is None else params)
         mlflow.log_metrics(result.metrics if metrics is None else metrics)
         if fingerprint is not None:
-            mlflow.set_tag("data.fingerprint", fingerprint or result.data_fingerprint)
+            mlflow.set_tag("data_fingerprint", fingerprint or result.data_fingerprint)
     return run.info.run_id
 
 
@@ -161,8 +161,8 @@ def test_05_2_wrong_runs_get_specific_hints(churn: pd.DataFrame) -> None:
     )
     rounded = {k: round(v, 3) for k, v in result.metrics.items()}
     cases = [
-        (_log(result, fingerprint=None), "add the tag 'data.fingerprint'"),
-        (_log(result, fingerprint="abc"), "The tag data.fingerprint is 'abc'"),
+        (_log(result, fingerprint=None), "add the tag 'data_fingerprint'"),
+        (_log(result, fingerprint="abc"), "The tag data_fingerprint is 'abc'"),
         (_log(result, metrics=result.train_metrics), "on the training rows"),
         (_log(result, metrics=rounded), "not rounded"),
         (_log(result, metrics={"accuracy": 0.5}), "no metric 'roc_auc'"),
@@ -376,7 +376,7 @@ def _logged_05_2_by_client(ctx: dict[str, object]) -> str:
         client.log_param(run_id, key, value)
     for key, value in result.metrics.items():
         client.log_metric(run_id, key, value)
-    client.set_tag(run_id, "data.fingerprint", result.data_fingerprint)
+    client.set_tag(run_id, "data_fingerprint", result.data_fingerprint)
     client.set_terminated(run_id)
     return run_id
 
@@ -453,7 +453,7 @@ TABLES = [
                 "wrong",
                 "no fingerprint tag",
                 lambda ctx: _logged_05_2(ctx, fingerprint=None),
-                hint="data.fingerprint",
+                hint="data_fingerprint",
                 lazy=True,
             ),
             Case(

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from conftest import require_tool
-from utils import datasets, experiments, tracking, training
+from utils import datasets, experiments, registry, tracking, training
 from utils.paths import git_output, repo_root
 
 TOPIC = "05-test-experiments"
@@ -61,42 +61,9 @@ def test_execution_ids_are_short_hex_and_new_each_time() -> None:
     assert all(re.fullmatch(r"[0-9a-f]{12}", i) for i in ids)
 
 
-def _write_module(folder: Path, name: str, text: str, newline: str = "\n") -> None:
-    (folder / f"{name}.py").write_bytes(text.replace("\n", newline).encode())
-
-
-def test_source_hash_follows_the_source_and_ignores_line_endings(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.syspath_prepend(str(tmp_path))
-    _write_module(tmp_path, "nb05_hash_a", "X = 1\nY = 2\n")
-    first = experiments.source_hash(["nb05_hash_a"])
-    assert re.fullmatch(r"[0-9a-f]{16}", first)
-    assert experiments.source_hash(["nb05_hash_a"]) == first
-    _write_module(tmp_path, "nb05_hash_a", "X = 1\nY = 2\n", newline="\r\n")
-    assert experiments.source_hash(["nb05_hash_a"]) == first  # a Windows checkout
-    _write_module(tmp_path, "nb05_hash_a", "X = 1\nY = 3\n")
-    assert experiments.source_hash(["nb05_hash_a"]) != first  # one character changed
-
-
-def test_source_hash_of_the_course_code_is_stable_and_order_free() -> None:
-    default = experiments.source_hash()
-    assert default == experiments.source_hash(["utils.training", "utils.datasets"])
-    assert default != experiments.source_hash(["utils.training"])
-
-
-@pytest.mark.parametrize(
-    ("modules", "error", "match"),
-    [
-        ("utils.training", TypeError, "list of module names"),
-        ([], TypeError, "non-empty list"),
-        ([3], TypeError, "must be strings"),
-        (["no_such_module_nb05"], ValueError, "Cannot find the Python source"),
-    ],
-)
-def test_source_hash_rejects_bad_module_lists(modules: object, error: type, match: str) -> None:
-    with pytest.raises(error, match=match):
-        experiments.source_hash(modules)  # type: ignore[arg-type]
+def test_there_is_one_code_version() -> None:
+    # Notebook 05 tags runs with it and notebook 06 records it in a model's lineage: one function.
+    assert experiments.code_version is registry.code_version
 
 
 def _git_head() -> str | None:
@@ -107,11 +74,6 @@ def _git_head() -> str | None:
         [git, "rev-parse", "HEAD"], cwd=repo_root(), capture_output=True, text=True, check=False
     )
     return done.stdout.strip() if done.returncode == 0 else None
-
-
-def test_git_commit_is_the_checkout_or_none(tmp_path: Path) -> None:
-    assert experiments.git_commit() == _git_head()
-    assert experiments.git_commit(tmp_path) is None  # not a repository
 
 
 def test_git_output_is_none_when_git_cannot_answer(
@@ -127,16 +89,13 @@ def test_git_output_is_none_when_git_cannot_answer(
 
 
 def test_code_version_works_without_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import utils
-
     with_git = experiments.code_version()
-    assert with_git["code.utils_version"] == utils.__version__
-    assert with_git["code.source_sha256"] == experiments.source_hash()
-    assert with_git.get("code.git_commit") == _git_head()
+    head = _git_head()
+    assert head is None or with_git.startswith(f"git:{head[:12]}")
     monkeypatch.setenv("PATH", str(tmp_path))  # no git on PATH
     without = experiments.code_version()
-    assert "code.git_commit" not in without
-    assert without == {k: v for k, v in with_git.items() if k != "code.git_commit"}
+    assert re.fullmatch(r"utils:[0-9a-f]{12}", without)
+    assert head is None or with_git in (f"git:{head[:12]}", f"git:{head[:12]}+{without}")
 
 
 # --------------------------------------------------------------------------- configs
@@ -246,9 +205,12 @@ def test_log_training_run_logs_everything_and_reads_back_exactly(
     assert metrics["fit_seconds"] == result.fit_seconds
     assert logged.metrics == metrics
     tags = run.data.tags
-    assert tags["data.fingerprint"] == result.data_fingerprint
-    assert tags["data.train_fingerprint"] == result.train_fingerprint
-    assert tags["code.source_sha256"] == experiments.source_hash()
+    assert tags["data_fingerprint"] == result.data_fingerprint
+    assert tags["train_fingerprint"] == result.train_fingerprint
+    assert tags["code_version"] == experiments.code_version()
+    assert {k: tags[k] for k in registry.LINEAGE_TAGS} == {  # one set of tag names
+        k: v for k, v in registry.lineage_tags(result).items() if k in registry.LINEAGE_TAGS
+    }
     assert tags[experiments.EXECUTION_TAG] == execution
     files = sorted(f.path for f in mlflow.MlflowClient().list_artifacts(logged.run_id))
     assert files == ["config.json", "confusion_matrix.png"]
@@ -375,7 +337,7 @@ def test_log_training_run_rejects_bad_input(
     with pytest.raises(ValueError, match="logged from the config"):
         experiments.log_training_run(result, params={"seed": 1})
     with pytest.raises(ValueError, match="set automatically"):
-        experiments.log_training_run(result, tags={"data.fingerprint": "x"})
+        experiments.log_training_run(result, tags={"data_fingerprint": "x"})
     with pytest.raises(ValueError, match="log_model=True"):
         experiments.log_training_run(result, input_example=pd.DataFrame({"a": [1]}))
     with pytest.raises(TypeError, match="params must be a dict"):
@@ -422,7 +384,7 @@ def test_run_sweep_logs_a_parent_with_one_child_per_config(
     parent = mlflow.get_run(result.parent_run_id)
     assert parent.info.run_name == "test-sweep" and parent.info.status == "FINISHED"
     assert parent.data.params["n_configs"] == str(len(configs))
-    assert parent.data.tags["data.fingerprint"] == datasets.fingerprint(churn)
+    assert parent.data.tags["data_fingerprint"] == datasets.fingerprint(churn)
     children = experiments.find_runs(parent_run_id=result.parent_run_id)
     assert sorted(children["run_id"]) == sorted(r.run_id for r in result.runs)
     assert sorted(children["tags.mlflow.runName"]) == sorted(

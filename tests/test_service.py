@@ -203,7 +203,7 @@ def test_validation_lists_every_problem() -> None:
     assert not report.ok and len(report.problems) == 6, text
     for expected in (
         "contract: unknown level(s) ['monthly']",
-        "usage_hours: 1 value(s) outside [0, 744], e.g. -1.0",
+        "usage_hours: 1 value(s) outside [0, 720], e.g. -1.0",
         "support_calls: 1 missing value(s)",
         "customer_id: 1 duplicate id(s)",
         "churned: 1 value(s) outside [0, 1]",
@@ -492,18 +492,15 @@ def test_http_server_round_trip(churn_service: serving.ChurnService) -> None:
 # --- monitoring -------------------------------------------------------------------------------
 
 
-def test_psi() -> None:
-    rng = np.random.default_rng(0)
-    reference = rng.normal(size=5000)
-    assert monitoring.psi(reference, rng.normal(size=5000)) < 0.02
-    assert monitoring.psi(reference, rng.normal(loc=1.0, size=5000)) > 0.2
-    cats = pd.Series(["a"] * 50 + ["b"] * 50)
-    assert monitoring.psi(cats, cats) == pytest.approx(0.0)
-    assert monitoring.psi(cats, pd.Series(["a"] * 90 + ["b"] * 10)) > 0.2
-    with pytest.raises(ValueError):
-        monitoring.psi([], [1.0])
-    with pytest.raises(ValueError):
-        monitoring.psi([1.0], [1.0], bins=1)
+def test_the_service_uses_the_course_psi_and_its_major_threshold() -> None:
+    import utils.monitoring
+
+    assert monitoring.psi is utils.monitoring.psi
+    assert config.ServiceConfig().drift_psi_alert == utils.monitoring.PSI_MAJOR
+    reference = pd.DataFrame({"x": np.random.default_rng(0).normal(size=1000)})
+    assert monitoring.Monitor(reference).psi_alert == utils.monitoring.PSI_MAJOR
+    with pytest.raises(ValueError, match="missing values"):  # never dropped silently
+        monitoring.Monitor(reference).drift(pd.DataFrame({"x": [0.0, np.nan]}))
 
 
 def test_monitor_records_batches_and_alerts() -> None:

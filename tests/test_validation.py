@@ -231,6 +231,22 @@ def test_limits_are_inside_what_the_data_dictionary_promises() -> None:
     assert set(validation.CHURN_LIMITS) == set(datasets.CHURN_NUMERIC)
 
 
+def test_a_year_of_drifting_data_stays_inside_the_limits() -> None:
+    # The ranges hold for the generator's data a year into the course's strongest covariate drift
+    # (1.0: charges rise by 1 EUR a week); a stronger drift may leave them, as it should.
+    data = datasets.make_churn(2000, 52, seed=5, covariate_drift=1.0, seasonality=1.0)
+    for column, (low, high, _) in validation.CHURN_LIMITS.items():
+        assert data[column].between(low, high).all(), (column, data[column].agg(["min", "max"]))
+
+
+def test_the_service_checks_the_same_ranges() -> None:
+    from utils.service.validation import SCHEMA
+
+    for column, (low, high, _) in validation.CHURN_LIMITS.items():
+        assert (SCHEMA[column].low, SCHEMA[column].high) == (low, high)
+    assert SCHEMA["tenure_months"].kind == "int" and SCHEMA["usage_hours"].kind == "float"
+
+
 # --- the design document ---------------------------------------------------------------------
 
 

@@ -731,77 +731,31 @@ class ChurnCosts:
 # Content fingerprint of a data frame (data versioning)
 # ---------------------------------------------------------------------------------------------
 
-_FINGERPRINT_VERSION = b"utils.datasets.fingerprint/v1"
+_FINGERPRINT_VERSION = b"utils.datasets.fingerprint/v2"
 
 
-def _encode_scalar(value: object, where: str) -> bytes:
-    """Bytes for one Python object in an object/string column (type-tagged, length-prefixed)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return b"N"
-    if isinstance(value, bool | np.bool_):
-        return b"B1" if value else b"B0"
-    if isinstance(value, str):
-        data = value.encode("utf-8")
-        return b"S" + struct.pack("<Q", len(data)) + data
-    if isinstance(value, bytes):
-        return b"Y" + struct.pack("<Q", len(value)) + value
-    if isinstance(value, numbers.Integral):
-        text = str(int(value)).encode("ascii")
-        return b"I" + struct.pack("<Q", len(text)) + text
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        if math.isnan(number):
-            return b"N"
-        return b"F" + struct.pack("<d", number + 0.0)
-    if isinstance(value, pd.Timestamp | _dt.datetime | _dt.date | np.datetime64):
-        text = pd.Timestamp(value).isoformat().encode("ascii")
-        return b"T" + struct.pack("<Q", len(text)) + text
-    if isinstance(value, pd.Timedelta | _dt.timedelta | np.timedelta64):
-        text = pd.Timedelta(value).isoformat().encode("ascii")
-        return b"D" + struct.pack("<Q", len(text)) + text
-    if isinstance(value, tuple):
-        parts = b"".join(_encode_scalar(v, where) for v in value)
-        return b"U" + struct.pack("<Q", len(value)) + parts
-    raise TypeError(
-        f"fingerprint cannot hash a value of type {type(value).__name__} in {where}; "
-        "use numbers, booleans, strings, dates, categories or missing values."
-    )
-
-
-def _encode_array(values: np.ndarray, where: str) -> bytes:
-    """Bytes for a numpy array with a fixed-width dtype, or an object array."""
-    if values.dtype == object:
-        return b"".join(_encode_scalar(v, where) for v in values)
-    if values.dtype.kind in "fc":
-        values = values + 0.0  # -0.0 and 0.0 hash alike
-        values = np.where(np.isnan(values), np.nan, values)  # one NaN bit pattern
-    if values.dtype.kind in "biufcmM":
-        little = values.astype(values.dtype.newbyteorder("<"), copy=False)
-        return np.ascontiguousarray(little).tobytes()
-    if values.dtype.kind == "U":
-        return b"".join(_encode_scalar(str(v), where) for v in values)
-    raise TypeError(f"fingerprint cannot hash numpy dtype {values.dtype} in {where}.")
-
-
-def _encode_column(series: pd.Series, where: str) -> bytes:
+def _column_bytes(series: pd.Series, name: object) -> bytes:
+    """A column's name and dtype (categories, time zone included), then pandas' hash of each
+    value (``pd.util.hash_pandas_object``, in row order, the index left out)."""
     dtype = series.dtype
     # numpy's dtype.name ignores byte order (">f8" and "<f8" are both "float64")
-    head = (dtype.name if isinstance(dtype, np.dtype) else str(dtype)).encode("utf-8")
+    kind = dtype.name if isinstance(dtype, np.dtype) else str(dtype)
     if isinstance(dtype, pd.CategoricalDtype):
-        categories = np.asarray(dtype.categories, dtype=object)
-        body = (
-            (b"ordered" if dtype.ordered else b"unordered")
-            + struct.pack("<Q", len(categories))
-            + _encode_array(categories, where + " (categories)")
-            + _encode_array(series.cat.codes.to_numpy(dtype=np.int64), where)
-        )
-    elif isinstance(dtype, np.dtype):
-        body = _encode_array(series.to_numpy(), where)
-    elif isinstance(dtype, pd.DatetimeTZDtype):
-        body = _encode_array(series.array.asi8.astype(np.int64), where)
-    else:  # pandas extension dtypes (str, Int64, boolean, Float64, ...): hash element by element
-        body = _encode_array(series.to_numpy(dtype=object, na_value=None), where)
-    return struct.pack("<Q", len(head)) + head + struct.pack("<Q", len(body)) + body
+        kind += repr((list(dtype.categories), dtype.ordered))
+    elif isinstance(dtype, np.dtype) and not dtype.isnative:
+        series = series.astype(dtype.newbyteorder("="))  # layout, not content
+    head = repr((name, kind)).encode("utf-8")
+    try:
+        values = pd.util.hash_pandas_object(series, index=False).to_numpy()
+        if isinstance(dtype, np.dtype) and dtype.kind == "O":  # else 1 and "1" would agree
+            types = series.map(lambda v: type(v).__name__)
+            values = values ^ pd.util.hash_pandas_object(types, index=False).to_numpy()
+    except TypeError as error:
+        raise TypeError(
+            f"fingerprint cannot hash column {name!r} ({error}); use numbers, booleans, strings, "
+            "dates, categories or missing values."
+        ) from None
+    return struct.pack("<Q", len(head)) + head + values.astype("<u8").tobytes()
 
 
 def fingerprint(df: pd.DataFrame, full: bool = False) -> str:
@@ -811,18 +765,19 @@ def fingerprint(df: pd.DataFrame, full: bool = False) -> str:
     every run and model so that one can tell which data a model was trained on.
 
     The hash is SHA-256 over the frame's shape, column names, column order, dtypes (including
-    the levels of categorical columns) and values in row order. By default the first 16 hex
-    characters (64 bits) are returned, plenty to tell data versions apart in a project (use
-    ``full=True`` for all 64). It is not a security feature. Byte order and C/Fortran memory
-    order count as layout, not content.
+    the levels of categorical columns and time zones) and the values in row order, each value
+    hashed by pandas' own ``pd.util.hash_pandas_object`` (64 bits a value). By default the first
+    16 hex characters (64 bits) are returned, plenty to tell data versions apart in a project
+    (use ``full=True`` for all 64). It is not a security feature. Byte order and C/Fortran
+    memory order count as layout, not content.
 
     It **changes** when any value, a dtype (e.g. int64 -> float64, str -> category), a column
     name, the order of columns or the order of rows changes. It does **not** change when only
     the index labels change (the index is ignored: ``df.reset_index(drop=True)`` has the same
     fingerprint as ``df``), when the frame is copied, or with memory layout. All missing
     floats (NaN) hash alike, and so do ``-0.0`` and ``0.0``. It is computed from the bytes of
-    the data, never with Python's ``hash()``, so it is the same in every process and on every
-    run under the same pandas and numpy versions.
+    the data with a fixed key, never with Python's ``hash()``, so it is the same in every process
+    and on every run under the same pandas and numpy versions.
 
     Args:
         df: the frame to hash. Supported columns: numeric, bool, datetime (with or without time
@@ -843,9 +798,6 @@ def fingerprint(df: pd.DataFrame, full: bool = False) -> str:
     digest.update(_FINGERPRINT_VERSION)
     digest.update(struct.pack("<QQ", df.shape[0], df.shape[1]))
     for position in range(df.shape[1]):
-        name = df.columns[position]
-        where = f"column {name!r}"
-        digest.update(_encode_scalar(name, "the column names"))
-        digest.update(_encode_column(df.iloc[:, position], where))
+        digest.update(_column_bytes(df.iloc[:, position], df.columns[position]))
     hexdigest = digest.hexdigest()
     return hexdigest if full else hexdigest[:16]

@@ -86,6 +86,7 @@ ALLOWED_NUMBERS: tuple[int, ...] = (0, 1)
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 _SYMBOL = {"passed": "\u2714", "failed": "\u2718", "error": "\u2718", "skipped": "-"}
+_NO_PARAM = "(no parameter)"
 
 # Environment variables that would make a child pytest behave like the parent's.
 _PYTEST_ENV_DROP = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_CURRENT_TEST")
@@ -269,7 +270,8 @@ class TestOutcome:
 class PytestReport:
     """What :func:`run_pytest` found: one outcome per test, readable at a glance.
 
-    Introduced in notebook 03. It prints as a header line (see :meth:`summary`) and one line
+    Introduced in notebook 03 (used again in notebook 07, whose suite runs every model test once
+    per model: :meth:`table`). It prints as a header line (see :meth:`summary`) and one line
     per test, with the first line of the error under each failed test.
 
     Attributes:
@@ -279,6 +281,7 @@ class PytestReport:
         outcomes: one :class:`TestOutcome` per test, in the order pytest ran them.
         output: the end of pytest's own text output, kept for when no test could run.
         finished: when the run ended (seconds since the epoch, as ``time.time()``).
+        command: the command that was run, as in a shell (``python -m pytest ...``).
     """
 
     target: Path
@@ -287,6 +290,7 @@ class PytestReport:
     outcomes: tuple[TestOutcome, ...]
     output: str = field(default="", repr=False)
     finished: float = field(default=0.0, repr=False)
+    command: tuple[str, ...] = field(default=(), repr=False)
 
     def _names(self, *outcomes: str) -> list[str]:
         return [o.name for o in self.outcomes if o.outcome in outcomes]
@@ -322,6 +326,21 @@ class PytestReport:
             counts.append("no tests ran")
         symbol = "\u2714" if self.ok else "\u2718"
         return f"{symbol} pytest {self.target.name}: {', '.join(counts)} in {self.seconds:.1f} s"
+
+    def table(self) -> Any:
+        """The outcomes as a pandas table: one row per test function, one column per parameter
+        (e.g. ``test_x[champion]`` goes to column ``champion``), and the column ``"(no
+        parameter)"`` for tests without one. Introduced in notebook 07."""
+        import pandas as pd
+
+        cells: dict[str, dict[str, str]] = {}
+        for outcome in self.outcomes:
+            test, _, param = outcome.name.partition("[")
+            cells.setdefault(test, {})[param[:-1] or _NO_PARAM] = outcome.outcome
+        frame = pd.DataFrame.from_dict(cells, orient="index").fillna("")
+        frame.index.name = "test"
+        first = [_NO_PARAM] if _NO_PARAM in frame.columns else []
+        return frame[first + [c for c in frame.columns if c != _NO_PARAM]]
 
     def __str__(self) -> str:
         lines = [self.summary()]
@@ -430,7 +449,10 @@ def run_pytest(
         done = pytest_process(command, folder, timeout)
         outcomes = _parse_junit(junit) if junit.exists() else []
     output = "\n".join(done.output.strip().splitlines()[-15:])
-    return PytestReport(path, done.returncode, done.seconds, tuple(outcomes), output, time.time())
+    shell = ("python", "-m", "pytest", *command)
+    return PytestReport(
+        path, done.returncode, done.seconds, tuple(outcomes), output, time.time(), shell
+    )
 
 
 # --------------------------------------------------------------------------- files and modules

@@ -12,10 +12,10 @@ A run of :func:`utils.training.train` is logged by :func:`log_training_run` with
   training metrics with the prefix ``train_``, and ``fit_seconds`` (a measurement of the
   machine, the one metric that differs between identical runs, see
   :data:`NONDETERMINISTIC_METRICS`);
-* **tags**: the data fingerprints (``data.fingerprint``, ``data.train_fingerprint``) and the
-  code version (:func:`code_version`: ``code.utils_version``, ``code.source_sha256`` and, when
-  the course is a git checkout, ``code.git_commit``), plus tags of your own, such as an
-  execution ID (:func:`new_execution_id`) that tells this execution's runs from earlier ones;
+* **tags**: the lineage of :func:`utils.registry.lineage_tags`: the data fingerprints
+  (``data_fingerprint``, ``train_fingerprint``), the code version (``code_version``, see
+  :func:`code_version`) and ``model_type``, plus tags of your own, such as an execution ID
+  (:func:`new_execution_id`) that tells this execution's runs from earlier ones;
 * **artifacts**: ``config.json`` (the exact :class:`~utils.training.TrainConfig`, which
   :func:`config_from_run` reads back), the confusion matrix as ``confusion_matrix.png``, and
   optionally the model (through :func:`utils.tracking.log_sklearn_model`, the fast path);
@@ -33,8 +33,6 @@ Importing this module has no side effects; MLflow is imported by the functions t
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import itertools
 import math
 import numbers
@@ -45,15 +43,14 @@ import uuid
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from utils.registry import code_version, lineage_tags
 from utils.training import TrainConfig, TrainResult, train
 
 __all__ = [
-    "CODE_MODULES",
     "DATASET_CONTEXTS",
     "EXECUTION_TAG",
     "NONDETERMINISTIC_METRICS",
@@ -66,7 +63,6 @@ __all__ = [
     "config_label",
     "confusion_matrix_figure",
     "find_runs",
-    "git_commit",
     "grid",
     "log_datasets",
     "log_training_run",
@@ -77,12 +73,9 @@ __all__ = [
     "runs_frame",
     "seed_spread_figure",
     "paired_seeds_figure",
-    "source_hash",
     "sweep_figure",
 ]
 
-#: The modules whose source decides what a training run computes (data and training code).
-CODE_MODULES: tuple[str, ...] = ("utils.datasets", "utils.training")
 #: The tag that marks the runs of one execution of a notebook (see :func:`new_execution_id`).
 EXECUTION_TAG = "execution_id"
 #: Metrics that measure the machine rather than the model: they differ between identical runs.
@@ -104,74 +97,6 @@ def new_execution_id() -> str:
     only, however often the notebook ran before in the same experiment.
     """
     return uuid.uuid4().hex[:12]
-
-
-def source_hash(modules: Sequence[str] = CODE_MODULES) -> str:
-    """SHA-256 (first 16 hex characters) of the source files of ``modules``.
-
-    Introduced in notebook 05. It changes when a single character of the training or data code
-    changes, committed or not, and is the same on every machine for the same files (line
-    endings are normalised, so a Windows checkout gives the same hash).
-
-    Raises:
-        TypeError: ``modules`` is not a list of module names.
-        ValueError: a module cannot be found or has no Python source file.
-    """
-    if isinstance(modules, str) or not isinstance(modules, Sequence) or not modules:
-        raise TypeError(
-            f"modules must be a non-empty list of module names such as ['utils.training'], "
-            f"got {modules!r}."
-        )
-    digest = hashlib.sha256()
-    for name in sorted(set(modules)):
-        if not isinstance(name, str):
-            raise TypeError(f"Module names must be strings, got {name!r}.")
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
-            raise ValueError(
-                f"Cannot find the Python source of module {name!r}; give importable modules "
-                "of the course, such as 'utils.training'."
-            )
-        source = Path(spec.origin).read_bytes().replace(b"\r\n", b"\n")
-        digest.update(name.encode() + b"\0" + str(len(source)).encode() + b"\0" + source)
-    return digest.hexdigest()[:16]
-
-
-def git_commit(path: str | Path | None = None) -> str | None:
-    """The git commit the course folder is checked out at, or None without git.
-
-    Introduced in notebook 05. None when git is not installed, ``path`` (default: the course
-    folder) is not in a git repository (e.g. a downloaded ZIP), or git fails for any reason:
-    the code version must not depend on git being there. It says which *committed* version the
-    code started from; uncommitted edits show in :func:`source_hash`.
-    """
-    from utils.paths import git_output, repo_root
-
-    output = git_output(Path(path) if path is not None else repo_root(), "rev-parse", "HEAD")
-    commit = (output or "").strip()
-    if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit):
-        return None
-    return commit
-
-
-def code_version(modules: Sequence[str] = CODE_MODULES) -> dict[str, str]:
-    """Tags that say which code produced a run (introduced in notebook 05).
-
-    Returns:
-        ``code.utils_version`` (the course package's version), ``code.source_sha256``
-        (:func:`source_hash` of ``modules``) and, only when the course is a git checkout,
-        ``code.git_commit``.
-    """
-    import utils
-
-    tags = {
-        "code.utils_version": utils.__version__,
-        "code.source_sha256": source_hash(modules),
-    }
-    commit = git_commit()
-    if commit is not None:
-        tags["code.git_commit"] = commit
-    return tags
 
 
 # --------------------------------------------------------------------------- configs
@@ -529,7 +454,7 @@ def log_datasets(result: TrainResult, data: pd.DataFrame, name: str = "churn") -
     result's config, whose seed gives the same rows as in training, and logged with
     ``mlflow.log_inputs`` as ``<name>-train`` (context ``training``) and ``<name>-test``
     (context ``testing``). Each dataset's digest is its :func:`utils.datasets.fingerprint`, the
-    same as the run's tags ``data.train_fingerprint``; the run page of the MLflow UI lists them
+    same as the run's tag ``train_fingerprint``; the run page of the MLflow UI lists them
     under *Datasets*. Returns the two ``mlflow.data`` datasets.
 
     Raises:
@@ -586,7 +511,7 @@ def log_training_run(
     confusion_matrix: bool = True,
     log_model: bool = False,
     input_example: pd.DataFrame | None = None,
-    code_tags: Mapping[str, str] | None = None,
+    code: str | None = None,
     data: pd.DataFrame | None = None,
 ) -> LoggedRun:
     """Log one result of :func:`utils.training.train` as an MLflow run, with everything.
@@ -606,8 +531,9 @@ def log_training_run(
             about a second); its URI is in the returned :class:`LoggedRun`.
         input_example: a few rows of features stored with the model (only with ``log_model``);
             categorical columns are stored as strings (:func:`as_model_input`).
-        code_tags: the code-version tags; default :func:`code_version` (pass them to save
-            reading the sources and asking git again for every run of a sweep).
+        code: the code version (tag ``code_version``); default the one in ``tags``, else
+            :func:`code_version` (pass it to save reading the sources and asking git again
+            for every run of a sweep).
         data: the frame given to :func:`~utils.training.train`; its training and test split
             are logged as the run's datasets (:func:`log_datasets`). Without it, none are.
 
@@ -636,14 +562,15 @@ def log_training_run(
     if clash:
         raise ValueError(f"params {clash} are logged from the config already; rename yours.")
     all_params.update(extra_params)
-    all_tags: dict[str, Any] = {
-        "data.fingerprint": result.data_fingerprint,
-        "data.train_fingerprint": result.train_fingerprint,
-        **(code_version() if code_tags is None else _check_mapping(code_tags, "code_tags")),
-    }
-    clash = sorted(set(extra_tags) & set(all_tags))
+    if code is None:
+        code = extra_tags.get("code_version")
+    all_tags: dict[str, Any] = lineage_tags(result, code=code)
+    clash = sorted(k for k in set(extra_tags) & set(all_tags) if extra_tags[k] != all_tags[k])
     if clash:
-        raise ValueError(f"tags {clash} are set automatically; rename yours.")
+        raise ValueError(
+            f"tags {clash} are set automatically from the result, to other values; leave them "
+            "out or rename yours."
+        )
     all_tags.update(extra_tags)
     metrics = _run_metrics(result)
     name = run_name if run_name is not None else config_label(result.config)
@@ -817,10 +744,10 @@ def run_sweep(
     bar = Progress(len(configs), run_name, widget=progress)
     runs: list[LoggedRun] = []
     results: list[TrainResult] = []
-    code_tags = code_version()
+    code = code_version()
     with mlflow.start_run(run_name=run_name, tags=extra_tags) as parent:
         mlflow.log_params({**extra_params, "n_configs": len(configs)})
-        mlflow.set_tags({"data.fingerprint": fingerprint(df), **code_tags})
+        mlflow.set_tags({"data_fingerprint": fingerprint(df), "code_version": code})
         for config, name in zip(configs, names, strict=True):
             result = train(config, df)
             logged = log_training_run(
@@ -830,7 +757,7 @@ def run_sweep(
                 tags=extra_tags,
                 nested=True,
                 confusion_matrix=confusion_matrix,
-                code_tags=code_tags,
+                code=code,
                 data=df,
             )
             runs.append(logged)
@@ -914,7 +841,7 @@ def config_from_run(run_id: str) -> TrainConfig:
     """Rebuild the exact :class:`~utils.training.TrainConfig` of a run from its ``config.json``.
 
     Introduced in notebook 05: with the config from the server, the data (regenerated and
-    checked against the run's ``data.fingerprint`` tag) and the same code, a run can be
+    checked against the run's ``data_fingerprint`` tag) and the same code, a run can be
     reproduced, metric for metric.
 
     Raises:

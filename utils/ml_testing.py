@@ -23,8 +23,8 @@ what was found.
   :func:`paired_bootstrap_difference` (notebook 06) says how far the difference between two
   models on the same rows can be trusted: a paired bootstrap interval.
 * **Real pytest**: :func:`write_test_suite` writes a small pytest module (:data:`TEST_MODULE`)
-  with the data and models it tests into a folder; :func:`run_pytest` runs it in a separate
-  Python process and returns a :class:`PytestReport`.
+  with the data and models it tests into a folder; :func:`utils.devops.run_pytest` (notebook 03)
+  runs it in a separate Python process and returns a :class:`utils.devops.PytestReport`.
 """
 
 from __future__ import annotations
@@ -34,8 +34,6 @@ import numbers
 import os
 import pickle
 import re
-import sys
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +43,6 @@ import numpy as np
 import pandas as pd
 
 from utils.datasets import CHURN_CATEGORIES, CHURN_FEATURES, CHURN_TARGET, ChurnCosts
-from utils.devops import pytest_process
 
 if TYPE_CHECKING:  # pragma: no cover - for type hints only
     import pandera.pandas as pa
@@ -59,7 +56,6 @@ __all__ = [
     "GateDecision",
     "Outcome",
     "PairedDifference",
-    "PytestReport",
     "behaviour_figure",
     "churn_probability",
     "churn_profiles",
@@ -73,7 +69,6 @@ __all__ = [
     "no_shared_ids",
     "paired_bootstrap_difference",
     "quality_gate",
-    "run_pytest",
     "schema_test",
     "write_test_suite",
 ]
@@ -950,8 +945,6 @@ def test_higher_charges_do_not_lower_churn(model):
 '''
 
 _SUITE_FILE = "test_churn_model.py"
-_NO_PARAM = "(no model)"
-_NODE_RE = re.compile(r"^(?P<test>[^\[]+)(\[(?P<param>.*)\])?$")
 
 
 def write_test_suite(
@@ -1001,127 +994,3 @@ def write_test_suite(
     data = {"train": train, "test": test, "schema": settings}
     (path / "data.pkl").write_bytes(pickle.dumps(data))
     return path
-
-
-@dataclass(frozen=True)
-class PytestReport:
-    """What :func:`run_pytest` found (notebook 07).
-
-    Attributes:
-        returncode: pytest's exit code: 0 all passed, 1 some failed (what fails a CI job).
-        outcomes: ``{test id: "passed" | "failed" | "error" | "skipped"}``, e.g.
-            ``{"test_region_does_not_matter[champion]": "passed"}``.
-        messages: the assertion message of each failed test.
-        summary: pytest's own last line, e.g. ``"2 failed, 11 passed in 1.52s"``.
-        output: pytest's whole output.
-        command: the command that was run.
-        seconds: wall-clock time of the run.
-    """
-
-    returncode: int
-    outcomes: dict[str, str]
-    messages: dict[str, str]
-    summary: str
-    output: str = field(repr=False)
-    command: list[str] = field(repr=False)
-    seconds: float = 0.0
-
-    @property
-    def passed(self) -> bool:
-        """True when pytest exited with 0 (every test passed)."""
-        return self.returncode == 0
-
-    @property
-    def failed(self) -> list[str]:
-        """The ids of the tests that failed or errored."""
-        return [k for k, v in self.outcomes.items() if v in ("failed", "error")]
-
-    def table(self) -> pd.DataFrame:
-        """The outcomes as a table: one row per test function, one column per parameter
-        (model), and the column ``"(no model)"`` for tests without a parameter (data tests)."""
-        cells: dict[str, dict[str, str]] = {}
-        for node, outcome in self.outcomes.items():
-            match = _NODE_RE.match(node)
-            test, param = (match["test"], match["param"]) if match else (node, None)
-            cells.setdefault(test, {})[param or _NO_PARAM] = outcome
-        frame = pd.DataFrame.from_dict(cells, orient="index").fillna("")
-        frame.index.name = "test"
-        first = [_NO_PARAM] if _NO_PARAM in frame.columns else []
-        return frame[first + [c for c in frame.columns if c != _NO_PARAM]]
-
-    def __str__(self) -> str:
-        verdict = "all tests passed" if self.passed else "FAILED (exit code 1 fails a CI job)"
-        lines = [f"pytest: {self.summary} -> {verdict}"]
-        for node in self.failed:
-            lines.append(f"  \N{BALLOT X} {node}: {self.messages.get(node, '')}")
-        return "\n".join(lines)
-
-
-def _message(case: ET.Element) -> str:
-    for tag in ("failure", "error"):
-        element = case.find(tag)
-        if element is not None:
-            text = element.get("message") or element.text or ""
-            first = text.strip().splitlines()[0] if text.strip() else ""
-            return re.sub(r"^AssertionError:\s*", "", first)
-    return ""
-
-
-def run_pytest(folder: str | os.PathLike[str], timeout: float = 300.0) -> PytestReport:
-    """Run pytest on the suite in ``folder`` in a separate Python process, as CI would.
-
-    Introduced in notebook 07. The command is
-    ``python -m pytest -q -p no:cacheprovider --noconftest --color=no --rootdir <folder>
-    --junitxml=<folder>/report.xml <folder>``, run by :func:`utils.devops.pytest_process`
-    with the folder as working directory and plugin auto-loading switched off, so the run sees
-    nothing of the course repository's own test set-up (whose ``conftest.py`` starts a
-    tracking server). The results are read from pytest's JUnit XML report.
-
-    Raises:
-        ValueError: ``folder`` holds no ``test_*.py`` file.
-        RuntimeError: pytest did not run the tests (a usage or collection problem; the message
-            shows its output).
-        TimeoutError: the run took longer than ``timeout`` seconds (it is stopped).
-    """
-    path = Path(folder).resolve()
-    if not path.is_dir() or not list(path.glob("test_*.py")):
-        raise ValueError(f"{path} holds no test_*.py file: write the suite first.")
-    report_file = path / "report.xml"
-    report_file.unlink(missing_ok=True)
-    command = [
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "--noconftest",
-        "--color=no",
-        "--rootdir",
-        str(path),
-        f"--junitxml={report_file}",
-        str(path),
-    ]
-    done = pytest_process(command, path, timeout)
-    seconds = done.seconds
-    output = done.output
-    if done.returncode not in (0, 1) or not report_file.exists():
-        raise RuntimeError(
-            f"pytest could not run the tests in {path} (exit code {done.returncode}):\n"
-            + "\n".join(output.strip().splitlines()[-20:])
-        )
-    outcomes: dict[str, str] = {}
-    messages: dict[str, str] = {}
-    for case in ET.parse(report_file).getroot().iter("testcase"):
-        node = case.get("name", "?")
-        if case.find("failure") is not None:
-            outcomes[node] = "failed"
-            messages[node] = _message(case)
-        elif case.find("error") is not None:
-            outcomes[node] = "error"
-            messages[node] = _message(case)
-        elif case.find("skipped") is not None:
-            outcomes[node] = "skipped"
-        else:
-            outcomes[node] = "passed"
-    lines = [line for line in done.output.strip().splitlines() if line.strip()]
-    summary = lines[-1].strip("= ") if lines else ""
-    command = [sys.executable, "-m", "pytest", *command]  # what it amounts to, as in a shell
-    return PytestReport(done.returncode, outcomes, messages, summary, output, command, seconds)

@@ -335,8 +335,9 @@ def _source_hash(package: Path) -> str:
 def code_version(root: str | os.PathLike[str] | None = None) -> str:
     """Name the version of the training code: the ``utils`` package under ``root``.
 
-    Introduced in notebook 06. The training code of the course lives in ``utils`` (the
-    notebooks call it), so its version is what a model's lineage records:
+    Introduced in notebook 05 (as ``experiments.code_version``, the same function) and recorded
+    in every model's lineage from notebook 06 on (tag ``code_version``). The training code of
+    the course lives in ``utils`` (the notebooks call it), so its version is:
 
     * ``"git:<commit>"`` (12 hex digits) in a git checkout where ``utils`` has no uncommitted
       changes: ``git checkout <commit>`` gets the exact code back;

@@ -16,13 +16,15 @@
 // test decides what passes. Every host name except 127.0.0.1 is unresolvable and every request
 // to another host is aborted and recorded: the course must work offline.
 //
-// playwright-core comes from slides/node_modules (installed from slides/package-lock.json).
+// playwright-core comes from slides/node_modules (installed from slides/package-lock.json);
+// Chromium is found and started by slides/chromium.mjs, as for the decks.
 
-import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { launchOptions, onPageErrors } from "../../slides/chromium.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SLIDES = resolve(HERE, "..", "..", "slides");
@@ -30,18 +32,6 @@ const { chromium } = createRequire(join(SLIDES, "package.json"))("playwright-cor
 
 const WIDTH = 1280;
 const HEIGHT = 800;
-
-function findChromium() {
-  if (process.env.CHROMIUM) return process.env.CHROMIUM;
-  for (const name of ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]) {
-    try {
-      return execFileSync("which", [name], { encoding: "utf8" }).trim();
-    } catch {
-      // not on PATH: try the next name
-    }
-  }
-  throw new Error("Chromium not found: install it (apt-get install chromium) or set CHROMIUM.");
-}
 
 const isLoopback = (url) => /^(https?|wss?):\/\/127\.0\.0\.1(:\d+)?(\/|$)/.test(url);
 const isLocalScheme = (url) => /^(data|blob|about):/.test(url);
@@ -67,23 +57,10 @@ class Journey {
   }
 
   async start() {
-    this.context = await chromium.launchPersistentContext(this.config.profile, {
-      executablePath: findChromium(),
-      headless: true,
-      viewport: { width: WIDTH, height: HEIGHT },
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-default-apps",
-        "--disable-dev-shm-usage",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-      ],
-    });
+    this.context = await chromium.launchPersistentContext(
+      this.config.profile,
+      launchOptions({ viewport: { width: WIDTH, height: HEIGHT } }),
+    );
     this.report.browserVersion = this.context.browser()?.version() ?? null;
     this.context.setDefaultTimeout(this.config.timeouts.step);
     await this.context.route(
@@ -101,18 +78,15 @@ class Journey {
     page.on("websocket", (ws) => {
       if (!isLoopback(ws.url())) this.report.outsideRequests.push(ws.url());
     });
-    page.on("console", (message) => {
-      if (message.type() === "error") {
-        this.report.consoleErrors.push({ page: page.url(), text: message.text().slice(0, 500) });
-      }
+    onPageErrors(page, (kind, text) => {
+      const [list, limit] =
+        kind === "console" ? [this.report.consoleErrors, 500] : [this.report.pageErrors, 1000];
+      list.push({ page: page.url(), text: text.slice(0, limit) });
     });
     page.on("response", (response) => {
       if (response.status() >= 400) {
         this.report.failedResponses.push(`${response.status()} ${response.url().split("?")[0]}`);
       }
-    });
-    page.on("pageerror", (error) => {
-      this.report.pageErrors.push({ page: page.url(), text: String(error).slice(0, 1000) });
     });
   }
 

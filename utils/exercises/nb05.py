@@ -175,8 +175,7 @@ def _check_logged_run(
             "tags=RUN_TAGS in this one."
         )
     helper_marks = sorted(
-        {"data.train_fingerprint"} & set(run.data.tags)
-        | {"n_train", "n_test"} & set(run.data.params)
+        {"train_fingerprint"} & set(run.data.tags) | {"n_train", "n_test"} & set(run.data.params)
     )
     if helper_marks:
         return INCORRECT, (
@@ -235,16 +234,16 @@ def _check_logged_run(
             f"notebook's data ({result.metrics[key]!r}). Log result.metrics unchanged: every "
             "metric, exactly as computed."
         )
-    logged_fingerprint = run.data.tags.get("data.fingerprint")
+    logged_fingerprint = run.data.tags.get("data_fingerprint")
     expected_fingerprint = datasets.fingerprint(data)
     if logged_fingerprint is None:
         return INCORRECT, (
-            "Params and metrics are right. Now add the tag 'data.fingerprint': "
-            "mlflow.set_tag('data.fingerprint', result.data_fingerprint)."
+            "Params and metrics are right. Now add the tag 'data_fingerprint': "
+            "mlflow.set_tag('data_fingerprint', result.data_fingerprint)."
         )
     if logged_fingerprint != expected_fingerprint:
         return INCORRECT, (
-            f"The tag data.fingerprint is {logged_fingerprint!r}, but the data's fingerprint is "
+            f"The tag data_fingerprint is {logged_fingerprint!r}, but the data's fingerprint is "
             f"{expected_fingerprint!r}: use result.data_fingerprint (or "
             "datasets.fingerprint(churn))."
         )

@@ -19,7 +19,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from utils.checks import (
@@ -30,6 +29,7 @@ from utils.checks import (
     function_answer_problem,
     register,
 )
+from utils.exercises import rule_over_cases
 
 __all__ = [
     "ACTIONS",
@@ -119,6 +119,38 @@ GATE_RULE_CASES: tuple[tuple[str, dict[str, float], dict[str, float] | None, boo
 )
 
 
+def _gate_rule_crashed(description: str, arguments: Any, error: Exception) -> str:
+    hint = (
+        " With no champion, champion is None: check for that first." if arguments[1] is None else ""
+    )
+    return (
+        f"Your rule crashed on the case '{description}' with {type(error).__name__}: {error}.{hint}"
+    )
+
+
+def _gate_rule_wrong(description: str, arguments: Any, expected: bool) -> str:
+    say = "promote" if expected else "keep the champion"
+    hint = ""
+    if "exactly" in description:
+        hint = (
+            " On the margin the rule promotes: 'at least' is >= and 'at most' is <=. "
+            "Compare with a tolerance of 1e-9, since in floats 41.5 - 41.45 is "
+            f"{41.5 - 41.45!r} and 0.80 - 0.79 is {0.80 - 0.79!r}."
+        )
+    elif "ROC AUC" in description and not expected:
+        hint = (
+            " Check the ROC AUC too, not only the cost: it may be at most 0.01 lower "
+            "(with the 1e-9 tolerance, no more)."
+        )
+    elif not expected:
+        hint = " Cheaper must mean cheaper by at least 0.05 EUR per customer."
+    candidate, champion = arguments
+    return (
+        f"For the case '{description}' (candidate {candidate}, champion {champion}) "
+        f"your rule says {not expected}, but the rule says to {say}.{hint}"
+    )
+
+
 @register("08.1", NOTEBOOK, "A gate rule: cheaper by a margin, not much worse")
 def _check_gate_rule(answer: object) -> tuple[Status, str]:
     problem = function_answer_problem(answer, "rule", "return True or False")
@@ -134,44 +166,15 @@ def _check_gate_rule(answer: object) -> tuple[Status, str]:
             "Your rule calls the course's own rule (utils.exercises.nb08.gate_rule) and passes "
             "on its answer: write the rule yourself, from the two margins."
         )
-    for description, candidate, champion, expected in GATE_RULE_CASES:
-        try:
-            decision = answer(dict(candidate), None if champion is None else dict(champion))
-        except Exception as error:  # noqa: BLE001 - any error in student code is reported
-            hint = (
-                " With no champion, champion is None: check for that first."
-                if champion is None
-                else ""
-            )
-            return INCORRECT, (
-                f"Your rule crashed on the case '{description}' with "
-                f"{type(error).__name__}: {error}.{hint}"
-            )
-        if not isinstance(decision, (bool, np.bool_)):
-            return INCORRECT, (
-                f"Your rule returned {decision!r} for '{description}': return True (promote) "
-                "or False (keep the champion)."
-            )
-        if bool(decision) != expected:
-            say = "promote" if expected else "keep the champion"
-            hint = ""
-            if "exactly" in description:
-                hint = (
-                    " On the margin the rule promotes: 'at least' is >= and 'at most' is <=. "
-                    "Compare with a tolerance of 1e-9, since in floats 41.5 - 41.45 is "
-                    f"{41.5 - 41.45!r} and 0.80 - 0.79 is {0.80 - 0.79!r}."
-                )
-            elif "ROC AUC" in description and not expected:
-                hint = (
-                    " Check the ROC AUC too, not only the cost: it may be at most 0.01 lower "
-                    "(with the 1e-9 tolerance, no more)."
-                )
-            elif not expected:
-                hint = " Cheaper must mean cheaper by at least 0.05 EUR per customer."
-            return INCORRECT, (
-                f"For the case '{description}' (candidate {candidate}, champion {champion}) "
-                f"your rule says {bool(decision)}, but the rule says to {say}.{hint}"
-            )
+    problem = rule_over_cases(
+        answer,
+        ((d, (dict(c), None if ch is None else dict(ch)), e) for d, c, ch, e in GATE_RULE_CASES),
+        _gate_rule_crashed,
+        _gate_rule_wrong,
+        ("promote", "keep the champion"),
+    )
+    if problem is not None:
+        return problem
     return CORRECT, (
         f"Your rule decides all {len(GATE_RULE_CASES)} cases as specified, including the "
         "edge cases at the margins."

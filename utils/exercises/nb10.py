@@ -14,7 +14,6 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from utils.checks import (
@@ -25,6 +24,7 @@ from utils.checks import (
     function_answer_problem,
     register,
 )
+from utils.exercises import rule_over_cases
 
 __all__ = [
     "EXERCISE_COST_EUR",
@@ -177,6 +177,31 @@ def _is_course_function(answer: object) -> bool:
     return code is not None and "trigger_rule" in code.co_names
 
 
+def _rule_crashed(description: str, arguments: Any, error: Exception) -> str:
+    return (
+        f"Your rule crashed on '{description}' with {type(error).__name__}: {error}. "
+        "The report has the attributes performance_alert (True/False) and "
+        "drifted_features (a tuple of names)."
+    )
+
+
+def _rule_wrong(description: str, arguments: Any, expected: bool) -> str:
+    say = "retrain" if expected else "not retrain"
+    hint = ""
+    if "predictions" in description and not expected:
+        hint = " Prediction drift alone is not in the rule."
+    elif "one feature" in description and not expected:
+        hint = " One drifted feature is not enough: count len(report.drifted_features)."
+    elif "performance" in description:
+        hint = " Look at report.performance_alert."
+    elif "features drifted" in description:
+        hint = (
+            " Two drifted features are enough on their own, with or without a "
+            "performance alert: count len(report.drifted_features)."
+        )
+    return f"For '{description}' the rule should {say}.{hint}"
+
+
 @register("10.2", NOTEBOOK, "A trigger rule of your own")
 def _check_rule(answer: object) -> tuple[Status, str]:
     problem = function_answer_problem(answer, "rule", "return True or False")
@@ -187,35 +212,15 @@ def _check_rule(answer: object) -> tuple[Status, str]:
             "That is the course's own function, not a rule you wrote: write my_rule yourself, "
             "from report.performance_alert and report.drifted_features."
         )
-    for description, settings, expected in RULE_CASES:
-        try:
-            decision = answer(make_report(**settings))
-        except Exception as error:  # noqa: BLE001 - any error in student code is reported
-            return INCORRECT, (
-                f"Your rule crashed on '{description}' with {type(error).__name__}: {error}. "
-                "The report has the attributes performance_alert (True/False) and "
-                "drifted_features (a tuple of names)."
-            )
-        if not isinstance(decision, bool | np.bool_):
-            return INCORRECT, (
-                f"Your rule returned {decision!r} for '{description}': return True (retrain) or "
-                "False."
-            )
-        if bool(decision) != expected:
-            say = "retrain" if expected else "not retrain"
-            hint = ""
-            if "predictions" in description and not expected:
-                hint = " Prediction drift alone is not in the rule."
-            elif "one feature" in description and not expected:
-                hint = " One drifted feature is not enough: count len(report.drifted_features)."
-            elif "performance" in description:
-                hint = " Look at report.performance_alert."
-            elif "features drifted" in description:
-                hint = (
-                    " Two drifted features are enough on their own, with or without a "
-                    "performance alert: count len(report.drifted_features)."
-                )
-            return INCORRECT, f"For '{description}' the rule should {say}.{hint}"
+    problem = rule_over_cases(
+        answer,
+        ((d, (make_report(**settings),), e) for d, settings, e in RULE_CASES),
+        _rule_crashed,
+        _rule_wrong,
+        ("retrain", "do not retrain"),
+    )
+    if problem is not None:
+        return problem
     return CORRECT, f"Your rule decides all {len(RULE_CASES)} cases right."
 
 

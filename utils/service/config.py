@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from utils.datasets import CHURN_CATEGORICAL, CHURN_NUMERIC
+from utils.monitoring import PSI_MAJOR
 from utils.service.features import DERIVED_FEATURES
 from utils.service.model import MODEL_KINDS
 
@@ -78,7 +79,9 @@ class ServiceConfig:
         min_roc_auc: quality gate: a model below this test ROC AUC is not deployed.
         max_offer_rate: action limit: when a batch would send offers to more than this share of
             its customers, the service sends none and raises an alert.
-        drift_psi_alert: a feature whose population stability index exceeds this raises an alert.
+        drift_psi_alert: a feature whose population stability index reaches this raises an
+            alert (default: the rule of thumb for a major change, see
+            :mod:`utils.service.monitoring`).
         min_batch_for_checks: the action limit and the drift check apply to batches of at least
             this many customers (the share of a tiny batch says little).
         max_threads: threads that native code may use in training and scoring.
@@ -97,7 +100,7 @@ class ServiceConfig:
     test_periods: int = 4
     min_roc_auc: float = 0.75
     max_offer_rate: float = 0.6
-    drift_psi_alert: float = 0.2
+    drift_psi_alert: float = PSI_MAJOR
     min_batch_for_checks: int = 50
     max_threads: int = 1
     memory_budget_mb: float = 256.0

@@ -3,6 +3,11 @@
 Component "Data verification" of Sculley et al. (2015), Figure 1. A batch that breaks the schema
 is rejected with a list of every problem found, instead of flowing silently into training or
 into a prediction. Introduced in notebook 02 (``02_hidden_technical_debt``).
+
+The allowed ranges are the course's one set, :data:`utils.validation.CHURN_LIMITS` (each with
+its unit and reason). The checks stay small and pandas-only on purpose: the service is a
+standalone example whose every line notebook 02 counts, while notebook 04 teaches the full
+pandera schema (:func:`utils.validation.churn_schema`) on the same ranges.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from utils.datasets import CHURN_CATEGORIES, CHURN_TARGET
+from utils.validation import CHURN_LIMITS
 
 
 @dataclass(frozen=True)
@@ -27,18 +33,14 @@ class ColumnRule:
     levels: tuple[str, ...] = ()
 
 
-#: The service's schema: what the raw customer columns must hold.
+#: The service's schema: what the raw customer columns must hold (ranges: ``CHURN_LIMITS``).
 SCHEMA: dict[str, ColumnRule] = {
     "customer_id": ColumnRule("id"),
-    "tenure_months": ColumnRule("int", 0, 600),
-    "monthly_charges": ColumnRule("float", 0.0, 200.0),
-    "usage_hours": ColumnRule("float", 0.0, 744.0),  # a month has at most 744 hours
-    "support_calls": ColumnRule("int", 0, 50),
-    "late_payments": ColumnRule("int", 0, 12),  # monthly billing: at most 12 in 12 months
-    "contract": ColumnRule("category", levels=CHURN_CATEGORIES["contract"]),
-    "plan": ColumnRule("category", levels=CHURN_CATEGORIES["plan"]),
-    "payment_method": ColumnRule("category", levels=CHURN_CATEGORIES["payment_method"]),
-    "region": ColumnRule("category", levels=CHURN_CATEGORIES["region"]),
+    **{  # whole-number columns have whole-number limits in CHURN_LIMITS (0, not 0.0)
+        name: ColumnRule("float" if isinstance(low, float) else "int", low, high)
+        for name, (low, high, _) in CHURN_LIMITS.items()
+    },
+    **{name: ColumnRule("category", levels=levels) for name, levels in CHURN_CATEGORIES.items()},
 }
 LABEL_RULE = ColumnRule("int", 0, 1)
 
