@@ -2,12 +2,14 @@
 //
 //   node slides/browser.mjs pdf   DECK.slides.html OUT.pdf
 //   node slides/browser.mjs check DECK.slides.html [SCREENSHOT_DIR]
+//   node slides/browser.mjs check-all DECK.slides.html...
 //
 // `pdf` opens the deck with ?print-pdf, waits until reveal.js has laid out one page per slide,
 // and prints it at the slide's own page size. `check` opens every slide by its URL hash and
 // prints a JSON report: for each slide its text, images, and whether anything overflows the
 // slide; for the page, every request it made, failed requests, console errors and whether the
-// reveal.js styles and theme fonts are in use. Used by slides/build.py and tests/test_slides.py.
+// reveal.js styles and theme fonts are in use; `check-all` does that for several decks in one
+// browser (one start instead of one per deck). Used by slides/build.py and tests/test_slides.py.
 // Chromium is found and started by slides/chromium.mjs.
 
 import { existsSync, mkdirSync } from "node:fs";
@@ -147,10 +149,13 @@ function measureSlide([width, height]) {
   };
 }
 
-async function check(html, shotDir) {
-  const browser = await openBrowser();
+// One deck's report; `browser` is shared by `check-all` (each deck in a context of its own).
+async function check(html, shotDir, browser = null) {
+  const own = browser === null;
+  if (own) browser = await openBrowser();
+  const context = await browser.newContext({ viewport: { width: SLIDE_WIDTH, height: SLIDE_HEIGHT } });
   try {
-    const page = await browser.newPage({ viewport: { width: SLIDE_WIDTH, height: SLIDE_HEIGHT } });
+    const page = await context.newPage();
     const log = await watch(page);
     const url = pathToFileURL(resolve(html)).href;
     await page.goto(url, { timeout: TIMEOUT_MS });
@@ -193,18 +198,37 @@ async function check(html, shotDir) {
     }
     return { html, slides, themeFont, ...log };
   } finally {
+    await context.close();
+    if (own) await browser.close();
+  }
+}
+
+// Every deck in one browser: a report per deck, by its path as given.
+async function checkAll(decks) {
+  const browser = await openBrowser();
+  try {
+    const reports = {};
+    for (const html of decks) reports[html] = await check(html, null, browser);
+    return reports;
+  } finally {
     await browser.close();
   }
 }
 
 async function main() {
   const [command, html, extra] = process.argv.slice(2);
-  if (!["pdf", "check"].includes(command) || !html || !existsSync(html)) {
+  const decks = process.argv.slice(3);
+  const given = command === "check-all" ? decks : [html];
+  if (!["pdf", "check", "check-all"].includes(command) || !html || !given.every(existsSync)) {
     console.error("usage: node slides/browser.mjs pdf DECK.slides.html OUT.pdf");
     console.error("       node slides/browser.mjs check DECK.slides.html [SCREENSHOT_DIR]");
+    console.error("       node slides/browser.mjs check-all DECK.slides.html...");
     process.exit(2);
   }
-  const result = command === "pdf" ? await printPdf(html, extra) : await check(html, extra);
+  let result;
+  if (command === "pdf") result = await printPdf(html, extra);
+  else if (command === "check") result = await check(html, extra);
+  else result = await checkAll(decks);
   process.stdout.write(JSON.stringify(result, null, 1) + "\n");
 }
 

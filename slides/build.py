@@ -260,19 +260,31 @@ def run_browser(command: str, page: Path, extra: str | None = None, timeout: int
     ``command`` is ``"pdf"`` (``extra`` = the PDF to write) or ``"check"`` (``extra`` = an
     optional folder for one screenshot per slide). Returns the script's JSON report.
     """
+    args = [command, str(page), *([] if extra is None else [str(extra)])]
+    return _browser_script(args, timeout, f"Chromium ({command}) failed on {page.name}")
+
+
+def check_decks(pages: list[Path], timeout: int = 900) -> dict[str, dict]:
+    """The ``check`` report of each built deck, all opened in one headless Chromium; by stem."""
+    if not pages:
+        return {}
+    reports = _browser_script(["check-all", *map(str, pages)], timeout, "Chromium (check-all)")
+    return {Path(html).name.removesuffix(".slides.html"): r for html, r in reports.items()}
+
+
+def _browser_script(args: list[str], timeout: int, failed: str) -> dict:
+    """``node slides/browser.mjs ARGS`` with the Chromium we found; its JSON report."""
     node = shutil.which("node")
     if node is None:
         raise BuildError(f"node not found.\n{NPM_HELP}")
-    cmd = [node, str(SLIDES_DIR / "browser.mjs"), command, str(page)]
-    if extra is not None:
-        cmd.append(str(extra))
     env = dict(os.environ)
     chromium = find_chromium()
     if chromium:
         env["CHROMIUM"] = chromium
+    cmd = [node, str(SLIDES_DIR / "browser.mjs"), *args]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     if result.returncode != 0:
-        raise BuildError(f"Chromium ({command}) failed on {page.name}:\n{result.stderr[-3000:]}")
+        raise BuildError(f"{failed}:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout)
 
 

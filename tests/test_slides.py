@@ -332,9 +332,9 @@ def rendered(built):
         "Chromium not found: the browser checks need it (apt-get install chromium).",
     )
     out, _, _ = built
-    return {
-        deck.stem: build.run_browser("check", out / f"{deck.stem}.slides.html") for deck in DECKS
-    }
+    reports = build.check_decks([out / f"{deck.stem}.slides.html" for deck in DECKS])
+    assert sorted(reports) == sorted(deck.stem for deck in DECKS)
+    return reports
 
 
 @pytest.mark.parametrize("deck", DECKS, ids=DECK_IDS)
