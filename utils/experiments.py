@@ -39,7 +39,6 @@ import itertools
 import math
 import numbers
 import re
-import sys
 import time
 import uuid
 import warnings
@@ -50,6 +49,7 @@ from typing import Any
 
 import pandas as pd
 
+from utils.progress import running_cell
 from utils.training import TrainConfig, TrainResult, train
 
 __all__ = [
@@ -699,7 +699,7 @@ class Progress:
         self._bar: Any = None
         self._label: Any = None
         if widget is None:
-            widget = _in_notebook()
+            widget = running_cell() is not None
         if widget:
             import ipywidgets as widgets
             from IPython.display import display
@@ -735,14 +735,6 @@ class Progress:
         else:
             prefix = f"{self.description}: " if self.description else ""
             print(prefix + text, flush=True)
-
-
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython")
-    if shell is None:
-        return False
-    ipython = shell.get_ipython()  # type: ignore[attr-defined]
-    return ipython is not None and hasattr(ipython, "kernel")
 
 
 # --------------------------------------------------------------------------- sweeps
