@@ -22,6 +22,7 @@ from utils.checks import (
     INCORRECT,
     NOT_ATTEMPTED,
     Status,
+    course_calls,
     function_answer_problem,
     register,
 )
@@ -189,12 +190,19 @@ def _check_rule(answer: object) -> tuple[Status, str]:
         )
     for description, settings, expected in RULE_CASES:
         try:
-            decision = answer(make_report(**settings))
+            with course_calls(trigger_rule) as ran:
+                decision = answer(make_report(**settings))
         except Exception as error:  # noqa: BLE001 - any error in student code is reported
             return INCORRECT, (
                 f"Your rule crashed on '{description}' with {type(error).__name__}: {error}. "
                 "The report has the attributes performance_alert (True/False) and "
                 "drifted_features (a tuple of names)."
+            )
+        if ran:  # the course's rule ran, under whatever name the answer reached it
+            return INCORRECT, (
+                "Your rule hands the decision to the course's own function (trigger_rule): "
+                "write my_rule yourself, from report.performance_alert and "
+                "report.drifted_features."
             )
         if not isinstance(decision, bool | np.bool_):
             return INCORRECT, (
