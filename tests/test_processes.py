@@ -171,3 +171,21 @@ def test_lock_lets_one_holder_at_a_time(tmp_path: Path) -> None:
         assert other.returncode == 1 and "Timeout" in other.stderr
     with processes.lock(tmp_path / "server.lock", timeout=0.2):  # free again
         pass
+
+
+def test_records_are_written_whole_and_damaged_ones_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "server.json"
+    assert processes.read_record(path, "pid") is None  # no server recorded
+    processes.write_record(path, {"pid": 12, "port": 5050, "url": "http://127.0.0.1:5050"})
+    assert processes.read_record(path, "pid", "port", "url") == {
+        "pid": 12,
+        "port": 5050,
+        "url": "http://127.0.0.1:5050",
+    }
+    assert [p.name for p in tmp_path.iterdir()] == ["server.json"]  # no temporary file left
+    with pytest.raises(ValueError, match="lacks one of"):
+        processes.read_record(path, "pid", "token")
+    for damaged in ('{"pid": 1', '["pid"]', '{"pid": "12"}', '{"pid": true}'):
+        path.write_text(damaged)
+        with pytest.raises(ValueError, match="server.json"):
+            processes.read_record(path, "pid")

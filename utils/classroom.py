@@ -967,9 +967,7 @@ def start(
 
 def _lock(path: Path):  # noqa: ANN202 - a filelock.FileLock
     """One start or stop at a time per class folder (two terminals, or a script and you)."""
-    from filelock import FileLock
-
-    return FileLock(str(path / "class.lock"), timeout=600)
+    return processes.lock(path / "class.lock", timeout=600)
 
 
 def _start_unlocked(
@@ -1133,20 +1131,14 @@ def _spawn(
     log_file = server_dir / "server.log"
     url = f"http://127.0.0.1:{port}"
     student_url = _student_url(host, port)
-    log_start = log_file.stat().st_size if log_file.exists() else 0
-    with open(log_file, "ab") as log:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        log.write(f"\n=== {stamp} starting on {host}:{port}\n".encode())
-        log.flush()
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=server_dir,
-            env=env,
-            start_new_session=True,
-        )
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    proc, log_start = processes.spawn(
+        command,
+        log_file,
+        cwd=server_dir,
+        env=env,
+        header=f"\n=== {stamp} starting on {host}:{port}",
+    )
     record = {
         "pid": proc.pid,
         "port": port,
@@ -1155,7 +1147,7 @@ def _spawn(
         "student_url": student_url,
         "started_at": time.time(),
     }
-    (server_dir / SERVER_FILE).write_text(json.dumps(record, indent=2))
+    processes.write_record(server_dir / SERVER_FILE, record)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         code = proc.poll()

@@ -11,7 +11,8 @@ one goes through the same steps, and this module holds them:
 * wait until it answers, or exits, or the time is up: :func:`wait_ready`, with
   :func:`http_get` and :func:`healthy` for the usual checks;
 * tell the user what went wrong: :func:`log_tail`;
-* find it again later from a record file, and make sure a recorded PID is still *our*
+* find it again later from a record file (:func:`write_record`, :func:`read_record`), and
+  make sure a recorded PID is still *our*
   process and not a reused number: :func:`process_alive`, :func:`runs_with_arguments`,
   :func:`serves_port`; one start at a time: :func:`lock`;
 * stop it promptly with everything it started, and collect its exit status:
@@ -24,6 +25,7 @@ here never go through a proxy.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -50,12 +52,14 @@ __all__ = [
     "port_owner",
     "process_alive",
     "process_group_members",
+    "read_record",
     "reap_in_background",
     "runs_with_arguments",
     "serves_port",
     "spawn",
     "terminate",
     "wait_ready",
+    "write_record",
 ]
 
 #: The address every course server binds by default: loopback, unreachable from elsewhere.
@@ -403,6 +407,37 @@ def log_tail(log_file: Path, since: int = 0, lines: int = 25) -> str:
         return "    (no log)"
     tail = [line for line in text.strip().splitlines() if line.strip()][-lines:]
     return "\n".join("    " + line for line in tail) or "    (the log is empty)"
+
+
+def write_record(path: Path, record: Mapping[str, Any]) -> None:
+    """Write a running server's record (its PID, port, URL, ...) to ``path`` as JSON, at once:
+    a reader never sees half a file (a temporary file is renamed over it)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(dict(record), indent=2))
+    tmp.replace(path)
+
+
+def read_record(path: Path, *required: str) -> dict[str, Any] | None:
+    """The record :func:`write_record` wrote at ``path``, or None when there is none.
+
+    Raises:
+        ValueError: the file is not a JSON object with the ``required`` keys, or its ``pid``
+            or ``port`` is not a whole number (a damaged file: the caller replaces it).
+    """
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    try:
+        record = json.loads(text)
+    except ValueError:
+        raise ValueError(f"{path} is not JSON") from None
+    if not isinstance(record, dict) or any(key not in record for key in required):
+        raise ValueError(f"{path} lacks one of {list(required)}")
+    for key in ("pid", "port"):
+        if key in record and (isinstance(record[key], bool) or not isinstance(record[key], int)):
+            raise ValueError(f"{path}: {key} is not a whole number")
+    return record
 
 
 def lock(path: Path, timeout: float) -> Any:  # a filelock.FileLock

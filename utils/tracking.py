@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import json
 import logging
 import os
 import re
@@ -161,21 +160,14 @@ def _is_course_server(pid: int, state: Path) -> bool:
 
 
 def _read_record(state: Path) -> dict[str, Any] | None:
-    path = state / SERVER_FILE
-    if not path.exists():
-        return None
     try:
-        record = json.loads(path.read_text())
-        int(record["pid"]), int(record["port"]), str(record["url"])
-    except (ValueError, KeyError, TypeError):
+        return processes.read_record(state / SERVER_FILE, "pid", "port", "url")
+    except ValueError:
         return {"corrupt": True}
-    return record
 
 
 def _write_record(state: Path, record: dict[str, Any]) -> None:
-    tmp = state / (SERVER_FILE + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2))
-    tmp.replace(state / SERVER_FILE)
+    processes.write_record(state / SERVER_FILE, record)
     # Remembered after a stop too, so that a restart can come back on the same port.
     (state / LAST_PORT_FILE).write_text(str(record["port"]))
 
