@@ -189,3 +189,18 @@ def test_records_are_written_whole_and_damaged_ones_are_refused(tmp_path: Path) 
         path.write_text(damaged)
         with pytest.raises(ValueError, match="server.json"):
             processes.read_record(path, "pid")
+
+
+def test_what_is_left_of_a_group_whose_leader_exited_is_stopped(tmp_path: Path) -> None:
+    script = (
+        "import subprocess, sys; "
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']); "
+        "print('started', flush=True)"
+    )
+    proc, _ = processes.spawn(
+        [sys.executable, "-c", script], tmp_path / "log", cwd=tmp_path, env={}
+    )
+    assert proc.wait(timeout=60) == 0
+    assert _wait_for(lambda: len(processes.process_group_members(proc.pid)) == 1)
+    assert processes.terminate(proc, timeout=10) is False  # the leader had already exited
+    assert _wait_for(lambda: processes.process_group_members(proc.pid) == [])

@@ -359,17 +359,17 @@ def terminate(pid: int | subprocess.Popen[bytes], timeout: float = 15.0) -> bool
 
     popen = pid if isinstance(pid, subprocess.Popen) else None
     number = popen.pid if popen is not None else int(pid)  # type: ignore[arg-type]
-    try:
-        parent = psutil.Process(number)
-        was_running = parent.status() != psutil.STATUS_ZOMBIE
-        procs = [parent, *parent.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        was_running, procs = False, []
-    if was_running and sys.platform != "win32":
-        with contextlib.suppress(OSError):
-            if os.getpgid(number) == number:
-                known = {p.pid for p in procs}
-                procs += [p for p in _group_members(number) if p.pid not in known]
+    was_running, procs = False, []
+    if popen is None or popen.poll() is None:  # an exited Popen's number may be reused
+        with contextlib.suppress(psutil.NoSuchProcess):
+            parent = psutil.Process(number)
+            was_running = parent.status() != psutil.STATUS_ZOMBIE
+            procs = [parent, *parent.children(recursive=True)]
+    if sys.platform != "win32":
+        # The group outlives its leader: what is left of it goes too. A process group's
+        # number is never given to a new process while the group has members.
+        known = {p.pid for p in procs}
+        procs += [p for p in _group_members(number) if p.pid not in known]
     for proc in procs:
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.terminate()
