@@ -203,6 +203,8 @@ def replace_section(text: str, section: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print the section; ``--check FILE`` exits 1 if FILE holds another, ``--write FILE``
+    puts it there."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--check", type=Path, help="exit 1 if FILE's section differs")

@@ -197,6 +197,8 @@ def find_repeats(paths: list[Path], min_lines: int = MIN_LINES) -> list[Repeat]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """List the repeats in the given paths (default ``utils`` and ``benchmarks``); exit 1 if
+    there is one."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders")
     args = parser.parse_args(argv)

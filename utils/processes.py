@@ -12,9 +12,9 @@ one goes through the same steps, and this module holds them:
   :func:`http_get` and :func:`healthy` for the usual checks;
 * tell the user what went wrong: :func:`log_tail`;
 * find it again later from a record file (:func:`write_record`, :func:`read_record`), and
-  make sure a recorded PID is still *our*
-  process and not a reused number: :func:`process_alive`, :func:`runs_with_arguments`,
-  :func:`serves_port`; one start at a time: :func:`lock`;
+  make sure a recorded PID is still *our* process and not a reused number:
+  :func:`process_alive`, :func:`runs_with_arguments`, :func:`serves_port`; one start at a
+  time: :func:`lock`;
 * stop it promptly with everything it started, and collect its exit status:
   :func:`terminate`, :func:`reap_in_background`.
 
