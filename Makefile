@@ -64,9 +64,11 @@ FORCE:
 lab: $(STAMP)
 	$(BIN)/python -m utils lab
 
+# Lint: ruff, then repeated code (6 lines or more) in utils and benchmarks (utils/duplicates.py).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check utils tests benchmarks conftest.py
+	$(BIN)/python -m utils.duplicates utils benchmarks
 
 # Everything: notebooks (nbval), decks, the browser journey and the class server.
 test: lint

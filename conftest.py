@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -46,20 +45,14 @@ def _is_xdist_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def pytest_configure(config: pytest.Config) -> None:
     """Start the session's server in the background: it gets ready while tests are collected."""
     if _is_xdist_worker(config) or os.environ.get("MLOPS_TEST_SESSION_SERVER") == "0":
         return
-    from utils import tracking
+    from utils import processes, tracking
 
     state = Path(tempfile.mkdtemp(prefix="mlops-course-test-state-"))
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{processes.free_port()}"
     starter = threading.Thread(
         target=tracking.start,
         kwargs={"state_dir": state, "port": int(url.rsplit(":", 1)[1])},

@@ -41,7 +41,7 @@ from typing import Any
 
 import psutil
 
-from utils import classroom, tracking
+from utils import classroom, processes, tracking
 
 KINDS = ("experiment", "create_run", "params", "metric", "artifact", "model", "end_run")
 METRIC_POINTS = 20
@@ -192,8 +192,8 @@ def run_phase(
     phase_dir = Path(tempfile.mkdtemp(prefix=f"class-load-{backend}-", dir=work))
     phase_dir.chmod(0o711)
     base_env = {
-        **tracking._QUIET_ENV,
-        **tracking._CLIENT_RETRY_ENV,
+        **tracking.QUIET_ENV,
+        **tracking.CLIENT_RETRY_ENV,
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
     }
@@ -203,28 +203,28 @@ def run_phase(
     sqlite_server: subprocess.Popen | None = None
     try:
         if backend == "sqlite":
-            server = tracking.start(state_dir=phase_dir / "state", port=tracking._free_port())
+            server = tracking.start(state_dir=phase_dir / "state", port=processes.free_port())
             url = server.url or ""
             setup = f"course server, SQLite, 1 worker ({url})"
         elif backend == "sqlite-workers":
             # What an instructor might try first: the course server with more worker processes.
             state = phase_dir / "state"
             state.mkdir()
-            port = tracking._free_port()
+            port = processes.free_port()
             url = f"http://127.0.0.1:{port}"
-            command = tracking._server_command(state, port)
+            command = tracking.server_command(state, port)
             command[command.index("--workers") + 1] = str(workers)
             sqlite_server = subprocess.Popen(
                 command,
-                env=tracking._server_env(),
+                env=tracking.server_env(),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
             deadline = time.monotonic() + 300
-            while not tracking._healthy(url, timeout=1.0):
+            while not processes.healthy(url, timeout=1.0):
                 if sqlite_server.poll() is not None or time.monotonic() > deadline:
-                    tracking._terminate(sqlite_server.pid)
+                    processes.terminate(sqlite_server.pid)
                     raise RuntimeError(f"the SQLite server with {workers} workers did not start")
                 time.sleep(0.5)
             setup = f"SQLite, {workers} workers, no accounts ({url})"
@@ -234,7 +234,7 @@ def run_phase(
             names = [f"student{i:02d}-05-class-load" for i in range(students)]
         else:
             classroom.init(folder)
-            server = classroom.start(folder, port=tracking._free_port(), workers=workers)
+            server = classroom.start(folder, port=processes.free_port(), workers=workers)
             url = server.url or ""
             accounts = classroom.add_students([f"student{i:02d}" for i in range(students)], folder)
             keys = json.loads((folder / classroom.SECRETS_FILE).read_text())
@@ -341,7 +341,7 @@ def run_phase(
         if backend == "sqlite":
             tracking.stop(state_dir=phase_dir / "state")
         elif sqlite_server is not None:
-            tracking._terminate(sqlite_server.pid)
+            processes.terminate(sqlite_server.pid)
         else:
             classroom.stop(folder)
         shutil.rmtree(phase_dir, ignore_errors=True)

@@ -30,7 +30,7 @@ import nbformat
 import psutil
 from run_all import RESULT_PREFIX
 
-from utils import tracking
+from utils import processes, tracking
 from utils.paths import repo_root
 
 MIB = 1024 * 1024
@@ -128,7 +128,7 @@ def bench_server_start(
         start_new_session=True,
     )
     try:
-        while not tracking._healthy(url, timeout=1.0):
+        while not processes.healthy(url, timeout=1.0):
             if proc.poll() is not None:
                 raise RuntimeError(f"server exited with code {proc.returncode}: {command}")
             if time.perf_counter() - begun > 180:
@@ -141,7 +141,7 @@ def bench_server_start(
         nprocs = 1 + len(ps.children(recursive=True))
         return ready, rss, nprocs
     finally:
-        tracking._terminate(proc.pid)
+        processes.terminate(proc.pid)
 
 
 def test_file_budgets(contributing: Path) -> tuple[dict[str, float], float, float]:
@@ -218,7 +218,7 @@ def bench_progress(work: Path, checks: int = 200) -> list[tuple[str, float, floa
     local, handed_off = [], []
     saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME")}
     try:
-        os.environ["MLFLOW_TRACKING_URI"] = f"http://127.0.0.1:{tracking._free_port()}"
+        os.environ["MLFLOW_TRACKING_URI"] = f"http://127.0.0.1:{processes.free_port()}"
         os.environ["MLFLOW_TRACKING_USERNAME"] = "bench"
         for i in range(checks):
             start = time.perf_counter()
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     work = Path(tempfile.mkdtemp(prefix="mlops-course-bench-"))
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env.update(tracking._QUIET_ENV)
+    env.update(tracking.QUIET_ENV)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     print(f"Machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB")
     try:
@@ -263,16 +263,16 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         state = work / "course-server"
         state.mkdir()
-        port = tracking._free_port()
-        course_env = tracking._server_env()
+        port = processes.free_port()
+        course_env = tracking.server_env()
         measured = bench_server_start(
-            tracking._server_command(state, port), course_env, f"http://127.0.0.1:{port}"
+            tracking.server_command(state, port), course_env, f"http://127.0.0.1:{port}"
         )
         rows.append(("course server (1 worker, no job runner)", *measured))
         if not args.skip_default_server:
             default_dir = work / "default-server"
             default_dir.mkdir()
-            port = tracking._free_port()
+            port = processes.free_port()
             default_env = {k: v for k, v in env.items() if not k.startswith("MLFLOW_SERVER")}
             default_cmd = [
                 sys.executable,

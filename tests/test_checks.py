@@ -629,3 +629,71 @@ test_adversarial = adversarial.parametrize(TABLES)
 
 def test_01_3_an_unwritten_function_is_not_attempted() -> None:
     assert checks.check("01.3", _unwritten).status == "not attempted"
+
+
+# --------------------------------------------------------------------------- course_calls
+
+
+def _course_function(x: int) -> int:
+    return x + 1
+
+
+def _other_function(x: int) -> int:
+    return x - 1
+
+
+def test_course_calls_sees_every_route_to_a_watched_function() -> None:
+    import functools
+    import threading
+    import types
+
+    alias = _course_function
+    copy = types.FunctionType(_course_function.__code__, globals(), "copy")
+    routes = {
+        "direct": lambda: _course_function(1),
+        "alias": lambda: alias(1),
+        "getattr": lambda: getattr(__import__(__name__), "_course_function", alias)(1),
+        "partial": functools.partial(_course_function, 1),
+        "copied code": lambda: copy(1),
+        "lambda in a lambda": lambda: (lambda f: f(1))(alias),
+    }
+    for route, call in routes.items():
+        with checks.course_calls(_course_function, _other_function) as ran:
+            call()
+        assert ran == ["_course_function"], route
+
+    def in_a_thread() -> None:
+        thread = threading.Thread(target=_course_function, args=(1,))
+        thread.start()
+        thread.join()
+
+    with checks.course_calls(_course_function) as ran:
+        in_a_thread()
+    assert ran == ["_course_function"]
+    with checks.course_calls(_course_function) as ran:
+        _other_function(_other_function(1))
+        assert _course_function is alias  # naming it is not calling it
+    assert ran == []
+
+
+def test_course_calls_watches_a_whole_module_and_keeps_another_profiler() -> None:
+    import sys
+
+    from utils import ml_testing
+
+    seen: list[str] = []
+    previous = sys.getprofile()
+    sys.setprofile(lambda frame, event, arg: seen.append(event))
+    data = datasets.make_churn(n_per_period=5, periods=2, seed=1)
+    try:
+        with checks.course_calls(ml_testing) as ran:
+            _course_function(1)
+            ml_testing.no_shared_ids(data, data)
+        hook = sys.getprofile()
+    finally:
+        sys.setprofile(previous)
+    assert ran and ran[0] == "no_shared_ids"
+    assert "call" in seen and hook is not None  # the other profiler got its events back
+    with pytest.raises(TypeError, match="functions and modules"):
+        with checks.course_calls(len):  # type: ignore[arg-type]
+            pass

@@ -39,7 +39,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from conftest import require_tool
-from utils import classroom, tracking
+from utils import classroom, processes, tracking
 from utils.paths import repo_root
 
 ROOT = repo_root()
@@ -189,7 +189,7 @@ def klass() -> ClassUnderTest:
     base = Path(tempfile.mkdtemp(prefix="mlops-class-test-"))
     base.chmod(0o711)  # the postgres user must reach the cluster below it
     folder = base / "class"
-    port = tracking._free_port()
+    port = processes.free_port()
     env = dict(os.environ)
     env.update(
         MLOPS_CLASS_DIR=str(folder),
@@ -213,7 +213,7 @@ def klass() -> ClassUnderTest:
 def _client(monkeypatch: pytest.MonkeyPatch, url: str, user: str, password: str) -> MlflowClient:
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", user)
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", password)
-    for name, value in tracking._CLIENT_RETRY_ENV.items():
+    for name, value in tracking.CLIENT_RETRY_ENV.items():
         monkeypatch.setenv(name, value)
     return MlflowClient(tracking_uri=url)
 
@@ -805,8 +805,8 @@ def test_guide_stop_step_stops_server_and_database(klass: ClassUnderTest) -> Non
     assert not classroom.status(klass.folder).running
     assert not cluster.running()
     # pg_ctl returns once PostgreSQL has removed its PID file, just before the process exits.
-    _wait_for(lambda: not tracking._pid_alive(postmaster.pid), 30, "PostgreSQL to exit")
-    assert tracking._port_free(klass.port) and tracking._port_free(cluster.port)
+    _wait_for(lambda: not processes.process_alive(postmaster.pid), 30, "PostgreSQL to exit")
+    assert processes.port_is_free(klass.port) and processes.port_is_free(cluster.port)
     # Everything is still there for the next lesson.
     assert (cluster.data_dir / "PG_VERSION").exists()
     assert (klass.folder / classroom.SECRETS_FILE).exists()

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import require_tool
-from utils import classroom, tracking
+from utils import classroom, processes
 
 MISSING = classroom.postgres_missing_reason()
 pytestmark = [pytest.mark.postgres, pytest.mark.server]
@@ -66,7 +66,7 @@ def folder():
 
 
 def test_allowed_hosts_keep_loopback_and_are_remembered_by_the_next_start(folder: Path) -> None:
-    port = tracking._free_port()
+    port = processes.free_port()
     server = classroom.start(folder, port=port, workers=1, allowed_hosts="class.example.org")
     assert server.running and server.started, server.message
     # The first start finished: the admin's one-off password was replaced and works.
@@ -98,7 +98,7 @@ def test_a_second_start_leaves_a_slow_server_running(folder: Path) -> None:
     try:
         with pytest.raises(classroom.ClassroomError, match="left running"):
             classroom.start(folder, port=server.port, workers=1, busy_timeout=3)
-        assert tracking._pid_alive(server.pid)
+        assert processes.process_alive(server.pid)
     finally:
         os.killpg(process_group, signal.SIGCONT)
     deadline = time.monotonic() + 60

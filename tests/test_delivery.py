@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from utils import datasets, delivery, registry, tracking, training, validation
+from utils import datasets, delivery, processes, registry, tracking, training, validation
 from utils.paths import state_dir
 
 FEATURES = list(datasets.CHURN_FEATURES)
@@ -264,7 +264,7 @@ def test_router_counts_a_dead_candidate_and_protects_the_client_in_shadow_mode(
     cli_server: delivery.ModelServer, data: dict[str, pd.DataFrame]
 ) -> None:
     X = data["eval"][FEATURES]
-    dead = f"http://127.0.0.1:{delivery._free_port()}"  # nothing listens there
+    dead = f"http://127.0.0.1:{processes.free_port()}"  # nothing listens there
     shadow = delivery.TrafficRouter(cli_server, dead, mode="shadow")
     for i in range(3):
         assert shadow.send(X.iloc[[i]]).shape == (1, 2)  # the client still gets answers
@@ -317,7 +317,7 @@ def test_stop_leaves_no_process_and_frees_the_port(cli_server: delivery.ModelSer
     assert cli_server.stop() is True
     assert not cli_server.running
     assert not delivery.process_alive(pid)
-    assert delivery._group_members(pid) == []  # the whole process group is gone
+    assert processes.process_group_members(pid) == []  # the whole process group is gone
     assert delivery.port_is_free(port)
     assert cli_server.stop() is False  # stopping twice is harmless
 

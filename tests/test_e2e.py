@@ -54,7 +54,7 @@ import psutil
 import pytest
 
 from conftest import require_tool
-from utils import lab, tracking
+from utils import lab, processes, tracking
 from utils.paths import repo_root
 
 ROOT = repo_root()
@@ -276,7 +276,7 @@ def _lab_env(tmp: Path) -> dict[str, str]:
     env["MLOPS_COURSE_STATE"] = str(tmp / "state")
     # A free port for the tracking server, so that a test that starts another course server at
     # the same moment cannot take the same default port between check and bind.
-    env["MLOPS_COURSE_PORT"] = str(tracking._free_port())
+    env["MLOPS_COURSE_PORT"] = str(processes.free_port())
     env["JUPYTERLAB_SETTINGS_DIR"] = str(tmp / "jupyter" / "settings")
     env["JUPYTERLAB_WORKSPACES_DIR"] = str(tmp / "jupyter" / "workspaces")
     env["JUPYTER_RUNTIME_DIR"] = str(tmp / "jupyter" / "runtime")
@@ -430,7 +430,7 @@ def journey(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 "lab",
                 "--no-browser",
                 "--port",
-                str(tracking._free_port()),
+                str(processes.free_port()),
             ],
             cwd=ROOT,
             env=env,
@@ -677,7 +677,7 @@ def test_ctrl_c_stops_jupyterlab_the_kernels_the_server_and_nothing_is_left(jour
     assert info["jupyter_pid"] in journey["tree"] and info["mlflow_pid"] in journey["tree"]
     assert len(journey["kernels"]) >= len(NOTEBOOKS), journey["kernels"]
     for pid in [info["jupyter_pid"], info["mlflow_pid"], *journey["kernels"]]:
-        assert not tracking._pid_alive(pid), f"process {pid} survived Ctrl-C"
+        assert not processes.process_alive(pid), f"process {pid} survived Ctrl-C"
     assert journey["browser_processes"] > 0  # the sampling saw the browser
     assert journey["browser_left"] == [], f"browser processes left: {journey['browser_left']}"
     assert not (journey["tmp"] / "state" / lab.LAB_FILE).exists()
@@ -727,7 +727,7 @@ def _execute_notebooks(paths: list[str], state: Path) -> None:
     for name in cleared:
         os.environ.pop(name, None)
     os.environ["MLOPS_COURSE_STATE"] = str(state)
-    os.environ["MLOPS_COURSE_PORT"] = str(tracking._free_port())
+    os.environ["MLOPS_COURSE_PORT"] = str(processes.free_port())
     try:
         for path in paths:
             nb = nbformat.read(ROOT / path, as_version=4)

@@ -175,6 +175,13 @@ def _wrapper_of_the_course(report):
     return nb10.trigger_rule(report)
 
 
+_borrowed = nb10.trigger_rule
+
+
+def _alias_of_the_course(report):
+    return _borrowed(report)
+
+
 _SOLUTION_LEVELS = dict(zip(nb10.TEAMS, [0, 1, 2, 0, 1], strict=True))
 
 TABLES = [
@@ -257,6 +264,12 @@ TABLES = [
                 "cheat",
                 "a wrapper of the course's rule",
                 _wrapper_of_the_course,
+                hint="course's own function",
+            ),
+            Case(
+                "cheat",
+                "the course's rule under another name",
+                _alias_of_the_course,
                 hint="course's own function",
             ),
             Case("cheat", "always retrain", lambda r: True, hint="should not retrain"),

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from utils import lab, tracking
+from utils import lab, processes, tracking
 from utils.paths import repo_root
 
 
@@ -58,12 +58,12 @@ def test_lab_starts_server_and_jupyterlab_offline_and_ctrl_c_stops_both(tmp_path
         server_pid = info["mlflow_pid"]
         assert info["mlflow_started_by_lab"] is True
         # Both answer on loopback; JupyterLab only with its token.
-        assert tracking._healthy(info["mlflow_ui"])
+        assert processes.healthy(info["mlflow_ui"])
         assert info["jupyterlab"].startswith("http://127.0.0.1:")
         assert info["jupyterlab"].endswith(
             f"/lab/tree/notebooks/00_start_here.ipynb?token={info['token']}"
         )
-        code, page = tracking._http_get(info["jupyterlab"], timeout=10)
+        code, page = processes.http_get(info["jupyterlab"], timeout=10)
         assert code == 200
         # The page configuration shows the news feed off; the update check is never asked.
         assert '"news": {"disabled": true}' in page.replace("\n", " ") or (
@@ -73,9 +73,9 @@ def test_lab_starts_server_and_jupyterlab_offline_and_ctrl_c_stops_both(tmp_path
         for plugin in lab.DISABLED_PLUGINS:
             assert plugin in page
         assert "disabledExtensions" in page
-        code, _ = tracking._http_get(f"{info['jupyterlab_base']}/api/contents", timeout=10)
+        code, _ = processes.http_get(f"{info['jupyterlab_base']}/api/contents", timeout=10)
         assert code == 403
-        code, body = tracking._http_get(
+        code, body = processes.http_get(
             f"{info['jupyterlab_base']}/api/contents/notebooks?token={info['token']}", timeout=10
         )
         assert code == 200 and "00_start_here.ipynb" in body
@@ -98,7 +98,7 @@ def test_lab_starts_server_and_jupyterlab_offline_and_ctrl_c_stops_both(tmp_path
     assert not psutil.pid_exists(info["jupyter_pid"]) or (
         psutil.Process(info["jupyter_pid"]).status() == psutil.STATUS_ZOMBIE
     )
-    assert not tracking._pid_alive(server_pid)
+    assert not processes.process_alive(server_pid)
     assert not (tmp_path / lab.LAB_FILE).exists()
     assert not tracking.status(tmp_path).running
 
@@ -116,7 +116,7 @@ def test_lab_reuses_a_running_server_and_leaves_it_running(tmp_path: Path) -> No
         finally:
             out = _ctrl_c(proc)
         assert proc.returncode == 0, out
-        assert not tracking._pid_alive(kernels_parent)
+        assert not processes.process_alive(kernels_parent)
         still = tracking.status(tmp_path)
         assert still.running and still.pid == server.pid
     finally:

@@ -106,7 +106,8 @@ def test_nothing_is_recorded_outside_a_notebook_or_when_switched_off(
 ) -> None:
     monkeypatch.setenv("MLOPS_COURSE_STATE", str(tmp_path))
     monkeypatch.delenv(progress.SWITCH_ENV, raising=False)
-    assert not progress.recording_enabled()  # pytest is not a notebook kernel
+    assert progress.running_cell() is None  # pytest is not a notebook kernel
+    assert not progress.recording_enabled()
     assert not checks.check("01.1", 0.5).passed
     assert not (tmp_path / progress.PROGRESS_FILE).exists()
     monkeypatch.setenv(progress.SWITCH_ENV, "off")
@@ -217,6 +218,8 @@ def test_a_kernel_records_student_checks_but_not_solution_cells(tmp_path: Path) 
         'checks.check("01.1", 0.5)',  # the same cell run again: the same attempt
         '# Solution to exercise 01.1\nassert checks.check("01.1", (y == 0).mean()).passed',
         'checks.check("01.2", 0.1, y_true=[1, 0], y_pred=[1, 1])',
+        "# which cell runs\nfrom utils import progress\n"
+        "assert progress.running_cell().startswith('# which cell runs\\n')",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING")}
     env.pop(progress.SWITCH_ENV, None)

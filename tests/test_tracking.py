@@ -17,7 +17,7 @@ from mlflow.models import Model
 from mlflow.tracking import MlflowClient
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from utils import tracking
+from utils import processes, tracking
 from utils.paths import repo_root
 
 
@@ -40,12 +40,6 @@ def own_server(tmp_path_factory: pytest.TempPathFactory):
     tracking.stop(state_dir=state)
 
 
-def _a_free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
@@ -56,7 +50,7 @@ def _dead_pid() -> int:
 def test_start_is_reused_and_status_reports_it(own_server: Path) -> None:
     first = tracking.status(own_server)
     assert first.running and first.url and first.pid
-    assert tracking._healthy(first.url)
+    assert processes.healthy(first.url)
     again = tracking.start(state_dir=own_server)
     assert again.running and not again.started
     assert (again.pid, again.url) == (first.pid, first.url)
@@ -155,7 +149,7 @@ def test_stale_pid_file_is_reported_and_replaced(tmp_path: Path) -> None:
         server = tracking.start(state_dir=state)
         try:
             assert server.started and server.port != taken
-            assert tracking._healthy(server.url or "")
+            assert processes.healthy(server.url or "")
             saved = json.loads((state / tracking.SERVER_FILE).read_text())
             assert saved["pid"] == server.pid
         finally:
@@ -183,9 +177,9 @@ def test_server_that_exits_during_start_shows_its_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A server that cannot start: here MLflow's own command line rejects an option.
-    real_command = tracking._server_command
+    real_command = tracking.server_command
     monkeypatch.setattr(
-        tracking, "_server_command", lambda *a: [*real_command(*a), "--no-such-option"]
+        tracking, "server_command", lambda *a: [*real_command(*a), "--no-such-option"]
     )
     with pytest.raises(tracking.TrackingServerError) as info:
         tracking.start(state_dir=tmp_path, timeout=60)
@@ -464,7 +458,7 @@ def test_clean_stops_the_folders_server_and_moves_runs_aside_without_a_terminal(
     client.set_terminated(client.create_run(experiment).info.run_id)
     assert tracking.count_runs(state) == 1
     line = tracking.clean_state(state, confirm=None)
-    assert not tracking._pid_alive(server.pid)  # its server was stopped first
+    assert not processes.process_alive(server.pid)  # its server was stopped first
     assert not state.exists()
     (aside,) = tmp_path.glob(".course-old-*")
     assert f"moved it to {aside}" in line and "1 run(s)" in line
@@ -529,9 +523,9 @@ def test_a_port_taken_while_starting_moves_to_another(tmp_path: Path) -> None:
     # this one is told to try: the new server must not mistake it for itself.
     # Not on the default port: the start falls back to it after the recorded port, and the
     # patched check below would call the default port free too when `other` holds it.
-    port = _a_free_port()
+    port = processes.free_port()
     while port == tracking.DEFAULT_PORT:
-        port = _a_free_port()
+        port = processes.free_port()
     other = tracking.start(state_dir=tmp_path / "other", port=port)
     try:
         state = tmp_path / "mine"
@@ -539,15 +533,15 @@ def test_a_port_taken_while_starting_moves_to_another(tmp_path: Path) -> None:
         (state / tracking.LAST_PORT_FILE).write_text(str(other.port))
         with socket.socket() as probe:  # the race: the port looked free a moment earlier
             assert probe.connect_ex(("127.0.0.1", other.port or 0)) == 0
-        original = tracking._port_free
-        tracking._port_free = lambda port: True if port == other.port else original(port)
+        original = processes.port_is_free
+        processes.port_is_free = lambda port: True if port == other.port else original(port)
         try:
             mine = tracking.start(state_dir=state)
         finally:
-            tracking._port_free = original
+            processes.port_is_free = original
         try:
             assert mine.started and mine.port != other.port
-            assert mine.pid != other.pid and tracking._healthy(mine.url or "")
+            assert mine.pid != other.pid and processes.healthy(mine.url or "")
         finally:
             tracking.stop(state_dir=state)
     finally:

@@ -26,14 +26,18 @@ Introduced in notebook 00 (``00_start_here``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import importlib.metadata
 import math
 import numbers
 import re
-from collections.abc import Callable, Iterable, Mapping
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import CodeType, ModuleType
 from typing import Any, Literal
 
 from utils import progress
@@ -649,3 +653,55 @@ def function_answer_problem(answer: object, what: str, todo: str) -> tuple[Statu
             "and this one again."
         )
     return None
+
+
+@contextlib.contextmanager
+def course_calls(*watched: Callable[..., Any] | ModuleType) -> Iterator[list[str]]:
+    """Record which of the ``watched`` course functions ran inside the ``with`` block.
+
+    Introduced in notebook 03 and used by the checks of 07, 08 and 09, whose exercises ask the
+    student to write something the course already has: an answer that hands the work to the
+    course's function is refused. The calls are watched as they happen (a profile hook on the
+    functions' code), so every way of reaching the function is seen: its name, an alias, a
+    name imported earlier, ``getattr``, a lambda, ``functools.partial``, a copy of its code,
+    a thread started inside the block. ``watched`` holds functions, or modules, which stand
+    for every function written in the module's file::
+
+        with checks.course_calls(monitoring.psi, monitoring.psi_from_shares) as ran:
+            answer(reference, batch)
+        if ran: ...  # e.g. ["psi_from_shares"]
+
+    Yields a list that fills with the names of the watched functions that ran, each once, in
+    the order they first ran. A profiler already set (a debugger, coverage) keeps receiving
+    its events, and is put back afterwards.
+    """
+    codes: set[CodeType] = set()
+    files: set[str] = set()
+    for item in watched:
+        if isinstance(item, ModuleType):
+            files.add(str(item.__file__))
+            continue
+        function = getattr(item, "__wrapped__", item)
+        code = getattr(function, "__code__", None)
+        if not isinstance(code, CodeType):
+            raise TypeError(f"course_calls watches functions and modules, got {item!r}.")
+        codes.add(code)
+    ran: list[str] = []
+    previous = sys.getprofile()
+    previous_threads = threading.getprofile()
+
+    def watch(frame: Any, event: str, arg: object) -> None:
+        if event == "call":
+            code = frame.f_code
+            if (code in codes or code.co_filename in files) and code.co_name not in ran:
+                ran.append(code.co_name)
+        if previous is not None:
+            previous(frame, event, arg)
+
+    sys.setprofile(watch)
+    threading.setprofile(watch)
+    try:
+        yield ran
+    finally:
+        sys.setprofile(previous)
+        threading.setprofile(previous_threads)  # type: ignore[arg-type]

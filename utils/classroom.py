@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from utils import progress, tracking
+from utils import processes, progress, tracking
 from utils.paths import repo_root, write_private
 
 __all__ = [
@@ -421,7 +421,7 @@ def init_cluster(folder: str | os.PathLike[str], port: int | None = None) -> Pos
         raise ClassroomError(f"Cannot create a PostgreSQL cluster: {reason}")
     bindir = find_postgres()
     assert bindir is not None
-    port = port or _free_port()
+    port = port or processes.free_port()
     os_user = "postgres" if _is_root() else getpass.getuser()
     path.mkdir(parents=True, exist_ok=True)
     (path / "socket").mkdir(exist_ok=True)
@@ -475,11 +475,11 @@ def start_cluster(cluster: PostgresCluster, timeout: float = 60.0) -> bool:
     """
     if cluster.running():
         return False
-    if not tracking._port_free(cluster.port):
+    if not processes.port_is_free(cluster.port):
         raise ClassroomError(
             f"Port {cluster.port} on 127.0.0.1, recorded for the class database in "
             f"{cluster.folder / CLUSTER_FILE}, is used by another program"
-            f"{tracking._describe_port_owner(cluster.port)}. Stop that program, or change "
+            f"{processes.port_owner(cluster.port)}. Stop that program, or change "
             "'port' in that file and in data/postgresql.conf."
         )
     result = _run_as(
@@ -500,7 +500,7 @@ def start_cluster(cluster: PostgresCluster, timeout: float = 60.0) -> bool:
     if result.returncode != 0:
         raise ClassroomError(
             f"PostgreSQL did not start (pg_ctl exit code {result.returncode}). The end of "
-            f"its log ({cluster.log_file}):\n{tracking._log_tail(cluster.log_file)}"
+            f"its log ({cluster.log_file}):\n{processes.log_tail(cluster.log_file)}"
         )
     return True
 
@@ -591,10 +591,6 @@ SELECT 'CREATE DATABASE "{database}" OWNER "{role}"'
 """,
     )
     return cluster.database_uri(database, role)
-
-
-def _free_port() -> int:
-    return tracking._free_port()
 
 
 # --------------------------------------------------------------------------- the class server
@@ -817,7 +813,7 @@ def status(
     pid, port, host = int(record["pid"]), int(record["port"]), str(record["host"])
     url = f"http://127.0.0.1:{port}"
     student_url = record.get("student_url") or _student_url(host, port)
-    if not tracking._pid_alive(pid) or not _is_class_server(pid, path):
+    if not processes.process_alive(pid) or not _is_class_server(pid, path):
         return ClassServer(
             path,
             False,
@@ -831,7 +827,7 @@ def status(
             "again with `python -m utils.classroom start`.",
             problem="gone",
         )
-    if not tracking._healthy(url, timeout=health_timeout):
+    if not processes.healthy(url, timeout=health_timeout):
         return ClassServer(
             path,
             False,
@@ -971,9 +967,7 @@ def start(
 
 def _lock(path: Path):  # noqa: ANN202 - a filelock.FileLock
     """One start or stop at a time per class folder (two terminals, or a script and you)."""
-    from filelock import FileLock
-
-    return FileLock(str(path / "class.lock"), timeout=600)
+    return processes.lock(path / "class.lock", timeout=600)
 
 
 def _start_unlocked(
@@ -1026,10 +1020,10 @@ def _start_unlocked(
     if cluster is None:
         raise ClassroomError(f"{path / 'postgres'} holds no cluster: run `init` again.")
     start_cluster(cluster)
-    if not tracking._port_free(port):
+    if not processes.port_is_free(port):
         raise ClassroomError(
             f"Port {port} on 127.0.0.1 is already in use by another program"
-            f"{tracking._describe_port_owner(port)}. Stop it, or choose another port "
+            f"{processes.port_owner(port)}. Stop it, or choose another port "
             f"(`--port {port + 1}`)."
         )
 
@@ -1052,7 +1046,7 @@ def _start_unlocked(
     )
     (path / CLASS_FILE).write_text(json.dumps(settings, indent=2))
 
-    env = tracking._server_env()
+    env = tracking.server_env()
     for name in list(env):
         if name.startswith(("PG", "MLFLOW_TRACKING_", "MLFLOW_AUTH_", "MLFLOW_SERVER_ALLOWED")):
             del env[name]
@@ -1137,20 +1131,14 @@ def _spawn(
     log_file = server_dir / "server.log"
     url = f"http://127.0.0.1:{port}"
     student_url = _student_url(host, port)
-    log_start = log_file.stat().st_size if log_file.exists() else 0
-    with open(log_file, "ab") as log:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        log.write(f"\n=== {stamp} starting on {host}:{port}\n".encode())
-        log.flush()
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=server_dir,
-            env=env,
-            start_new_session=True,
-        )
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    proc, log_start = processes.spawn(
+        command,
+        log_file,
+        cwd=server_dir,
+        env=env,
+        header=f"\n=== {stamp} starting on {host}:{port}",
+    )
     record = {
         "pid": proc.pid,
         "port": port,
@@ -1159,7 +1147,7 @@ def _spawn(
         "student_url": student_url,
         "started_at": time.time(),
     }
-    (server_dir / SERVER_FILE).write_text(json.dumps(record, indent=2))
+    processes.write_record(server_dir / SERVER_FILE, record)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         code = proc.poll()
@@ -1167,10 +1155,10 @@ def _spawn(
             (server_dir / SERVER_FILE).unlink(missing_ok=True)
             raise ClassroomError(
                 f"The class server exited with code {code} while starting on {host}:{port}. "
-                f"The end of its log ({log_file}):\n{tracking._log_tail(log_file, log_start)}"
+                f"The end of its log ({log_file}):\n{processes.log_tail(log_file, log_start)}"
             )
-        if tracking._healthy(url, timeout=1.0):
-            tracking.reap_in_background(proc)
+        if processes.healthy(url, timeout=1.0):
+            processes.reap_in_background(proc)
             return ClassServer(
                 folder,
                 True,
@@ -1184,11 +1172,11 @@ def _spawn(
                 started=True,
             )
         time.sleep(0.5)
-    tracking._terminate(proc.pid)
+    processes.terminate(proc.pid)
     (server_dir / SERVER_FILE).unlink(missing_ok=True)
     raise ClassroomError(
         f"The class server did not answer {url}/health within {timeout:.0f} s and was "
-        f"stopped. The end of its log ({log_file}):\n{tracking._log_tail(log_file, log_start)}"
+        f"stopped. The end of its log ({log_file}):\n{processes.log_tail(log_file, log_start)}"
     )
 
 
@@ -1210,8 +1198,8 @@ def _stop_unlocked(path: Path, postgres: bool) -> bool:
     stopped = False
     if record:
         pid = int(record["pid"])
-        if tracking._pid_alive(pid) and _is_class_server(pid, path):
-            tracking._terminate(pid)
+        if processes.process_alive(pid) and _is_class_server(pid, path):
+            processes.terminate(pid)
             stopped = True
         (_server_dir(path) / SERVER_FILE).unlink(missing_ok=True)
     if postgres:

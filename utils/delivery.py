@@ -40,8 +40,6 @@ import math
 import os
 import re
 import shlex
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -56,9 +54,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from utils import processes, tracking
 from utils.datasets import CHURN_FEATURES, CHURN_TARGET
 from utils.ml_testing import GateDecision, Outcome
 from utils.paths import state_dir as _state_dir
+from utils.processes import port_is_free, process_alive  # taught in notebook 08
+from utils.progress import running_cell
 
 if TYPE_CHECKING:  # pragma: no cover - for type hints only
     import pandera.pandas as pa
@@ -99,7 +100,7 @@ __all__ = [
 ]
 
 #: The only address the model server listens on: this computer, never the network.
-HOST = "127.0.0.1"
+HOST = processes.HOST
 #: The columns a request to the churn service carries, in this order (the service's contract).
 REQUEST_COLUMNS: tuple[str, ...] = tuple(CHURN_FEATURES)
 #: The pipeline's stages, in order, as :class:`StageResult` names them.
@@ -123,11 +124,6 @@ LOG_FOLDER = "model-servers"
 _REGISTRY_URI_RE = re.compile(
     r"^models:/(?P<name>[^/@:]+)(?:@(?P<alias>[^/@]+)|/(?P<version>\d+))$"
 )
-_QUIET_ENV = {
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "true",
-    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
-}
 
 
 class ModelServerError(RuntimeError):
@@ -230,87 +226,6 @@ def _ping(url: str, timeout: float = 1.0) -> bool:
 # --------------------------------------------------------------------------- processes
 
 
-def port_is_free(port: int) -> bool:
-    """True when nothing listens on 127.0.0.1:``port`` (notebook 08)."""
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ValueError(f"port must be a whole number from 1 to 65535, got {port!r}.")
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        if sys.platform != "win32":
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _port_owner(port: int) -> str:
-    try:
-        import psutil
-
-        for conn in psutil.net_connections(kind="tcp"):
-            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN:
-                if conn.pid:
-                    return f" (pid {conn.pid}, {psutil.Process(conn.pid).name()})"
-    except Exception:  # noqa: BLE001 - only a hint for the message
-        return ""
-    return ""
-
-
-def _group_members(pgid: int) -> list[int]:
-    """PIDs of live (not zombie) processes in process group ``pgid``."""
-    import psutil
-
-    members = []
-    for proc in psutil.process_iter(["pid", "status"]):
-        try:
-            if proc.info["status"] == psutil.STATUS_ZOMBIE:
-                continue
-            if os.getpgid(proc.info["pid"]) == pgid:
-                members.append(proc.info["pid"])
-        except (ProcessLookupError, PermissionError, psutil.Error):
-            continue
-    return members
-
-
-def process_alive(pid: int) -> bool:
-    """True while process ``pid`` exists and is not a zombie (notebook 08)."""
-    import psutil
-
-    if isinstance(pid, bool) or not isinstance(pid, int):
-        raise TypeError(f"pid must be a process id (an int), got {pid!r}.")
-
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Linux: the server gets SIGTERM when the Python that started it dies."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def _log_tail(path: Path, lines: int = 12) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return "    (no log)"
-    tail = [line for line in text.strip().splitlines() if line.strip()][-lines:]
-    return "\n".join("    " + line for line in tail) or "    (the log is empty)"
-
-
 def _last_error_line(path: Path) -> str:
     """The line of a log that names the root error, e.g. ``AttributeError: ...``.
 
@@ -327,14 +242,6 @@ def _last_error_line(path: Path) -> str:
     if causes or errors:
         return (causes or errors)[-1]
     return next((line for line in reversed(lines) if line), "")
-
-
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython")
-    if shell is None:
-        return False
-    ipython = shell.get_ipython()  # type: ignore[attr-defined]
-    return ipython is not None and hasattr(ipython, "kernel")
 
 
 class _StatusLine:
@@ -462,7 +369,7 @@ class ModelServer:
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
         self.timeout = float(timeout)
-        self.progress = _in_notebook() if progress is None else bool(progress)
+        self.progress = running_cell() is not None if progress is None else bool(progress)
         self.port: int | None = None
         self.version: str | None = self._version
         self.log_file: Path | None = None
@@ -529,7 +436,7 @@ class ModelServer:
         import mlflow
 
         env = dict(os.environ)
-        env.update(_QUIET_ENV)
+        env.update(tracking.QUIET_ENV)
         env["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()
         # `mlflow models serve` runs `uvicorn` by name: the interpreter's bin must be on PATH.
         env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
@@ -552,43 +459,33 @@ class ModelServer:
             raise ModelServerError(f"{self!r} is already running; stop() it first.")
         self.error = None
         self.version = self._resolve_version()
-        port = self._requested_port if self._requested_port is not None else _free_port()
-        if not port_is_free(port):
+        port = self._requested_port
+        if port is None:
+            port = processes.free_port()
+        if not processes.port_is_free(port):
             raise ValueError(
-                f"Port {port} on {HOST} is in use{_port_owner(port)}. Stop the program that "
-                "uses it, or leave port=None to pick a free port."
+                f"Port {port} on {HOST} is in use{processes.port_owner(port)}. Stop the program "
+                "that uses it, or leave port=None to pick a free port."
             )
         self.port = port
         folder = _state_dir() / LOG_FOLDER
-        folder.mkdir(parents=True, exist_ok=True)
         self.log_file = folder / f"model-server-{port}.log"
         env = self._environment()
         self.command = [sys.executable, "-m", "mlflow", *_serve_arguments(self.model_uri, port)]
-        kwargs: dict[str, Any] = {}
-        if sys.platform == "win32":  # pragma: no cover - the course runs on Linux and macOS
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        else:
-            kwargs["start_new_session"] = True  # its own process group: stop() ends all of it
-            if sys.platform.startswith("linux"):
-                # SIGTERM to the server if this Python dies (e.g. a killed kernel). Linux sends
-                # it when the *thread* that started the server ends: start servers from the
-                # main thread, as notebooks and scripts do.
-                kwargs["preexec_fn"] = _die_with_parent
         self._status = _StatusLine(self.progress)
-        self._started = time.perf_counter()
+        self._started = time.monotonic()
         self.startup_seconds = None
-        with open(self.log_file, "wb") as log:
-            log.write(f"$ {self.command_line}\n".encode())
-            log.flush()
-            self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-                self.command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=folder,
-                env=env,
-                **kwargs,
-            )
+        # Its own process group, so that stop() ends all of it; and SIGTERM to the server if
+        # this Python dies (e.g. a killed kernel).
+        self._proc, _ = processes.spawn(
+            self.command,
+            self.log_file,
+            cwd=folder,
+            env=env,
+            header=f"$ {self.command_line}",
+            append=False,
+            die_with_parent=True,
+        )
         _RUNNING.add(self)
         self._status.update(f"starting the model server for {self.model_uri} ...")
         return self.wait() if wait else self
@@ -607,37 +504,38 @@ class ModelServer:
             return self
         status, started, what = self._status, self._started, f"{self.model_uri}"
         what += f" (version {self.version})"
-        deadline = self._started + self.timeout
-        while True:
-            elapsed = time.perf_counter() - started
+
+        def tick(elapsed: float) -> None:
             status.update(f"starting the model server for {what} ... {elapsed:4.1f} s")
-            code = self._proc.poll()
-            if code is not None:
-                status.update(f"the model server for {what} exited after {elapsed:.1f} s")
-                self.stop()
-                self.error = _last_error_line(self.log_file) or f"exit code {code}"
-                raise ModelServerError(
-                    f"The model server for {what} exited with code {code} before it answered "
-                    f"on {self.url}. The end of its log ({self.log_file}):\n"
-                    f"{_log_tail(self.log_file)}"
-                )
-            if _ping(self.url):
-                self.startup_seconds = elapsed
-                status.update(
-                    f"model server for {what} answers at {self.url}, up within {elapsed:.1f} s "
-                    f"(pid {self.pid})"
-                )
-                return self
-            if time.perf_counter() > deadline:
-                self.stop()
-                self.error = f"no answer on /ping within {self.timeout:g} s"
-                status.update(f"the model server for {what} did not answer in {self.timeout:g} s")
-                raise ModelServerError(
-                    f"The model server for {what} did not answer {self.url}/ping within "
-                    f"{self.timeout:g} s and was stopped. The end of its log "
-                    f"({self.log_file}):\n{_log_tail(self.log_file)}"
-                )
-            time.sleep(0.25)
+
+        ended = processes.wait_ready(
+            self._proc, lambda: _ping(self.url), self.timeout, since=started, tick=tick
+        )
+        elapsed = time.monotonic() - started
+        if ended == "ready":
+            self.startup_seconds = elapsed
+            status.update(
+                f"model server for {what} answers at {self.url}, up within {elapsed:.1f} s "
+                f"(pid {self.pid})"
+            )
+            return self
+        code = self._proc.returncode
+        self.stop()
+        if ended == "exited":
+            status.update(f"the model server for {what} exited after {elapsed:.1f} s")
+            self.error = _last_error_line(self.log_file) or f"exit code {code}"
+            raise ModelServerError(
+                f"The model server for {what} exited with code {code} before it answered "
+                f"on {self.url}. The end of its log ({self.log_file}):\n"
+                f"{processes.log_tail(self.log_file, lines=12)}"
+            )
+        self.error = f"no answer on /ping within {self.timeout:g} s"
+        status.update(f"the model server for {what} did not answer in {self.timeout:g} s")
+        raise ModelServerError(
+            f"The model server for {what} did not answer {self.url}/ping within "
+            f"{self.timeout:g} s and was stopped. The end of its log "
+            f"({self.log_file}):\n{processes.log_tail(self.log_file, lines=12)}"
+        )
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
         """Stop the server's whole process group: SIGTERM, then SIGKILL after ``timeout`` s.
@@ -648,43 +546,7 @@ class ModelServer:
         proc = self._proc
         if proc is None:
             return False
-        was_running = proc.poll() is None
-        if sys.platform == "win32":  # pragma: no cover
-            import psutil
-
-            try:
-                parent = psutil.Process(proc.pid)
-                procs = [parent, *parent.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                procs = []
-            for p in procs:
-                p.terminate()
-            _, alive = psutil.wait_procs(procs, timeout=timeout)
-            for p in alive:
-                p.kill()
-        else:
-            pgid = proc.pid
-            try:
-                os.killpg(pgid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                proc.poll()
-                if not _group_members(pgid):
-                    break
-                time.sleep(0.1)
-            else:
-                try:
-                    os.killpg(pgid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL cannot be ignored
-            proc.kill()
-            proc.wait(timeout=5)
-        return was_running
+        return processes.terminate(proc, timeout=timeout)
 
     def __enter__(self) -> ModelServer:
         return self.start()

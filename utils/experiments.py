@@ -37,7 +37,6 @@ import itertools
 import math
 import numbers
 import re
-import sys
 import time
 import uuid
 import warnings
@@ -47,6 +46,7 @@ from typing import Any
 
 import pandas as pd
 
+from utils.progress import running_cell
 from utils.registry import code_version, lineage_tags
 from utils.training import TrainConfig, TrainResult, train
 
@@ -626,7 +626,7 @@ class Progress:
         self._bar: Any = None
         self._label: Any = None
         if widget is None:
-            widget = _in_notebook()
+            widget = running_cell() is not None
         if widget:
             import ipywidgets as widgets
             from IPython.display import display
@@ -662,14 +662,6 @@ class Progress:
         else:
             prefix = f"{self.description}: " if self.description else ""
             print(prefix + text, flush=True)
-
-
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython")
-    if shell is None:
-        return False
-    ipython = shell.get_ipython()  # type: ignore[attr-defined]
-    return ipython is not None and hasattr(ipython, "kernel")
 
 
 # --------------------------------------------------------------------------- sweeps

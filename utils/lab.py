@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from utils import tracking
+from utils import processes, tracking
 from utils.paths import repo_root, state_dir, write_private
 
 LAB_FILE = "lab.json"
@@ -93,7 +93,7 @@ def read_lab_file(state: Path | None = None) -> dict[str, Any] | None:
 
 def _lab_answers(base: str, token: str) -> bool:
     try:
-        code, _ = tracking._http_get(f"{base}/api/status?token={token}", timeout=2.0)
+        code, _ = processes.http_get(f"{base}/api/status?token={token}", timeout=2.0)
     except (OSError, ValueError):
         return False
     return code == 200
@@ -104,7 +104,7 @@ def _existing_lab(state: Path) -> dict[str, Any] | None:
     if not info:
         return None
     pid = info.get("jupyter_pid")
-    if isinstance(pid, int) and tracking._pid_alive(pid):
+    if isinstance(pid, int) and processes.process_alive(pid):
         if _lab_answers(info.get("jupyterlab_base", ""), info.get("token", "")):
             return info
     (state / LAB_FILE).unlink(missing_ok=True)  # stale: its JupyterLab is gone
@@ -118,7 +118,7 @@ def run(open_browser: bool = True, port: int | None = None, timeout: float = 120
     (default 8888, or a free one if 8888 is taken).
     """
     if port is not None:
-        tracking._check_port(port)
+        processes.check_port(port)
     state = state_dir()
     existing = _existing_lab(state)
     if existing:
@@ -128,10 +128,11 @@ def run(open_browser: bool = True, port: int | None = None, timeout: float = 120
         return 0
 
     if port is None:
-        port = DEFAULT_LAB_PORT if tracking._port_free(DEFAULT_LAB_PORT) else tracking._free_port()
-    elif not tracking._port_free(port):
+        free = processes.port_is_free(DEFAULT_LAB_PORT)
+        port = DEFAULT_LAB_PORT if free else processes.free_port()
+    elif not processes.port_is_free(port):
         raise LabError(
-            f"Port {port} on 127.0.0.1 is already in use{tracking._describe_port_owner(port)}."
+            f"Port {port} on 127.0.0.1 is already in use{processes.port_owner(port)}."
             " Choose another with `python -m utils lab --port N`, or stop that program."
         )
     server = tracking.start()
@@ -150,7 +151,7 @@ def run(open_browser: bool = True, port: int | None = None, timeout: float = 120
         token = secrets.token_hex(24)
         base = f"http://127.0.0.1:{port}"
         env = dict(os.environ)
-        env.update(tracking._QUIET_ENV)
+        env.update(tracking.QUIET_ENV)
         env["MLOPS_COURSE_STATE"] = str(state)
         env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
         env["JUPYTER_TOKEN"] = token  # not on the command line, where `ps` shows it
@@ -158,39 +159,29 @@ def run(open_browser: bool = True, port: int | None = None, timeout: float = 120
             p for p in (str(_offline_lab_config(state)), env.get("JUPYTER_CONFIG_PATH")) if p
         )
         log_file = state / LAB_LOG
-        log_start = log_file.stat().st_size if log_file.exists() else 0
-        kwargs: dict[str, Any] = {}
-        if sys.platform == "win32":
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        else:
-            # Own session: Ctrl-C reaches only this process, which then stops JupyterLab
-            # cleanly (JupyterLab would otherwise stop to ask "Shutdown? (y/[n])").
-            kwargs["start_new_session"] = True
-        with open(log_file, "ab") as log:
-            jupyter = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-                lab_command(port, open_browser),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=repo_root(),
-                env=env,
-                **kwargs,
+        # Its own session: Ctrl-C reaches only this process, which then stops JupyterLab
+        # cleanly (JupyterLab would otherwise stop to ask "Shutdown? (y/[n])").
+        jupyter, log_start = processes.spawn(
+            lab_command(port, open_browser), log_file, cwd=repo_root(), env=env
+        )
+        ended = processes.wait_ready(
+            jupyter,
+            lambda: _lab_answers(base, token),
+            timeout,
+            tick=lambda _elapsed: not stop_requested,
+        )
+        if ended == "interrupted":
+            return 130
+        if ended != "ready":
+            what = (
+                f"exited with code {jupyter.returncode} while starting"
+                if ended == "exited"
+                else f"did not answer on {base} within {timeout:.0f} s"
             )
-        deadline = time.monotonic() + timeout
-        while not _lab_answers(base, token):
-            if jupyter.poll() is not None:
-                raise LabError(
-                    f"JupyterLab exited with code {jupyter.returncode} while starting. The end "
-                    f"of its log ({log_file}):\n{tracking._log_tail(log_file, log_start)}"
-                )
-            if time.monotonic() > deadline:
-                raise LabError(
-                    f"JupyterLab did not answer on {base} within {timeout:.0f} s. The end of "
-                    f"its log ({log_file}):\n{tracking._log_tail(log_file, log_start)}"
-                )
-            if stop_requested:
-                return 130
-            time.sleep(0.25)
+            raise LabError(
+                f"JupyterLab {what}. The end of its log ({log_file}):\n"
+                f"{processes.log_tail(log_file, log_start)}"
+            )
         info = {
             "mlflow_ui": server.url,
             "jupyterlab": f"{base}/lab/tree/{START_NOTEBOOK}?token={token}",
@@ -217,7 +208,7 @@ def run(open_browser: bool = True, port: int | None = None, timeout: float = 120
     finally:
         if jupyter is not None and jupyter.poll() is None:
             print("Stopping JupyterLab ...", flush=True)
-            tracking._terminate(jupyter.pid, timeout=20.0)
+            processes.terminate(jupyter, timeout=20.0)
         (state / LAB_FILE).unlink(missing_ok=True)
         if started_server:
             print("Stopping the MLflow server ...", flush=True)

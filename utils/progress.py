@@ -63,6 +63,7 @@ __all__ = [
     "outcomes_from_tags",
     "record",
     "recording_enabled",
+    "running_cell",
     "save_outcome",
     "sync",
     "table",
@@ -109,8 +110,14 @@ class Outcome:
 # --------------------------------------------------------------------------- when to record
 
 
-def _kernel_cell_source() -> str | None:
-    """The source of the notebook cell running now, or None outside an IPython kernel."""
+def running_cell() -> str | None:
+    """The source of the notebook cell running now, or None outside a Jupyter kernel.
+
+    The one test of "are we in a notebook" in the course: a status line that updates in
+    place (:class:`utils.delivery.ModelServer`), a progress widget
+    (:func:`utils.experiments.run_sweep`) and the recording of exercise outcomes
+    (:func:`recording_enabled`) all ask it. An IPython terminal is not a notebook (no kernel).
+    """
     ipython_module = sys.modules.get("IPython")
     if ipython_module is None:
         return None
@@ -129,7 +136,7 @@ def recording_enabled() -> bool:
     """True in a student's notebook cell: a kernel, not a solution cell, not switched off."""
     if os.environ.get(SWITCH_ENV, "").strip().lower() in ("off", "0", "false", "no"):
         return False
-    source = _kernel_cell_source()
+    source = running_cell()
     if source is None:
         return False
     return not source.lstrip().startswith(SOLUTION_HEADER)

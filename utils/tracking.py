@@ -19,15 +19,10 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import json
 import logging
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -37,12 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from utils import processes
 from utils.paths import state_dir as _default_state_dir
 
 __all__ = [
     "DEFAULT_PORT",
     "MODEL_PACKAGES",
     "SKOPS_TRUSTED_TYPES",
+    "CLIENT_RETRY_ENV",
+    "QUIET_ENV",
     "ServerStatus",
     "TrackingServerError",
     "UntrustedTypesError",
@@ -53,6 +51,8 @@ __all__ = [
     "model_name",
     "model_requirements",
     "run_url",
+    "server_command",
+    "server_env",
     "skops_trusted_types",
     "start",
     "status",
@@ -73,15 +73,15 @@ LOG_FILE = "server.log"
 LOCK_FILE = "server.lock"
 LAST_PORT_FILE = "server.last-port"
 
-# Client settings for the course server: a dead server gives an error within seconds,
-# instead of MLflow's default of several retries with exponential back-off (minutes).
-_CLIENT_RETRY_ENV = {
+#: Client settings for the course server: a dead server gives an error within seconds,
+#: instead of MLflow's default of several retries with exponential back-off (minutes).
+CLIENT_RETRY_ENV = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
 }
-# Nothing phones home; no "View run at ..." lines in notebook output.
-_QUIET_ENV = {
+#: Nothing phones home; no "View run at ..." lines in notebook output.
+QUIET_ENV = {
     "MLFLOW_DISABLE_TELEMETRY": "true",
     "DO_NOT_TRACK": "true",
     "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
@@ -148,105 +148,20 @@ def _state(state_dir: str | os.PathLike[str] | None) -> Path:
     return path
 
 
-def _port_free(port: int) -> bool:
-    """True when nothing listens on 127.0.0.1:``port`` and we may bind it."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        if sys.platform != "win32":
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _check_port(port: Any) -> int:
-    if isinstance(port, bool) or not isinstance(port, int):
-        raise TypeError(f"port must be an int between 1024 and 65535, got {port!r}")
-    if not 1024 <= port <= 65535:
-        raise ValueError(
-            f"port must be between 1024 and 65535 (unprivileged ports), got {port}. "
-            "Pick a number such as 5050."
-        )
-    return port
-
-
-def _http_get(url: str, timeout: float = 2.0) -> tuple[int, str]:
-    """GET ``url`` directly (never through a proxy: the server is on loopback)."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=timeout) as response:
-            return response.status, response.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as err:
-        return err.code, ""
-
-
-def _healthy(url: str, timeout: float = 2.0) -> bool:
-    try:
-        code, body = _http_get(f"{url}/health", timeout=timeout)
-    except (OSError, ValueError):
-        return False
-    return code == 200 and body.strip().upper().startswith("OK")
-
-
-def _pid_alive(pid: int) -> bool:
-    import psutil
-
-    try:
-        proc = psutil.Process(pid)
-        return proc.status() != psutil.STATUS_ZOMBIE
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return False
-
-
 def _is_course_server(pid: int, state: Path) -> bool:
     """True when ``pid`` is an MLflow server serving this state folder (not a reused PID)."""
-    import psutil
-
-    try:
-        cmdline = " ".join(psutil.Process(pid).cmdline())
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-        return False
-    return "mlflow" in cmdline and "server" in cmdline and str(state) in cmdline
-
-
-def _describe_port_owner(port: int) -> str:
-    """Best effort: which program listens on ``port`` (empty string if unknown)."""
-    try:
-        import psutil
-
-        for conn in psutil.net_connections(kind="tcp"):
-            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN:
-                if conn.pid:
-                    proc = psutil.Process(conn.pid)
-                    return f" (pid {conn.pid}, {proc.name()})"
-    except Exception:  # noqa: BLE001 - only a hint for the message; never fail on it
-        return ""
-    return ""
+    return processes.runs_with_arguments(pid, "mlflow", "server", str(state / "artifacts"))
 
 
 def _read_record(state: Path) -> dict[str, Any] | None:
-    path = state / SERVER_FILE
-    if not path.exists():
-        return None
     try:
-        record = json.loads(path.read_text())
-        int(record["pid"]), int(record["port"]), str(record["url"])
-    except (ValueError, KeyError, TypeError):
+        return processes.read_record(state / SERVER_FILE, "pid", "port", "url")
+    except ValueError:
         return {"corrupt": True}
-    return record
 
 
 def _write_record(state: Path, record: dict[str, Any]) -> None:
-    tmp = state / (SERVER_FILE + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2))
-    tmp.replace(state / SERVER_FILE)
+    processes.write_record(state / SERVER_FILE, record)
     # Remembered after a stop too, so that a restart can come back on the same port.
     (state / LAST_PORT_FILE).write_text(str(record["port"]))
 
@@ -262,20 +177,12 @@ def _remove_record(state: Path) -> None:
     (state / SERVER_FILE).unlink(missing_ok=True)
 
 
-def _log_tail(log_file: Path, since: int = 0, lines: int = 25) -> str:
-    try:
-        with open(log_file, "rb") as fh:
-            fh.seek(since)
-            text = fh.read().decode("utf-8", "replace")
-    except OSError:
-        return "(no log)"
-    tail = text.strip().splitlines()[-lines:]
-    return "\n".join("    " + line for line in tail) or "    (the log is empty)"
-
-
-def _server_env() -> dict[str, str]:
+def server_env() -> dict[str, str]:
+    """The environment the course's MLflow server runs in: this one, made quiet
+    (:data:`QUIET_ENV`), lean (no job runner), never pointed at another tracking server,
+    with this interpreter's ``bin`` folder first on ``PATH``. The class server starts from it."""
     env = dict(os.environ)
-    env.update(_QUIET_ENV)
+    env.update(QUIET_ENV)
     # Lean server: one worker and no job runner (about 11 s and 0.5 GiB instead of
     # about 25 s and 1.9 GiB on two cores).
     env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
@@ -287,7 +194,9 @@ def _server_env() -> dict[str, str]:
     return env
 
 
-def _server_command(state: Path, port: int) -> list[str]:
+def server_command(state: Path, port: int) -> list[str]:
+    """The command line of the course's MLflow server for state folder ``state`` on ``port``:
+    runs in ``state/mlflow.db``, artifacts in ``state/artifacts``, one worker, 127.0.0.1."""
     db = (state / "mlflow.db").as_posix()
     artifacts = state / "artifacts"
     artifacts.mkdir(exist_ok=True)
@@ -310,9 +219,7 @@ def _server_command(state: Path, port: int) -> list[str]:
 
 
 def _lock(state: Path):  # noqa: ANN202 - a filelock.FileLock
-    from filelock import FileLock
-
-    return FileLock(str(state / LOCK_FILE), timeout=START_TIMEOUT + 60)
+    return processes.lock(state / LOCK_FILE, timeout=START_TIMEOUT + 60)
 
 
 def _status_unlocked(state: Path) -> ServerStatus:
@@ -333,7 +240,7 @@ def _status_unlocked(state: Path) -> ServerStatus:
             f"The server record {state / SERVER_FILE} is unreadable; it will be replaced.",
         )
     pid, port, url = int(record["pid"]), int(record["port"]), str(record["url"])
-    if not _pid_alive(pid) or not _is_course_server(pid, state):
+    if not processes.process_alive(pid) or not _is_course_server(pid, state):
         return ServerStatus(
             False,
             None,
@@ -344,7 +251,7 @@ def _status_unlocked(state: Path) -> ServerStatus:
             f"Stale record: the course server (pid {pid}, port {port}) is no longer running. "
             "It will be restarted by connect() or `python -m utils server start`.",
         )
-    if not _healthy(url):
+    if not processes.healthy(url):
         return ServerStatus(
             False,
             url,
@@ -396,7 +303,7 @@ def start(
                 f"{PORT_ENV}={raw!r} is not a port number; set it to e.g. 5050 or unset it."
             ) from None
     if port is not None:
-        _check_port(port)
+        processes.check_port(port)
     if not isinstance(timeout, (int, float)) or timeout <= 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if importlib.util.find_spec("mlflow") is None:
@@ -419,11 +326,11 @@ def start(
         if current.pid is not None:
             # The process exists but does not answer: wait for it a little, then replace it.
             deadline = time.monotonic() + min(timeout, 30.0)
-            while time.monotonic() < deadline and _pid_alive(current.pid):
-                if _healthy(current.url or ""):
+            while time.monotonic() < deadline and processes.process_alive(current.pid):
+                if processes.healthy(current.url or ""):
                     return _status_unlocked(state)
                 time.sleep(0.5)
-            _terminate(current.pid)
+            processes.terminate(current.pid)
         _remove_record(state)
         recorded = current.port if current.port is not None else _last_port(state)
         for attempt in range(3):
@@ -444,76 +351,35 @@ def start(
 
 def _choose_port(requested: int | None, recorded: int | None) -> int:
     if requested is not None:
-        if not _port_free(requested):
+        if not processes.port_is_free(requested):
             raise TrackingServerError(
                 f"Port {requested} on 127.0.0.1 is already in use by another program"
-                f"{_describe_port_owner(requested)}. Stop that program, or choose another "
+                f"{processes.port_owner(requested)}. Stop that program, or choose another "
                 f"port (e.g. `python -m utils server start --port {requested + 1}`, or unset "
                 f"{PORT_ENV} to let the course pick a free one)."
             )
         return requested
     for candidate in (recorded, DEFAULT_PORT):
-        if candidate is not None and _port_free(candidate):
+        if candidate is not None and processes.port_is_free(candidate):
             return candidate
-    return _free_port()
+    return processes.free_port()
 
 
 class _PortTakenDuringStart(Exception):
     """Another program bound the port between our check and the server's bind."""
 
 
-def _listener_pids(port: int) -> set[int] | None:
-    """PIDs listening on 127.0.0.1:``port``, or None where the system does not tell us."""
-    try:
-        import psutil
-
-        return {
-            c.pid
-            for c in psutil.net_connections(kind="tcp")
-            if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid
-        }
-    except Exception:  # noqa: BLE001 - e.g. AccessDenied on macOS without root
-        return None
-
-
-def _serves_port(pid: int, port: int) -> bool:
-    """True unless we can see that ``port`` is served by a process outside ``pid``'s tree."""
-    import psutil
-
-    listeners = _listener_pids(port)
-    if not listeners:
-        return True  # unknown: trust the health check
-    try:
-        proc = psutil.Process(pid)
-        tree = {pid, *(child.pid for child in proc.children(recursive=True))}
-    except psutil.NoSuchProcess:
-        return False
-    return bool(listeners & tree)
-
-
 def _spawn(state: Path, port: int, timeout: float) -> ServerStatus:
     log_file = state / LOG_FILE
     url = f"http://127.0.0.1:{port}"
-    log_start = log_file.stat().st_size if log_file.exists() else 0
-    command = _server_command(state, port)
-    with open(log_file, "ab") as log:
-        log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {url}\n".encode())
-        log.flush()
-        kwargs: dict[str, Any] = {}
-        if sys.platform == "win32":
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        else:
-            # Own session: Ctrl-C in a terminal or an interrupted kernel does not kill it.
-            kwargs["start_new_session"] = True
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=state,
-            env=_server_env(),
-            **kwargs,
-        )
+    command = server_command(state, port)
+    proc, log_start = processes.spawn(
+        command,
+        log_file,
+        cwd=state,
+        env=server_env(),
+        header=f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {url}",
+    )
     _write_record(
         state,
         {
@@ -525,97 +391,39 @@ def _spawn(state: Path, port: int, timeout: float) -> ServerStatus:
             "command": command,
         },
     )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        code = proc.poll()
-        if code is not None:
-            _remove_record(state)
-            if "address already in use" in _log_tail(log_file, log_start).lower():
-                raise _PortTakenDuringStart(port)
-            raise TrackingServerError(
-                f"The MLflow server exited with code {code} while starting on {url}. "
-                f"The end of its log ({log_file}):\n{_log_tail(log_file, log_start)}\n"
-                "If the port was taken meanwhile, just run it again; otherwise see the FAQ in "
-                "README.md."
-            )
-        if _healthy(url, timeout=1.0) and proc.poll() is None and _serves_port(proc.pid, port):
-            reap_in_background(proc)
-            return ServerStatus(
-                True,
-                url,
-                proc.pid,
-                port,
-                state,
-                log_file,
-                f"Started the course server at {url} (pid {proc.pid}).",
-                started=True,
-            )
-        time.sleep(0.25)
-    _terminate(proc.pid)
+    ended = processes.wait_ready(
+        proc,
+        lambda: processes.healthy(url, timeout=1.0) and processes.serves_port(proc.pid, port),
+        timeout,
+    )
+    if ended == "ready":
+        processes.reap_in_background(proc)
+        return ServerStatus(
+            True,
+            url,
+            proc.pid,
+            port,
+            state,
+            log_file,
+            f"Started the course server at {url} (pid {proc.pid}).",
+            started=True,
+        )
     _remove_record(state)
+    log = processes.log_tail(log_file, log_start)
+    if ended == "exited":
+        if "address already in use" in log.lower():
+            raise _PortTakenDuringStart(port)
+        raise TrackingServerError(
+            f"The MLflow server exited with code {proc.returncode} while starting on {url}. "
+            f"The end of its log ({log_file}):\n{log}\n"
+            "If the port was taken meanwhile, just run it again; otherwise see the FAQ in "
+            "README.md."
+        )
+    processes.terminate(proc)
     raise TrackingServerError(
         f"The MLflow server did not answer {url}/health within {timeout:.0f} s and was "
-        f"stopped. The end of its log ({log_file}):\n{_log_tail(log_file, log_start)}"
+        f"stopped. The end of its log ({log_file}):\n{processes.log_tail(log_file, log_start)}"
     )
-
-
-def _terminate(pid: int, timeout: float = 15.0) -> None:
-    """Stop process ``pid`` and its children: SIGTERM first, SIGKILL after ``timeout``."""
-    import psutil
-
-    try:
-        parent = psutil.Process(pid)
-        children = parent.children(recursive=True)
-    except psutil.NoSuchProcess:
-        return
-    procs = [parent, *children]
-    for proc in procs:
-        try:
-            if proc is parent and sys.platform != "win32":
-                proc.send_signal(signal.SIGTERM)
-            else:
-                proc.terminate()
-        except psutil.NoSuchProcess:
-            pass
-    alive = _wait_gone(procs, timeout)
-    for proc in alive:
-        try:
-            proc.kill()
-        except psutil.NoSuchProcess:
-            pass
-    _wait_gone(alive, 5)
-
-
-def _wait_gone(procs: list, timeout: float) -> list:  # psutil.Process
-    """Wait until every process has exited; return those still running after ``timeout``.
-
-    A process that has exited but is not yet reaped by its parent (a zombie: the server was
-    started by another process, e.g. a notebook kernel) counts as gone: waiting for it would
-    only wait for the timeout.
-    """
-    import psutil
-
-    deadline = time.monotonic() + timeout
-    while True:
-        alive = []
-        for proc in procs:
-            try:
-                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                    alive.append(proc)
-            except psutil.NoSuchProcess:
-                pass
-        if not alive or time.monotonic() >= deadline:
-            return alive
-        time.sleep(0.05)
-
-
-def reap_in_background(proc: subprocess.Popen) -> None:
-    """Collect ``proc``'s exit status as soon as it ends, whoever stops it.
-
-    A server started here and stopped by another process (``python -m utils server stop``, a
-    second notebook) would otherwise stay a zombie for as long as this process lives.
-    """
-    threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
 
 
 def stop(state_dir: str | os.PathLike[str] | None = None) -> bool:
@@ -632,8 +440,8 @@ def stop(state_dir: str | os.PathLike[str] | None = None) -> bool:
         stopped = False
         if not record.get("corrupt"):
             pid = int(record["pid"])
-            if _pid_alive(pid) and _is_course_server(pid, state):
-                _terminate(pid)
+            if processes.process_alive(pid) and _is_course_server(pid, state):
+                processes.terminate(pid)
                 stopped = True
         _remove_record(state)
         return stopped
@@ -717,7 +525,7 @@ def _restore(path: Path, content: bytes | None) -> None:
 
 
 def _configure_client_logging() -> None:
-    for name, value in _QUIET_ENV.items():
+    for name, value in QUIET_ENV.items():
         os.environ.setdefault(name, value)
     no_proxy = os.environ.get("NO_PROXY", os.environ.get("no_proxy", ""))
     hosts = [h for h in no_proxy.split(",") if h]
@@ -747,14 +555,14 @@ def connect(quiet: bool = False) -> str:
     _configure_client_logging()
     # A server that is gone (stopped, restarting) gives an error within seconds instead of
     # MLflow's default retries with back-off (minutes): for the course server and a class one.
-    for name, value in _CLIENT_RETRY_ENV.items():
+    for name, value in CLIENT_RETRY_ENV.items():
         os.environ.setdefault(name, value)
     uri = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
     # mlflow.set_tracking_uri() exports MLFLOW_TRACKING_URI; a URI that we set ourselves for
     # the course server is not a class server, so a dead course server gets restarted.
     if uri and uri != os.environ.get(_MANAGED_URI_ENV):
         if uri.startswith(("http://", "https://")):
-            if not _healthy(uri.rstrip("/"), 5.0):
+            if not processes.healthy(uri.rstrip("/"), 5.0):
                 raise TrackingServerError(
                     f"MLFLOW_TRACKING_URI is set to {uri}, but no MLflow server answers there. "
                     "Check the address (ask your instructor for a class server), or unset "

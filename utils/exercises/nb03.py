@@ -20,7 +20,15 @@ from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
-from utils.checks import CORRECT, INCORRECT, MLOPS_PROPERTIES, NOT_ATTEMPTED, Status, register
+from utils.checks import (
+    CORRECT,
+    INCORRECT,
+    MLOPS_PROPERTIES,
+    NOT_ATTEMPTED,
+    Status,
+    course_calls,
+    register,
+)
 
 NOTEBOOK = "03_devops_to_mlops"
 
@@ -295,18 +303,12 @@ def _check_incidents(answer: object) -> tuple[Status, str]:
 # ---------------------------------------------------------------------------------------------
 
 
-#: How often :func:`tuned_reference` has run: the check of 03.3 compares it before and after
-#: calling an answer, so an answer that calls it (under any name or alias) is found at run time.
-_tuned_reference_calls = [0]
-
-
 def tuned_reference(X: Any, y: Any, config: Mapping[str, Any]) -> float:
     """The training function of exercise 03.3 with its settings taken from ``config``.
 
     Introduced in notebook 03: the accuracy ``train_tuned`` gives, for any configuration with
     the keys ``test_size``, ``seed``, ``C`` and ``max_iter``.
     """
-    _tuned_reference_calls[0] += 1
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score
     from sklearn.model_selection import train_test_split
@@ -382,9 +384,8 @@ def _check_configured_function(answer: object) -> tuple[Status, str]:
     X, y = _data()
     for config in (TUNED_CONFIG, _OTHER_CONFIG):
         recording = _RecordingConfig(config)
-        calls_before = _tuned_reference_calls[0]
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), course_calls(tuned_reference) as ran:
                 warnings.simplefilter("ignore")
                 value = answer(X.copy(), y.copy(), recording)
         except KeyError as error:
@@ -396,7 +397,7 @@ def _check_configured_function(answer: object) -> tuple[Status, str]:
             return INCORRECT, (
                 f"Calling your function as f(X, y, config) raised {_describe(error)}."
             )
-        if _tuned_reference_calls[0] != calls_before:  # counted at run time, under any name
+        if ran:  # seen at run time, under any name
             return INCORRECT, (
                 "Your function hands the work to the course's own tuned_reference: write the "
                 "steps of train_tuned yourself (split, fit, score), with the settings taken "

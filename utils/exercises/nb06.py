@@ -95,6 +95,31 @@ def _call(function: Callable[[str], object], name: str) -> tuple[object, BaseExc
         return None, error
 
 
+def _answer_of_function(
+    answer: object, name: str, *, expected: str, what: str, example: str
+) -> tuple[tuple[Status, str] | None, object]:
+    """The first checks of 06.1 and 06.2, which ask for a function of the registered model's
+    name that reads ``what`` from the registry: (a problem, None), or (None, its answer for
+    ``name``). ``example`` is how the notebook calls it."""
+    problem = function_answer_problem(answer, "function", f"return {what}")
+    if problem is not None:
+        if isinstance(answer, str) and answer.strip() == expected:
+            return (
+                INCORRECT,
+                f"That is {what}, but as a value: give a function of the registered model's "
+                "name that reads it from the registry each time it is called.",
+            ), None
+        return problem, None
+    value, error = _call(answer, name)  # type: ignore[arg-type]
+    if error is not None:
+        return (
+            INCORRECT,
+            f"Your function raised {type(error).__name__}: {error}. It receives the "
+            f"registered model's name, e.g. {example}.",
+        ), None
+    return None, value
+
+
 # ---------------------------------------------------------------------------------------------
 # 06.1 The run behind the champion
 # ---------------------------------------------------------------------------------------------
@@ -110,21 +135,16 @@ def _check_champion_run(answer: object, *, name: str) -> tuple[Status, str]:
             "section 4 again (they set the champion alias), then this one."
         )
     run_id = champion.run_id
-    problem = function_answer_problem(answer, "function", "return the champion's run ID")
-    if problem is not None:
-        if isinstance(answer, str) and answer.strip() == run_id:
-            return INCORRECT, (
-                "That is the champion's run ID, but as a value: give a function of the "
-                "registered model's name that reads it from the registry each time it is called."
-            )
-        return problem
     answer_function = answer
-    answer, error = _call(answer, name)
-    if error is not None:
-        return INCORRECT, (
-            f"Your function raised {type(error).__name__}: {error}. It receives the registered "
-            "model's name, e.g. champion_run_id(MODEL)."
-        )
+    problem, answer = _answer_of_function(
+        answer,
+        name,
+        expected=run_id,
+        what="the champion's run ID",
+        example="champion_run_id(MODEL)",
+    )
+    if problem is not None:
+        return problem
     info = getattr(answer, "info", None)
     if getattr(info, "run_id", None) is not None:
         return INCORRECT, "That is the whole run. Its ID is in run.info.run_id."
@@ -187,21 +207,16 @@ def _check_challenger_data(answer: object, *, name: str) -> tuple[Status, str]:
             "the cells of section 4 again (they set the challenger alias), then this one."
         )
     expected = challenger.data_fingerprint
-    problem = function_answer_problem(answer, "function", "return the challenger's fingerprint")
-    if problem is not None:
-        if isinstance(answer, str) and answer.strip() == expected:
-            return INCORRECT, (
-                "That is the challenger's data fingerprint, but as a value: give a function of "
-                "the registered model's name that reads it from the registry each time."
-            )
-        return problem
     answer_function = answer
-    answer, error = _call(answer, name)
-    if error is not None:
-        return INCORRECT, (
-            f"Your function raised {type(error).__name__}: {error}. It receives the registered "
-            "model's name, e.g. challenger_data(MODEL)."
-        )
+    problem, answer = _answer_of_function(
+        answer,
+        name,
+        expected=expected,
+        what="the challenger's data fingerprint",
+        example="challenger_data(MODEL)",
+    )
+    if problem is not None:
+        return problem
     if not isinstance(answer, str):
         return INCORRECT, (
             f"Your answer is a {_type_name(answer)}; a data fingerprint is a string of 16 hex "

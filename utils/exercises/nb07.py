@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,6 +25,7 @@ from utils.checks import (
     CORRECT,
     INCORRECT,
     Status,
+    course_calls,
     function_answer_problem,
     register,
 )
@@ -93,28 +93,13 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-#: The file of ``utils.ml_testing``: any call into it while a student's test runs is refused.
-_COURSE_TESTS_FILE = ml_testing.no_shared_ids.__code__.co_filename
-
-
 def _run_watched(function: Callable[..., Any], *args: Any) -> tuple[BaseException | None, str]:
-    """Call ``function`` like :func:`_run`, and watch it: also return the name of the first
-    function of ``utils.ml_testing`` it called, or "". Watching the calls themselves (with
-    :func:`sys.setprofile`) catches the course's functions under any name: imported, aliased
-    or kept in a variable of another cell."""
-    called: list[str] = []
-
-    def profile(frame: Any, event: str, arg: object) -> None:
-        if event == "call" and not called and frame.f_code.co_filename == _COURSE_TESTS_FILE:
-            called.append(frame.f_code.co_name)
-
-    previous = sys.getprofile()
-    sys.setprofile(profile)
-    try:
+    """Call ``function`` like :func:`_run`; also return the name of the first function of
+    ``utils.ml_testing`` that ran meanwhile, however it was reached
+    (:func:`~utils.checks.course_calls`), or ""."""
+    with course_calls(ml_testing) as ran:
         error = _run(function, *args)
-    finally:
-        sys.setprofile(previous)
-    return error, called[0] if called else ""
+    return error, ran[0] if ran else ""
 
 
 def _course_call_refused(name: str) -> tuple[Status, str]:

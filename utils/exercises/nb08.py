@@ -26,6 +26,7 @@ from utils.checks import (
     INCORRECT,
     NOT_ATTEMPTED,
     Status,
+    course_calls,
     function_answer_problem,
     register,
 )
@@ -67,34 +68,16 @@ def gate_rule(candidate: Mapping[str, float], champion: Mapping[str, float] | No
     return saving >= MIN_SAVING_EUR - TOLERANCE and loss <= MAX_AUC_LOSS + TOLERANCE
 
 
-class _BorrowedRule(BaseException):
-    """Raised by :func:`gate_rule` while a student's rule is checked (a BaseException, so that
-    ``except Exception`` in the student's rule does not hide it)."""
-
-
-def _borrowed_rule(candidate: Mapping[str, float], champion: Mapping[str, float] | None) -> bool:
-    """Stands in for :func:`gate_rule`'s body while a student's rule runs."""
-    raise _BorrowedRule
-
-
 def _calls_gate_rule(rule: Any, candidate: dict, champion: dict | None) -> bool:
-    """Whether ``rule`` calls :func:`gate_rule`, found by behaviour.
-
-    While ``rule`` runs, :func:`gate_rule`'s code is swapped for one that raises, so every way
-    of reaching the function (``nb08.gate_rule(...)`` in a lambda, ``functools.partial``, a name
-    imported earlier) is caught; the code is restored afterwards.
-    """
-    original = gate_rule.__code__
-    gate_rule.__code__ = _borrowed_rule.__code__
-    try:
-        rule(dict(candidate), None if champion is None else dict(champion))
-    except _BorrowedRule:
-        return True
-    except Exception:  # noqa: BLE001 - the student's errors are reported by the cases below
-        return False
-    finally:
-        gate_rule.__code__ = original
-    return False
+    """Whether ``rule`` runs :func:`gate_rule` on this case, found by behaviour
+    (:func:`~utils.checks.course_calls`): ``nb08.gate_rule(...)`` in a lambda,
+    ``functools.partial``, a name imported earlier, a copy of its code."""
+    with course_calls(gate_rule) as ran:
+        try:
+            rule(dict(candidate), None if champion is None else dict(champion))
+        except Exception:  # noqa: BLE001, S110 - the student's errors are reported by the cases
+            pass
+    return bool(ran)
 
 
 def _m(auc: float, cost: float) -> dict[str, float]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -27,6 +26,7 @@ from utils.checks import (
     INCORRECT,
     NOT_ATTEMPTED,
     Status,
+    course_calls,
     function_answer_problem,
     register,
 )
@@ -117,32 +117,15 @@ def _is_course_psi(answer: object) -> bool:
 def _call_watched(
     function: Callable[..., object], *args: object
 ) -> tuple[object, Exception | None, bool]:
-    """Call ``function(*args)``: its result, its error, and whether it ran the course's PSI.
-
-    Watches by behaviour, whatever route the call takes (an alias, ``getattr``, a lambda inside a
-    lambda, ``functools.partial``, a ``Monitor``): a profile hook notes every call of the code of
-    :func:`utils.monitoring.psi_from_shares` or :func:`utils.monitoring.psi` while ``function``
-    runs. A profiler already set (a debugger, coverage) keeps receiving its events.
-    """
-    codes = {monitoring.psi_from_shares.__code__, monitoring.psi.__code__}
-    called = False
-    previous = sys.getprofile()
-
-    def watch(frame, event, arg):  # noqa: ANN001, ANN202 - the signature sys.setprofile gives
-        nonlocal called
-        if event == "call" and frame.f_code in codes:
-            called = True
-        if previous is not None:
-            previous(frame, event, arg)
-
-    sys.setprofile(watch)
-    try:
-        result, error = function(*args), None
-    except Exception as raised:  # noqa: BLE001 - any error in student code becomes a hint
-        result, error = None, raised
-    finally:
-        sys.setprofile(previous)
-    return result, error, called
+    """Call ``function(*args)``: its result, its error, and whether it ran the course's PSI
+    (:func:`utils.monitoring.psi_from_shares` or :func:`utils.monitoring.psi`), whatever route
+    the call took (:func:`~utils.checks.course_calls`)."""
+    with course_calls(monitoring.psi_from_shares, monitoring.psi) as ran:
+        try:
+            result, error = function(*args), None
+        except Exception as raised:  # noqa: BLE001 - any error in student code becomes a hint
+            result, error = None, raised
+    return result, error, bool(ran)
 
 
 _COURSE_PSI = (
