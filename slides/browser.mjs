@@ -3,13 +3,14 @@
 //   node slides/browser.mjs pdf   DECK.slides.html OUT.pdf
 //   node slides/browser.mjs check DECK.slides.html [SCREENSHOT_DIR]
 //   node slides/browser.mjs check-all DECK.slides.html...
+//   node slides/browser.mjs pdf-all DECK.slides.html OUT.pdf [DECK.slides.html OUT.pdf ...]
 //
 // `pdf` opens the deck with ?print-pdf, waits until reveal.js has laid out one page per slide,
 // and prints it at the slide's own page size. `check` opens every slide by its URL hash and
 // prints a JSON report: for each slide its text, images, and whether anything overflows the
 // slide; for the page, every request it made, failed requests, console errors and whether the
-// reveal.js styles and theme fonts are in use; `check-all` does that for several decks in one
-// browser (one start instead of one per deck). Used by slides/build.py and tests/test_slides.py.
+// reveal.js styles and theme fonts are in use. `check-all` and `pdf-all` do that for several
+// decks in one browser (one start instead of one per deck). Used by slides/build.py and tests/test_slides.py.
 // Chromium is found and started by slides/chromium.mjs.
 
 import { existsSync, mkdirSync } from "node:fs";
@@ -72,10 +73,13 @@ async function waitForMath(page) {
   }
 }
 
-async function printPdf(html, out) {
-  const browser = await openBrowser();
+// One deck's PDF; `browser` is shared by `pdf-all` (each deck in a context of its own).
+async function printPdf(html, out, browser = null) {
+  const own = browser === null;
+  if (own) browser = await openBrowser();
+  const context = await browser.newContext({ viewport: { width: SLIDE_WIDTH, height: SLIDE_HEIGHT } });
   try {
-    const page = await browser.newPage({ viewport: { width: SLIDE_WIDTH, height: SLIDE_HEIGHT } });
+    const page = await context.newPage();
     const log = await watch(page);
     await page.goto(pathToFileURL(resolve(html)).href + "?print-pdf", { timeout: TIMEOUT_MS });
     await waitForReveal(page);
@@ -88,6 +92,21 @@ async function printPdf(html, out) {
     await page.pdf({ path: out, preferCSSPageSize: true, printBackground: true });
     const pages = await page.evaluate(() => document.querySelectorAll(".pdf-page").length);
     return { pdf: out, layoutPages: pages, ...log };
+  } finally {
+    await context.close();
+    if (own) await browser.close();
+  }
+}
+
+// Several decks in one browser: `pairs` is [html, out, html, out, ...]; a report per deck.
+async function printAll(pairs) {
+  const browser = await openBrowser();
+  try {
+    const reports = {};
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+      reports[pairs[i]] = await printPdf(pairs[i], pairs[i + 1], browser);
+    }
+    return reports;
   } finally {
     await browser.close();
   }
@@ -218,16 +237,20 @@ async function checkAll(decks) {
 async function main() {
   const [command, html, extra] = process.argv.slice(2);
   const decks = process.argv.slice(3);
-  const given = command === "check-all" ? decks : [html];
-  if (!["pdf", "check", "check-all"].includes(command) || !html || !given.every(existsSync)) {
+  const pairs = command === "pdf-all" && decks.length % 2 === 0;
+  const given = { "check-all": decks, "pdf-all": decks.filter((_, i) => i % 2 === 0) }[command] || [html];
+  const known = ["pdf", "check", "check-all"].includes(command) || pairs;
+  if (!known || !html || !given.every(existsSync)) {
     console.error("usage: node slides/browser.mjs pdf DECK.slides.html OUT.pdf");
     console.error("       node slides/browser.mjs check DECK.slides.html [SCREENSHOT_DIR]");
     console.error("       node slides/browser.mjs check-all DECK.slides.html...");
+    console.error("       node slides/browser.mjs pdf-all DECK.slides.html OUT.pdf ...");
     process.exit(2);
   }
   let result;
   if (command === "pdf") result = await printPdf(html, extra);
   else if (command === "check") result = await check(html, extra);
+  else if (command === "pdf-all") result = await printAll(decks);
   else result = await checkAll(decks);
   process.stdout.write(JSON.stringify(result, null, 1) + "\n");
 }

@@ -288,24 +288,28 @@ def _browser_script(args: list[str], timeout: int, failed: str) -> dict:
     return json.loads(result.stdout)
 
 
-def print_pdf(page: Path, expected_pages: int | None = None) -> Path:
-    """Print ``page`` (a built deck) to a PDF next to it, one page per slide.
+def print_pdfs(pages: dict[Path, int | None], timeout: int = 900) -> dict[Path, Path]:
+    """Print each built deck to a PDF next to it, all in one headless Chromium; the PDFs.
 
-    Raises BuildError when the PDF has another number of pages than ``expected_pages``: then a
-    slide is taller than the 1280 x 720 slide and spills onto a second page.
+    ``pages`` maps each page to the number of slides its PDF must have (None: any). Raises
+    BuildError when a page loads from the network or its PDF has another number of pages:
+    then a slide is taller than the 1280 x 720 slide and spills onto a second page.
     """
-    pdf = page.with_name(page.name.replace(".slides.html", ".pdf"))
-    report = run_browser("pdf", page, str(pdf))
-    outside = [u for u in report["requests"] if not u.startswith(("file:", "data:"))]
-    if outside:
-        raise BuildError(f"{page.name} tried to load from the network: {outside}")
-    pages = pdf_page_count(pdf)
-    if expected_pages is not None and pages != expected_pages:
-        raise BuildError(
-            f"{pdf.name} has {pages} pages for {expected_pages} slides: a slide is too long for "
-            "1280 x 720 (it spills onto another page). Shorten it or split it."
-        )
-    return pdf
+    pdfs = {page: page.with_name(page.name.replace(".slides.html", ".pdf")) for page in pages}
+    args = ["pdf-all", *(str(x) for pair in pdfs.items() for x in pair)]
+    reports = _browser_script(args, timeout, "Chromium (pdf) failed")
+    for page, pdf in pdfs.items():
+        report = reports[str(page)]
+        outside = [u for u in report["requests"] if not u.startswith(("file:", "data:"))]
+        if outside:
+            raise BuildError(f"{page.name} tried to load from the network: {outside}")
+        found, expected = pdf_page_count(pdf), pages[page]
+        if expected is not None and found != expected:
+            raise BuildError(
+                f"{pdf.name} has {found} pages for {expected} slides: a slide is too long for "
+                "1280 x 720 (it spills onto another page). Shorten it or split it."
+            )
+    return pdfs
 
 
 def pdf_page_count(pdf: Path) -> int:
@@ -346,19 +350,15 @@ def build(
         seconds = round(time.perf_counter() - start, 1)
         return deck.stem, {"html": page, "slides": slides, "widgets": widgets, "seconds": seconds}
 
-    def pdf_of(name: str) -> tuple[str, Path, int]:
-        entry = report[name]
-        pdf_path = print_pdf(entry["html"], expected_pages=entry["slides"])  # type: ignore[arg-type]
-        return name, pdf_path, pdf_page_count(pdf_path)
-
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         report.update(pool.map(export, decks))
         # The pages load their assets: copy them before the browser opens any page.
         copy_assets(out, with_widgets=any(e["widgets"] for e in report.values()))
-        if chromium:
-            for name, pdf_path, pages in pool.map(pdf_of, list(report)):
-                report[name]["pdf"] = pdf_path
-                report[name]["pdf_pages"] = pages
+    if chromium:  # every PDF from one browser
+        pdfs = print_pdfs({e["html"]: e["slides"] for e in report.values()})  # type: ignore[misc]
+        for entry in report.values():
+            entry["pdf"] = pdfs[entry["html"]]  # type: ignore[index]
+            entry["pdf_pages"] = pdf_page_count(entry["pdf"])  # type: ignore[arg-type]
     return report
 
 
