@@ -69,6 +69,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check utils tests benchmarks conftest.py
 	$(BIN)/python -m utils.duplicates utils benchmarks
+	MLOPS_TEST_SESSION_SERVER=0 $(BIN)/pytest -q -p no:cacheprovider tests/test_function_length.py
 
 # Everything: notebooks (nbval), decks, the browser journey and the class server.
 test: lint

@@ -1,0 +1,102 @@
+"""No function of ``utils`` grows past 60 lines of code (its docstring not counted).
+
+A function a maintainer can read on one screen is one they can change safely. The functions
+in :data:`LONGER` are longer today; each may not grow, and its entry goes when it is split (the
+test says when an entry is stale or can be lowered). New functions get no entry.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from utils.paths import repo_root
+
+ROOT = repo_root()
+CAP = 60
+
+#: ``module:qualified.name`` -> its lines of code today, for those over :data:`CAP`.
+LONGER: dict[str, int] = {
+    "utils.__main__:main": 67,
+    "utils.checks:_check_reproducible_function": 61,
+    "utils.classroom:_start_unlocked": 103,
+    "utils.classroom:main": 117,
+    "utils.classroom:status": 88,
+    "utils.cycle:cycle_figure": 68,
+    "utils.datasets:_make_period": 67,
+    "utils.delivery:pipeline_figure": 77,
+    "utils.delivery:run_pipeline": 102,
+    "utils.devops:maintainability_issues": 62,
+    "utils.exercises.nb02:_check_settings": 67,
+    "utils.exercises.nb03:_check_configured_function": 62,
+    "utils.exercises.nb05:_check_logged_run": 121,
+    "utils.exercises.nb05:_check_seed_spread": 83,
+    "utils.exercises.nb06:_check_champion_run": 63,
+    "utils.exercises.nb11:_check_switch_weight": 67,
+    "utils.figures:ml_code_box": 100,
+    "utils.figures:ml_test_pyramid": 98,
+    "utils.figures:mlops_phases": 65,
+    "utils.lab:run": 98,
+    "utils.ml_testing:quality_gate": 71,
+    "utils.monitoring:Monitor.check": 136,
+    "utils.monitoring:Monitor.drift": 76,
+    "utils.monitoring:drift_heatmap": 61,
+    "utils.monitoring:monitor_stream": 87,
+    "utils.monitoring:performance_figure": 82,
+    "utils.registry:registry_diagram": 63,
+    "utils.training:evaluate": 64,
+    "utils.validation:check_design": 86,
+}
+
+
+def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines from the first statement after the docstring to the end of the function."""
+    body = node.body
+    first = body[0]
+    has_doc = (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
+    start = (first.end_lineno + 1) if has_doc and len(body) > 1 else body[0].lineno
+    return node.end_lineno - start + 1
+
+
+def function_lengths(root: Path = ROOT / "utils") -> dict[str, int]:
+    """``module:qualified.name`` -> lines of code, for every function and method under root."""
+    found: dict[str, int] = {}
+
+    def visit(node: ast.AST, prefix: str, module: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                name = f"{prefix}{child.name}"
+                found[f"{module}:{name}"] = _code_lines(child)
+                visit(child, f"{name}.", module)
+            elif isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.", module)
+
+    for path in sorted(root.rglob("*.py")):
+        module = path.relative_to(root.parent).with_suffix("").as_posix().replace("/", ".")
+        visit(ast.parse(path.read_text(encoding="utf-8")), "", module)
+    return found
+
+
+def test_no_function_of_utils_grows_past_the_cap() -> None:
+    lengths = function_lengths()
+    too_long = {name: n for name, n in lengths.items() if n > max(CAP, LONGER.get(name, CAP))}
+    assert not too_long, (
+        f"Functions over {CAP} lines of code (docstring not counted): {too_long}. Split them "
+        "into steps with names of their own."
+    )
+    stale = {name: lengths.get(name) for name, n in LONGER.items() if lengths.get(name, 0) < n}
+    assert not stale, f"Lower or remove these entries of LONGER (now shorter): {stale}"
+
+
+def test_the_length_counts_code_not_the_docstring(tmp_path: Path) -> None:
+    (tmp_path / "utils").mkdir()
+    source = (
+        'def f():\n    """Doc.\n\n    More doc.\n    """\n    a = 1\n    b = 2\n    return a + b\n'
+        "\n\nclass C:\n    def g(self):\n        a = 1\n\n        return a\n"
+    )
+    (tmp_path / "utils" / "m.py").write_text(source, encoding="utf-8")
+    assert function_lengths(tmp_path / "utils") == {"utils.m:f": 3, "utils.m:C.g": 3}
