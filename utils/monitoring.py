@@ -474,6 +474,33 @@ class Thresholds:
 # --------------------------------------------------------------------------- the monitor
 
 
+def _drift_reasons(
+    table: pd.DataFrame, drifted: tuple[str, ...], prediction_drift: bool
+) -> tuple[list[str], tuple[str, ...]]:
+    """The reasons a check gives for drift and for missing values, from its drift table; and
+    the features whose missing values rose."""
+    reasons: list[str] = []
+    if drifted:
+        psis = table[(table["statistic"] == "psi")].set_index("feature")["value"]
+        listed = ", ".join(f"{f}={psis[f]:.2f}" for f in drifted)
+        reasons.append(f"feature drift (PSI): {listed}")
+    if prediction_drift:
+        value = float(
+            table.loc[
+                (table["feature"] == PREDICTION) & (table["statistic"] == "psi"), "value"
+            ].iloc[0]
+        )
+        reasons.append(f"prediction drift: the churn probabilities moved (PSI {value:.2f})")
+    missing_features = tuple(
+        table.loc[(table["statistic"] == "missing_share") & table["alert"], "feature"]
+    )
+    if missing_features:
+        shares = table[table["statistic"] == "missing_share"].set_index("feature")["value"]
+        listed = ", ".join(f"{f}={shares[f]:.0%}" for f in missing_features)
+        reasons.append(f"missing values rose: {listed}")
+    return reasons, missing_features
+
+
 @dataclass(frozen=True)
 class MonitorReport:
     """What :meth:`Monitor.check` found in one batch, and whether to retrain (notebook 09).
@@ -864,6 +891,92 @@ class Monitor:
         se = math.sqrt(performance["roc_auc_se"] ** 2 + reference["roc_auc_se"] ** 2)
         return reference["roc_auc"] - z * se
 
+    def _performance_rows(
+        self,
+        performance: dict[str, float],
+        perf_week: int | None,
+        week: int | None,
+        limit: float,
+        alerts: tuple[bool, bool, bool],
+    ) -> pd.DataFrame:
+        """The check table's rows of the performance metrics, with thresholds and alerts."""
+        perf_alert, bias_alert, kpi_alert = alerts
+        perf_rows = pd.DataFrame(
+            [
+                {
+                    "week": perf_week,
+                    "reported_week": week,
+                    "feature": _PERFORMANCE,
+                    "kind": "performance",
+                    "statistic": name,
+                    "value": float(value),
+                    "threshold": {
+                        "roc_auc": limit,
+                        "prediction_bias": self.thresholds.prediction_bias or math.nan,
+                        "cost_per_customer_eur": math.nan
+                        if self.thresholds.cost_increase_eur is None
+                        or self.reference_performance is None
+                        else self.reference_performance["cost_per_customer_eur"]
+                        + self.thresholds.cost_increase_eur,
+                    }.get(name, math.nan),
+                    "alert": {
+                        "roc_auc": perf_alert,
+                        "prediction_bias": bias_alert,
+                        "cost_per_customer_eur": kpi_alert,
+                    }.get(name, False),
+                }
+                for name, value in performance.items()
+            ]
+        )
+        return perf_rows
+
+    def _judge_performance(
+        self, performance: dict[str, float], perf_week: int | None, week: int | None
+    ) -> tuple[tuple[bool, bool, bool], list[str], pd.DataFrame]:
+        """The performance, bias and business-KPI alerts of one check, their reasons and the
+        table's performance rows."""
+        reasons: list[str] = []
+        bias_alert = kpi_alert = False
+        reference_auc = (
+            self.reference_performance["roc_auc"]
+            if self.reference_performance is not None
+            else math.nan
+        )
+        limit = self.auc_limit(performance)
+        auc = performance["roc_auc"]
+        perf_alert = bool(not math.isnan(auc) and not math.isnan(limit) and auc < limit)
+        if perf_alert:
+            rule = (
+                f"{self.thresholds.roc_auc_drop}"
+                if self.thresholds.roc_auc_z is None
+                else f"{self.thresholds.roc_auc_z:g} standard errors"
+            )
+            reasons.append(
+                f"performance: ROC AUC {auc:.3f} in week {perf_week} is below "
+                f"{limit:.3f} (reference {reference_auc:.3f} - {rule})"
+            )
+        bias_limit = self.thresholds.prediction_bias
+        bias = performance["prediction_bias"]
+        if bias_limit is not None and abs(bias) > bias_limit:
+            bias_alert = True
+            reasons.append(
+                f"prediction bias: mean churn probability {performance['mean_score']:.1%} "
+                f"against a churn rate of {performance['churn_rate']:.1%} in week "
+                f"{perf_week} (allowed: {bias_limit:.1%})"
+            )
+        cost_limit = self.thresholds.cost_increase_eur
+        if cost_limit is not None and self.reference_performance is not None:
+            cost = performance["cost_per_customer_eur"]
+            reference_cost = self.reference_performance["cost_per_customer_eur"]
+            if cost > reference_cost + cost_limit:
+                kpi_alert = True
+                reasons.append(
+                    f"business KPI: cost per customer {cost:.2f} EUR in week {perf_week}, "
+                    f"above {reference_cost:.2f} + {cost_limit:g} EUR"
+                )
+        alerts = (perf_alert, bias_alert, kpi_alert)
+        return alerts, reasons, self._performance_rows(performance, perf_week, week, limit, alerts)
+
     def check(
         self,
         batch: pd.DataFrame,
@@ -921,91 +1034,12 @@ class Monitor:
                 raise ValueError(f"labelled lacks the label column {self.target!r}.")
             performance = self.performance(labelled, labelled[self.target], scores=labelled_scores)
             perf_week = week if labelled_week is None else int(labelled_week)
-        reasons: list[str] = []
-        if drifted:
-            psis = table[(table["statistic"] == "psi")].set_index("feature")["value"]
-            listed = ", ".join(f"{f}={psis[f]:.2f}" for f in drifted)
-            reasons.append(f"feature drift (PSI): {listed}")
-        if prediction_drift:
-            value = float(
-                table.loc[
-                    (table["feature"] == PREDICTION) & (table["statistic"] == "psi"), "value"
-                ].iloc[0]
-            )
-            reasons.append(f"prediction drift: the churn probabilities moved (PSI {value:.2f})")
-        missing_features = tuple(
-            table.loc[(table["statistic"] == "missing_share") & table["alert"], "feature"]
-        )
-        if missing_features:
-            shares = table[table["statistic"] == "missing_share"].set_index("feature")["value"]
-            listed = ", ".join(f"{f}={shares[f]:.0%}" for f in missing_features)
-            reasons.append(f"missing values rose: {listed}")
+        reasons, missing_features = _drift_reasons(table, drifted, prediction_drift)
         bias_alert = kpi_alert = False
         if performance is not None:
-            reference_auc = (
-                self.reference_performance["roc_auc"]
-                if self.reference_performance is not None
-                else math.nan
-            )
-            limit = self.auc_limit(performance)
-            auc = performance["roc_auc"]
-            perf_alert = bool(not math.isnan(auc) and not math.isnan(limit) and auc < limit)
-            if perf_alert:
-                rule = (
-                    f"{self.thresholds.roc_auc_drop}"
-                    if self.thresholds.roc_auc_z is None
-                    else f"{self.thresholds.roc_auc_z:g} standard errors"
-                )
-                reasons.append(
-                    f"performance: ROC AUC {auc:.3f} in week {perf_week} is below "
-                    f"{limit:.3f} (reference {reference_auc:.3f} - {rule})"
-                )
-            bias_limit = self.thresholds.prediction_bias
-            bias = performance["prediction_bias"]
-            if bias_limit is not None and abs(bias) > bias_limit:
-                bias_alert = True
-                reasons.append(
-                    f"prediction bias: mean churn probability {performance['mean_score']:.1%} "
-                    f"against a churn rate of {performance['churn_rate']:.1%} in week "
-                    f"{perf_week} (allowed: {bias_limit:.1%})"
-                )
-            cost_limit = self.thresholds.cost_increase_eur
-            if cost_limit is not None and self.reference_performance is not None:
-                cost = performance["cost_per_customer_eur"]
-                reference_cost = self.reference_performance["cost_per_customer_eur"]
-                if cost > reference_cost + cost_limit:
-                    kpi_alert = True
-                    reasons.append(
-                        f"business KPI: cost per customer {cost:.2f} EUR in week {perf_week}, "
-                        f"above {reference_cost:.2f} + {cost_limit:g} EUR"
-                    )
-            perf_rows = pd.DataFrame(
-                [
-                    {
-                        "week": perf_week,
-                        "reported_week": week,
-                        "feature": _PERFORMANCE,
-                        "kind": "performance",
-                        "statistic": name,
-                        "value": float(value),
-                        "threshold": {
-                            "roc_auc": limit,
-                            "prediction_bias": self.thresholds.prediction_bias or math.nan,
-                            "cost_per_customer_eur": math.nan
-                            if self.thresholds.cost_increase_eur is None
-                            or self.reference_performance is None
-                            else self.reference_performance["cost_per_customer_eur"]
-                            + self.thresholds.cost_increase_eur,
-                        }.get(name, math.nan),
-                        "alert": {
-                            "roc_auc": perf_alert,
-                            "prediction_bias": bias_alert,
-                            "cost_per_customer_eur": kpi_alert,
-                        }.get(name, False),
-                    }
-                    for name, value in performance.items()
-                ]
-            )
+            alerts, more, perf_rows = self._judge_performance(performance, perf_week, week)
+            perf_alert, bias_alert, kpi_alert = alerts
+            reasons += more
             table = pd.concat([table, perf_rows], ignore_index=True)
         fired = {
             "feature_drift": bool(drifted),

@@ -133,7 +133,7 @@ def _check_logged_run(
 ) -> tuple[Status, str]:
     import mlflow
 
-    from utils import datasets, experiments, tracking, training
+    from utils import training
 
     run_id, hint = _as_run_id(answer)
     if run_id is None:
@@ -146,6 +146,27 @@ def _check_logged_run(
             f"No run has the ID {run_id!r}. Use the ID MLflow gave your run: run.info.run_id "
             "after `with mlflow.start_run(...) as run:`."
         )
+    config = training.TrainConfig(EXERCISE_2_MODEL, EXERCISE_2_PARAMS, seed=seed)
+    problem = _run_identity_problem(run, client, execution_id) or _params_problem(run, config)
+    if problem is not None:
+        return problem
+    result = training.train(config, data)
+    problem = _metrics_problem(run, result) or _fingerprint_problem(run, data)
+    if problem is not None:
+        return problem
+    params, metrics = run.data.params, run.data.metrics
+    return CORRECT, (
+        f"The server has your run '{_run_name(run)}' with {len(params)} parameters, the exact "
+        f"metrics ({len(result.metrics)} of them, ROC AUC {metrics['roc_auc']:.4f}), this "
+        "execution's tag and the data's fingerprint: anyone can check it."
+    )
+
+
+def _run_identity_problem(run: Any, client: Any, execution_id: str) -> tuple[Status, str] | None:
+    """05.2: the run's experiment, status, name and execution tag, and that the student (not
+    the course's helper) logged it."""
+    from utils import experiments, tracking
+
     expected_experiment = client.get_experiment_by_name(tracking.experiment_name(TOPIC))
     if expected_experiment is None or run.info.experiment_id != expected_experiment.experiment_id:
         return INCORRECT, (
@@ -184,7 +205,11 @@ def _check_logged_run(
             "MLflow functions of section 1: mlflow.start_run, mlflow.log_params, "
             "mlflow.log_metrics and mlflow.set_tag."
         )
-    config = training.TrainConfig(EXERCISE_2_MODEL, EXERCISE_2_PARAMS, seed=seed)
+    return None
+
+
+def _params_problem(run: Any, config: Any) -> tuple[Status, str] | None:
+    """05.2: every parameter of the config, with its value."""
     params = run.data.params
     expected_params = {k: str(v) for k, v in config.as_params().items()}
     missing = sorted(set(expected_params) - set(params))
@@ -201,7 +226,11 @@ def _check_logged_run(
             f"{EXERCISE_2_PARAMS}, seed=SEED): the run has {shown}. Train and log exactly that "
             "config."
         )
-    result = training.train(config, data)
+    return None
+
+
+def _metrics_problem(run: Any, result: Any) -> tuple[Status, str] | None:
+    """05.2: every test metric, exactly as computed (not the training rows' metrics)."""
     metrics = run.data.metrics
     if "roc_auc" not in metrics:
         return INCORRECT, (
@@ -234,6 +263,13 @@ def _check_logged_run(
             f"notebook's data ({result.metrics[key]!r}). Log result.metrics unchanged: every "
             "metric, exactly as computed."
         )
+    return None
+
+
+def _fingerprint_problem(run: Any, data: Any) -> tuple[Status, str] | None:
+    """05.2: the data_fingerprint tag is the data's fingerprint."""
+    from utils import datasets
+
     logged_fingerprint = run.data.tags.get("data_fingerprint")
     expected_fingerprint = datasets.fingerprint(data)
     if logged_fingerprint is None:
@@ -247,11 +283,7 @@ def _check_logged_run(
             f"{expected_fingerprint!r}: use result.data_fingerprint (or "
             "datasets.fingerprint(churn))."
         )
-    return CORRECT, (
-        f"The server has your run '{_run_name(run)}' with {len(params)} parameters, the exact "
-        f"metrics ({len(result.metrics)} of them, ROC AUC {metrics['roc_auc']:.4f}), this "
-        "execution's tag and the data's fingerprint: anyone can check it."
-    )
+    return None
 
 
 # --------------------------------------------------------------------------- 05.3
