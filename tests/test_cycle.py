@@ -358,6 +358,7 @@ def test_cycle_config_leaves_region_out() -> None:
 # --------------------------------------------------------------------------- offers, seeds
 
 
+@pytest.mark.slow
 def test_offers_change_only_the_labels_of_treated_churners() -> None:
     scenario = SMALL
     data = scenario.data()
@@ -389,6 +390,7 @@ def test_offers_change_only_the_labels_of_treated_churners() -> None:
     assert not first[0]["roc_auc"].equals(first[1]["roc_auc"])
 
 
+@pytest.mark.slow
 def test_threshold_and_retraining_cost_are_parameters() -> None:
     half = cycle.run_cycle(cycle.never(), SMALL, threshold=0.5, offers=None)
     best = cycle.run_cycle(cycle.never(), SMALL, offers=None)
@@ -452,6 +454,7 @@ def test_level_2_adds() -> None:
     assert items["test"][0].startswith("yes") and "converges" in items["test"][1]
 
 
+@pytest.mark.slow
 def test_a_seed_sweep_run_again_reads_its_kept_results(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -368,6 +368,7 @@ def test_train_stage_takes_a_config_or_a_function(data: dict[str, pd.DataFrame])
     assert not broken.passed and "training failed" in broken.detail
 
 
+@pytest.mark.slow
 def test_gate_stage_without_a_champion_and_against_one(
     lr: training.TrainResult, data: dict[str, pd.DataFrame], served_model: dict
 ) -> None:

@@ -84,6 +84,7 @@ def test_the_graph_tells_top_level_lazy_and_type_only_imports_apart(tmp_path: Pa
     )
 
 
+@pytest.mark.slow
 def test_a_new_import_makes_the_check_fail(tmp_path: Path) -> None:
     text = f"# Contributing\n\n{depgraph.render()}\n\n## Next\n"
     drawn = tmp_path / "CONTRIBUTING.md"

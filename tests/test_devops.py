@@ -92,6 +92,7 @@ def test_red_run_names_the_failure_and_its_message(project: Path) -> None:
     assert lines[2].strip().startswith("assert 4 == 6")
 
 
+@pytest.mark.slow
 def test_a_folder_runs_every_test_file_and_names_the_module(project: Path) -> None:
     write(project, "test_more.py", "def test_more():\n    assert True\n")
     report = devops.run_pytest(project)

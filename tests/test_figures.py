@@ -236,6 +236,7 @@ def test_four_c_radar_rejects_bad_scores(scores, error, message):
         figures.four_c_radar(scores)
 
 
+@pytest.mark.slow
 def test_every_figure_has_a_title_and_renders_to_png(tmp_path):
     makers = [
         figures.lifecycle_diagram,

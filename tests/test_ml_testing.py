@@ -322,6 +322,7 @@ def test_a_written_suite_runs_in_real_pytest_apart_from_the_repository(
     assert table.loc["test_no_customer_in_both_splits", "(no parameter)"] == "passed"
 
 
+@pytest.mark.slow
 def test_a_suite_that_passes_exits_with_zero(models, data, tmp_path) -> None:
     train, test = data
     folder = ml_testing.write_test_suite(

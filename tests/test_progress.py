@@ -80,6 +80,7 @@ def _writer(state: str, worker: int) -> None:
         progress.save_outcome("02.1", "incorrect", f"{worker}-{i}", Path(state))
 
 
+@pytest.mark.slow
 def test_two_notebooks_checking_at_once_lose_nothing(tmp_path: Path) -> None:
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_writer, args=(str(tmp_path), w)) for w in range(2)]
