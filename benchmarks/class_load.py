@@ -448,12 +448,18 @@ def run_phase(
     }
 
 
+def _short_version(text: str) -> str:
+    """``15.18`` of ``postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)``."""
+    found = re.search(r"\d+(\.\d+)+", text)
+    return found.group(0) if found else text
+
+
 def _version(argv: list[str]) -> str:
     try:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return "not found"
-    return (result.stdout + result.stderr).strip().splitlines()[0] if result else ""
+    return _short_version(result.stdout + result.stderr)
 
 
 def environment() -> dict[str, Any]:
@@ -483,7 +489,7 @@ def environment() -> dict[str, Any]:
 def _ms(value: float | None) -> str:
     if value is None:  # no such call
         return "-"
-    return f"{value / 1000:.1f} s" if value >= 10000 else f"{value:.0f}"
+    return f"{value:.0f}"
 
 
 def _triple(figures: dict[str, float | None]) -> str:
@@ -494,7 +500,7 @@ def docs_table(results: dict[str, Any]) -> str:
     """The Markdown block of docs/classroom.md, from the results file (markers included)."""
     env = results["environment"]
     setup = results["setup"]
-    versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if k != "python")
+    versions = ", ".join(f"{name} {_short_version(text)}" for name, text in env["versions"].items())
     lines = [
         TABLE_BEGIN,
         "",
@@ -518,7 +524,19 @@ def docs_table(results: dict[str, Any]) -> str:
             f"{phase['load_average_before_after'][0]:.1f} / "
             f"{phase['load_average_before_after'][1]:.1f} |"
         )
+    summary = []
+    for students in dict.fromkeys(phase["students"] for phase in results["phases"]):
+        p95 = [
+            f"{_ms(phase['server_latency_ms']['metric']['p95'])} ms with "
+            f"{phase['server_processes']} server process"
+            f"{'es' if phase['server_processes'] > 1 else ''}"
+            for phase in results["phases"]
+            if phase["students"] == students
+        ]
+        summary.append(f"with {students} students, {' and '.join(p95)}")
     lines += [
+        "",
+        "95 % of metric calls took at most, at the server: " + "; ".join(summary) + ".",
         "",
         f"Measured {env['date']} on one machine with {env['machine']['cores']} CPU cores "
         f"({env['machine']['system']}, {env['machine']['memory_gib']} GiB), shared with other "
