@@ -705,6 +705,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 results["phases"].append(phase)
                 print("\n" + report(phase), flush=True)
+                if args.json:  # after each phase: a long run stopped early keeps what it measured
+                    Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
     finally:
         classroom.stop(folder)
         shutil.rmtree(work, ignore_errors=True)

@@ -209,3 +209,10 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_bad_instances_and_inventory_patterns_get_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="instances must be an int from 1 to 16"):
+        classroom.start(tmp_path / "class", instances=0)
+    with pytest.raises(ValueError, match="SQL LIKE pattern"):
+        classroom.run_inventory(tmp_path / "class", "x'; DROP TABLE runs; --")

@@ -1091,6 +1091,8 @@ def _start_unlocked(
     if current.running:
         current.message = f"Reusing the class server at {current.student_url}."
         return current
+    # nginx gone, instances behind it still running (or the reverse): stop what is left.
+    _stop_unlocked(path, postgres=False)
     cluster = _load_cluster(path / "postgres")
     if cluster is None:
         raise ClassroomError(f"{path / 'postgres'} holds no cluster: run `init` again.")
