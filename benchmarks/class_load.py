@@ -339,9 +339,9 @@ def audit(
 
     ``lost``: runs a student finished that are not in the database, or not complete;
     ``duplicates``: a run name twice in one student's experiment (a retried create);
-    ``orphans``: runs not FINISHED (open at a failure); ``incomplete``: FINISHED without its 5
-    parameters, 20 points, the artifact or a logged model; ``unknown``: FINISHED runs no student
-    reported finishing.
+    ``orphans``: runs not FINISHED (FAILED after a student's error, or left open);
+    ``incomplete``: FINISHED without its 5 parameters, 20 points, the artifact or a logged
+    model; ``unknown``: FINISHED runs no student reported finishing.
     """
     inventory = classroom.run_inventory(folder, f"%-05-class-load-{tag}")
     wanted = {experiment_name(user, tag) for user in usernames}
@@ -548,7 +548,10 @@ def docs_table(results: dict[str, Any]) -> str:
         f"{setup['students_added']} students (with their {setup['progress_grants']} "
         f"progress-experiment grants) took {setup['add_students_seconds']:.0f} s. "
         "Figures at the server are each request's time inside `mlflow server`; a model is "
-        "several requests (its record, then each of its files), counted one by one.",
+        "several requests (its record, then each of its files), counted one by one. In the "
+        "database: duplicates are runs created twice (a retried request), orphans runs not "
+        "FINISHED (ended FAILED by the student's error, or left open), incomplete runs "
+        "FINISHED without all their data, lost runs a student finished that are missing.",
         "",
         TABLE_END,
     ]
