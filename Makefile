@@ -29,7 +29,8 @@ help:
 	@echo "make slides build every deck to offline HTML and PDF in slides/_build/"
 	@echo "make e2e    walk the student's journey in headless Chromium (part of make test)"
 	@echo "make bench  time every notebook, the tracking server and the slowest test files"
-	@echo "make bench-class  load-test 30 simulated students on SQLite and PostgreSQL servers"
+	@echo "make bench-class  load-test the class server: 30 and 100 simulated students, 1 and 2"
+	@echo "            server processes; writes docs/class-load.json and the table in docs/classroom.md"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (needs the network)"
 	@echo "make clean  remove the course state folder and build outputs (never notebooks)"
 
@@ -97,8 +98,9 @@ screenshots: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# Writes docs/class-load.json and the table in docs/classroom.md (about 30 minutes on two cores).
 bench-class: $(STAMP)
-	$(BIN)/python benchmarks/class_load.py $(ARGS)
+	$(BIN)/python benchmarks/class_load.py --json docs/class-load.json --write-docs $(ARGS)
 
 # Re-resolve the lock for Linux, macOS and Windows at once (uv's universal resolution).
 lock: $(STAMP)

@@ -35,6 +35,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
+from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
@@ -582,7 +583,8 @@ def test_connect_without_an_account_says_one_is_needed(klass: ClassUnderTest) ->
 # --------------------------------------------------------------------------- faults
 
 # One student logging runs in a loop, as fast as they can, until the stop file appears; every
-# finished run and every error goes to the events file as a JSON line.
+# run the server created ("started"), every finished run ("ok") and every error goes to the
+# events file as a JSON line.
 STUDENT_LOOP = """
 import json, os, sys, time
 import mlflow
@@ -603,6 +605,7 @@ while not os.path.exists(stop_file):
     begun = time.monotonic()
     try:
         with mlflow.start_run(experiment_id=experiment_id, run_name=f"drill-{number}") as run:
+            emit(started=run.info.run_id)
             mlflow.log_params({f"p{k}": k for k in range(5)})
             for step in range(20):
                 mlflow.log_metric("loss", 1 / (step + 1), step=step)
@@ -712,6 +715,44 @@ def test_server_killed_while_students_log_then_restarted(
             ), event
         after = [e["ok"] for e in events if "ok" in e and e["t"] > restarted_at]
         assert all(admin.get_run(r).info.status == "FINISHED" for r in after)
+        _check_run_in_flight_at_the_kill(admin, events)
+
+
+def _check_run_in_flight_at_the_kill(admin: MlflowClient, events: list[dict]) -> None:
+    """What the kill did to the run a student had open: it stays open, nothing is doubled.
+
+    The run in flight (created, never reported finished) is on the server, still RUNNING,
+    with what reached the server before the kill; the student's loop went on with new runs
+    after the restart (the restarted server never finishes it by itself). Only if the kill fell
+    on the last request, the one that finishes the run, is it FINISHED and complete (the reply
+    was lost). A run whose creation reached the server but whose reply did not is the only one
+    the student never heard of: RUNNING and empty. Nothing is created twice: every run name
+    that is FINISHED is so once.
+    """
+    ok = {e["ok"] for e in events if "ok" in e}
+    started = {e["started"] for e in events if "started" in e}
+    assert ok <= started
+    in_flight = started - ok
+    assert len(in_flight) <= 1, f"more than one run open at the kill: {in_flight}"
+    experiment_id = admin.get_run(next(iter(ok))).info.experiment_id
+    runs = {
+        r.info.run_id: r
+        for r in admin.search_runs([experiment_id], run_view_type=ViewType.ALL, max_results=5000)
+    }
+    assert started <= set(runs), "a run the server created is missing after the restart"
+    for run_id in in_flight:
+        run = runs[run_id]
+        if run.info.status == "FINISHED":  # only the reply to the finishing request was lost
+            assert len(run.data.params) == 5
+            assert len(admin.get_metric_history(run_id, "loss")) == 20
+        else:
+            assert run.info.status == "RUNNING", run.info
+    unheard = set(runs) - started
+    assert len(unheard) <= 1, f"runs the student never heard of: {unheard}"
+    for run_id in unheard:
+        assert runs[run_id].info.status == "RUNNING" and not runs[run_id].data.params
+    finished = Counter(r.info.run_name for r in runs.values() if r.info.status == "FINISHED")
+    assert all(count == 1 for count in finished.values()), finished
 
 
 # --------------------------------------------------------------------------- exercise progress

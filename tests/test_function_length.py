@@ -19,9 +19,9 @@ CAP = 60
 LONGER: dict[str, int] = {
     "utils.__main__:main": 67,
     "utils.checks:_check_reproducible_function": 61,
-    "utils.classroom:_start_unlocked": 103,
-    "utils.classroom:main": 117,
-    "utils.classroom:status": 88,
+    "utils.classroom:_start_unlocked": 112,
+    "utils.classroom:main": 131,
+    "utils.classroom:status": 119,
     "utils.cycle:cycle_figure": 68,
     "utils.datasets:_make_period": 67,
     "utils.delivery:pipeline_figure": 77,

@@ -21,6 +21,7 @@ Everything lives in one *class folder* (``~/mlops-class`` by default, or ``MLOPS
     secrets.json    database password, Flask secret key, admin password (mode 600)
     postgres/       the PostgreSQL cluster (data/, socket/, postgres.log)
     server/         artifacts/, basic_auth.ini, server.json (PID, URL), server.log
+                    (with --instances N: server-1.log ..., nginx.conf, nginx-error.log)
 
 Students connect with three environment variables, read by :func:`utils.tracking.connect`:
 ``MLFLOW_TRACKING_URI``, ``MLFLOW_TRACKING_USERNAME`` and ``MLFLOW_TRACKING_PASSWORD``.
@@ -61,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from utils import processes, progress, tracking
+from utils.classroom_server import REQUEST_LOG_ENV
 from utils.paths import repo_root, write_private
 
 __all__ = [
@@ -80,10 +82,13 @@ __all__ = [
     "init",
     "init_cluster",
     "main",
+    "nginx_config",
+    "nginx_missing_reason",
     "permission",
     "postgres_missing_reason",
     "read_credentials",
     "read_roster",
+    "run_inventory",
     "start",
     "start_cluster",
     "status",
@@ -112,6 +117,9 @@ SECRETS_FILE = "secrets.json"
 SERVER_FILE = "server.json"
 CLUSTER_FILE = "cluster.json"
 PROGRESS_PAGE = "progress.html"
+#: Each request's time inside the server, one JSON line each (``start(request_log=True)``).
+REQUEST_LOG = "requests.log"
+NGINX_CONF = "nginx.conf"
 #: The levels of a grant on one experiment or model (MLflow's resource-level permissions; the
 #: server-wide default is READ or NO_PERMISSIONS instead, see :func:`start`).
 PERMISSIONS = ("READ", "USE", "EDIT", "MANAGE", "DENY")
@@ -535,7 +543,7 @@ def stop_cluster(cluster: PostgresCluster, timeout: float = 60.0) -> bool:
     return True
 
 
-def _psql(cluster: PostgresCluster, sql: str) -> str:
+def _psql(cluster: PostgresCluster, sql: str, database: str = "postgres") -> str:
     """Run SQL (given on standard input, so no secret shows in a command line)."""
     result = _run_as(
         cluster,
@@ -554,7 +562,7 @@ def _psql(cluster: PostgresCluster, sql: str) -> str:
             "-U",
             cluster.os_user,
             "-d",
-            "postgres",
+            database,
             "-f",
             "-",
         ],
@@ -619,6 +627,10 @@ class ClassServer:
     # refuses the admin: the message quotes the server's reason), "first-start" (the admin's
     # one-off password was never replaced).
     problem: str = field(default="")
+    # With several server instances behind nginx (``start(instances=N)``): how many there are,
+    # and how many of them answer /health (``pid`` is then nginx's).
+    instances: int = field(default=1)
+    instances_answering: int = field(default=1)
 
     def __str__(self) -> str:
         return self.message
@@ -748,6 +760,10 @@ def _is_class_server(pid: int, folder: Path) -> bool:
         arguments = psutil.Process(pid).cmdline()
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return False
+    # nginx sets its process title to one string that names its configuration file.
+    conf = str(_server_dir(folder) / NGINX_CONF)
+    if arguments and arguments[0].startswith("nginx:"):
+        return f" {conf} " in f" {' '.join(arguments)} "
     # The artifacts folder is one whole argument: a prefix (``.../race`` of ``.../race2``) is
     # another class's server.
     artifacts = str(_server_dir(folder) / "artifacts")
@@ -871,6 +887,34 @@ def status(
             f"The class server (pid {pid}) answers /health but refuses the API: {refusal}",
             problem="refused",
         )
+    behind = record.get("instances") or []
+    if not behind:
+        return ClassServer(
+            path,
+            True,
+            url,
+            student_url,
+            pid,
+            port,
+            host,
+            log_file,
+            f"Class server running at {student_url} (pid {pid}, bound to {host}:{port}).",
+        )
+    answering = [
+        i
+        for i in behind
+        if processes.process_alive(int(i["pid"]))
+        and _is_class_server(int(i["pid"]), path)
+        and processes.healthy(f"http://127.0.0.1:{int(i['port'])}", timeout=health_timeout)
+    ]
+    missing = [f"{i['port']} (pid {i['pid']})" for i in behind if i not in answering]
+    note = (
+        f"; not answering: the instance on port {', '.join(missing)}, see its log in "
+        f"{_server_dir(path)}; nginx routes around it. Restart all with `stop --keep-postgres` "
+        "and `start` when the class can pause"
+        if missing
+        else ""
+    )
     return ClassServer(
         path,
         True,
@@ -880,7 +924,10 @@ def status(
         port,
         host,
         log_file,
-        f"Class server running at {student_url} (pid {pid}, bound to {host}:{port}).",
+        f"Class server running at {student_url}: nginx (pid {pid}, bound to {host}:{port}) in "
+        f"front of {len(answering)} of {len(behind)} instances{note}.",
+        instances=len(behind),
+        instances_answering=len(answering),
     )
 
 
@@ -894,6 +941,8 @@ def start(
     auth_cache_seconds: int = 60,
     timeout: float = 240.0,
     busy_timeout: float = 30.0,
+    instances: int | None = None,
+    request_log: bool = False,
 ) -> ClassServer:
     """Start the class server of ``folder`` (its PostgreSQL first), or reuse the running one.
 
@@ -914,9 +963,17 @@ def start(
     A server that runs but answers slowly is never stopped by a second start: it is waited
     for up to ``busy_timeout`` seconds, then left running with an error that says so.
 
+    ``instances`` greater than 1 runs that many separate ``mlflow server`` processes (each with
+    ``workers`` workers) on free ports of 127.0.0.1, sharing the PostgreSQL database and the
+    artifacts folder, behind nginx on ``host:port`` (:func:`nginx_config`; nginx must be
+    installed, and runs as you: the port is above 1024). One instance that dies is routed
+    around. It is saved in ``class.json`` and reused by later starts (default 1).
+    ``request_log`` appends each request's time inside the server to
+    ``server/requests.log`` (``utils/classroom_server.py``; ``make bench-class`` reads it).
+
     Raises:
-        ClassroomError: the folder is not set up (run :func:`init`), the port is taken, or
-            the server did not start (the message shows the end of its log).
+        ClassroomError: the folder is not set up (run :func:`init`), the port is taken, nginx
+            is missing, or the server did not start (the message shows the end of its log).
     """
     if port is not None:
         _check_port(port)
@@ -942,10 +999,18 @@ def start(
         allowed_hosts = _check_allowed_hosts(allowed_hosts) or ""  # "": none beyond the defaults
     if not isinstance(auth_cache_seconds, int) or not 0 <= auth_cache_seconds <= 3600:
         raise ValueError(f"auth_cache_seconds must be 0 to 3600, got {auth_cache_seconds!r}")
+    if instances is not None and (
+        isinstance(instances, bool) or not isinstance(instances, int) or not 1 <= instances <= 16
+    ):
+        raise ValueError(f"instances must be an int from 1 to 16, got {instances!r}")
     path = class_dir(folder)
     settings = _settings(path)
     if port is None:
         port = int(settings.get("port", DEFAULT_PORT))
+    if instances is None:
+        instances = int(settings.get("instances", 1))
+    if instances > 1 and nginx_missing_reason():
+        raise ClassroomError(f"Cannot start {instances} instances: {nginx_missing_reason()}")
     missing = postgres_missing_reason()
     if missing:
         raise ClassroomError(f"Cannot start the class server: {missing}")
@@ -962,6 +1027,8 @@ def start(
             auth_cache_seconds,
             timeout,
             busy_timeout,
+            instances,
+            request_log,
         )
 
 
@@ -981,6 +1048,8 @@ def _start_unlocked(
     auth_cache_seconds: int,
     timeout: float,
     busy_timeout: float,
+    instances: int = 1,
+    request_log: bool = False,
 ) -> ClassServer:
     current = status(path, health_timeout=min(10.0, busy_timeout))
     if current.problem == "no-health":
@@ -1016,6 +1085,8 @@ def _start_unlocked(
     if current.running:
         current.message = f"Reusing the class server at {current.student_url}."
         return current
+    # nginx gone, instances behind it still running (or the reverse): stop what is left.
+    _stop_unlocked(path, postgres=False)
     cluster = _load_cluster(path / "postgres")
     if cluster is None:
         raise ClassroomError(f"{path / 'postgres'} holds no cluster: run `init` again.")
@@ -1043,6 +1114,7 @@ def _start_unlocked(
         workers=workers,
         default_permission=default_permission,
         allowed_hosts=allowed_hosts,
+        instances=instances,
     )
     (path / CLASS_FILE).write_text(json.dumps(settings, indent=2))
 
@@ -1055,6 +1127,9 @@ def _start_unlocked(
         MLFLOW_FLASK_SERVER_SECRET_KEY=keys["flask_secret_key"],
         MLFLOW_AUTH_CONFIG_PATH=str(ini),
     )
+    env.pop(REQUEST_LOG_ENV, None)
+    if request_log:
+        env[REQUEST_LOG_ENV] = str(server_dir / REQUEST_LOG)
     bootstrap = not keys.get("admin_ready")
     if bootstrap:
         # First start: MLflow creates the admin with this one-off password (it ships none).
@@ -1081,7 +1156,10 @@ def _start_unlocked(
         "--allowed-hosts",
         ",".join(allowed_host_patterns(host, port, allowed_hosts)),
     ]
-    server = _spawn(path, command, port, host, env, timeout)
+    if instances > 1:
+        server = _spawn_behind_nginx(path, command, instances, port, host, env, timeout)
+    else:
+        server = _spawn(path, command, port, host, env, timeout)
     if bootstrap:
         _finish_first_start(path, server)
     return server
@@ -1124,11 +1202,50 @@ def _finish_first_start(path: Path, server: ClassServer) -> None:
     _save_secrets(path, keys)
 
 
+def _record(pid: int, port: int, host: str, **more: Any) -> dict[str, Any]:
+    """What the server file says of a running class server (see :func:`_spawn`)."""
+    return {
+        "pid": pid,
+        "port": port,
+        "host": host,
+        "url": f"http://127.0.0.1:{port}",
+        "student_url": _student_url(host, port),
+        "started_at": time.time(),
+        **more,
+    }
+
+
+def _started(
+    folder: Path, record: dict[str, Any], log_file: Path, message: str, **more: Any
+) -> ClassServer:
+    """The :class:`ClassServer` of a server this call started, from its record."""
+    return ClassServer(
+        folder,
+        True,
+        record["url"],
+        record["student_url"],
+        record["pid"],
+        record["port"],
+        record["host"],
+        log_file,
+        message,
+        started=True,
+        **more,
+    )
+
+
 def _spawn(
-    folder: Path, command: list[str], port: int, host: str, env: dict[str, str], timeout: float
+    folder: Path,
+    command: list[str],
+    port: int,
+    host: str,
+    env: dict[str, str],
+    timeout: float,
+    log_name: str = "server.log",
+    record_it: bool = True,
 ) -> ClassServer:
     server_dir = _server_dir(folder)
-    log_file = server_dir / "server.log"
+    log_file = server_dir / log_name
     url = f"http://127.0.0.1:{port}"
     student_url = _student_url(host, port)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -1139,45 +1256,226 @@ def _spawn(
         env=env,
         header=f"\n=== {stamp} starting on {host}:{port}",
     )
-    record = {
-        "pid": proc.pid,
-        "port": port,
-        "host": host,
-        "url": url,
-        "student_url": student_url,
-        "started_at": time.time(),
-    }
-    processes.write_record(server_dir / SERVER_FILE, record)
+    if record_it:
+        processes.write_record(server_dir / SERVER_FILE, _record(proc.pid, port, host))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         code = proc.poll()
         if code is not None:
-            (server_dir / SERVER_FILE).unlink(missing_ok=True)
+            if record_it:
+                (server_dir / SERVER_FILE).unlink(missing_ok=True)
             raise ClassroomError(
                 f"The class server exited with code {code} while starting on {host}:{port}. "
                 f"The end of its log ({log_file}):\n{processes.log_tail(log_file, log_start)}"
             )
         if processes.healthy(url, timeout=1.0):
             processes.reap_in_background(proc)
-            return ClassServer(
+            return _started(
                 folder,
-                True,
-                url,
-                student_url,
-                proc.pid,
-                port,
-                host,
+                _record(proc.pid, port, host),
                 log_file,
                 f"Started the class server at {student_url} (pid {proc.pid}).",
-                started=True,
             )
         time.sleep(0.5)
     processes.terminate(proc.pid)
-    (server_dir / SERVER_FILE).unlink(missing_ok=True)
+    if record_it:
+        (server_dir / SERVER_FILE).unlink(missing_ok=True)
     raise ClassroomError(
         f"The class server did not answer {url}/health within {timeout:.0f} s and was "
         f"stopped. The end of its log ({log_file}):\n{processes.log_tail(log_file, log_start)}"
     )
+
+
+def nginx_missing_reason() -> str | None:
+    """Why ``start(instances=N)`` cannot put nginx in front of the instances, or None.
+
+    Introduced in ``docs/classroom.md``; the tests use it to skip with a clear message.
+    """
+    if _nginx() is None:
+        return (
+            "nginx was not found (it routes the class's requests to the server instances). "
+            "Install it (Debian/Ubuntu: `apt-get install nginx`; macOS: `brew install nginx`); "
+            "the system's nginx service need not run."
+        )
+    return None
+
+
+def _nginx() -> str | None:
+    for candidate in (shutil.which("nginx"), "/usr/sbin/nginx", "/opt/homebrew/bin/nginx"):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def nginx_config(host: str, port: int, instance_ports: Sequence[int], folder: Path) -> str:
+    """nginx's configuration for the class: ``host:port`` in front of the instances.
+
+    Introduced in ``docs/classroom.md``. Every file nginx writes (PID, error log, buffers of
+    large uploads) stays in ``folder``; it runs in the foreground as the user who starts it
+    (as root, its workers run as root too, like the MLflow servers). The Host header students
+    send is passed on unchanged, so the instances check it against the class's allowed hosts.
+    A request that cannot reach an instance (refused: the instance died) goes to the next one;
+    one already sent to an instance that dies fails with HTTP 502, which MLflow's client
+    retries once.
+    """
+    listen = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    upstreams = "\n".join(
+        f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in instance_ports
+    )
+    temp = folder / "nginx-temp"
+    user = f"user {getpass.getuser()};\n" if _is_root() else ""
+    return f"""# Written by `python -m utils.classroom start --instances {len(instance_ports)}`;
+# rewritten at every start.
+{user}worker_processes 1;
+pid {folder / "nginx.pid"};
+error_log {folder / "nginx-error.log"} warn;
+daemon off;
+events {{
+    worker_connections 2048;
+}}
+http {{
+    access_log off;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    client_max_body_size 0;
+    upstream mlflow_class {{
+{upstreams}
+    }}
+    server {{
+        listen {listen};
+        location / {{
+            proxy_pass http://mlflow_class;
+            proxy_http_version 1.1;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_read_timeout 600s;
+            proxy_send_timeout 600s;
+            proxy_next_upstream error timeout;
+        }}
+    }}
+}}
+"""
+
+
+def _spawn_behind_nginx(
+    folder: Path,
+    command: list[str],
+    instances: int,
+    port: int,
+    host: str,
+    env: dict[str, str],
+    timeout: float,
+) -> ClassServer:
+    """Start ``instances`` servers on free loopback ports, one after the other (the first
+    creates the tables on a new database), then nginx on ``host:port`` in front of them."""
+    server_dir = _server_dir(folder)
+    nginx = _nginx()
+    if nginx is None:
+        raise ClassroomError(f"Cannot start {instances} instances: {nginx_missing_reason()}")
+    behind: list[ClassServer] = []
+    try:
+        for number in range(1, instances + 1):
+            inner = processes.free_port()
+            argv = list(command)
+            argv[argv.index("--host") + 1] = "127.0.0.1"  # only nginx reaches the instances
+            argv[argv.index("--port") + 1] = str(inner)
+            behind.append(
+                _spawn(
+                    folder, argv, inner, "127.0.0.1", env, timeout, f"server-{number}.log", False
+                )
+            )
+        for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (server_dir / "nginx-temp" / name).mkdir(parents=True, exist_ok=True)
+        conf = server_dir / NGINX_CONF
+        conf.write_text(nginx_config(host, port, [s.port or 0 for s in behind], server_dir))
+        error_log = server_dir / "nginx-error.log"
+        proc, log_start = processes.spawn(
+            [nginx, "-p", str(server_dir), "-c", str(conf)],
+            error_log,
+            cwd=server_dir,
+            env=os.environ,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while not processes.healthy(url, timeout=1.0):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                processes.terminate(proc.pid)
+                raise ClassroomError(
+                    f"nginx did not start on {host}:{port}. The end of its log ({error_log}):\n"
+                    f"{processes.log_tail(error_log, log_start)}"
+                )
+            time.sleep(0.3)
+    except BaseException:
+        for server in behind:
+            processes.terminate(server.pid or 0)
+        raise
+    processes.reap_in_background(proc)
+    record = _record(
+        proc.pid, port, host, instances=[{"pid": s.pid, "port": s.port} for s in behind]
+    )
+    processes.write_record(server_dir / SERVER_FILE, record)
+    return _started(
+        folder,
+        record,
+        server_dir / "server-1.log",
+        f"Started the class server at {record['student_url']}: nginx (pid {proc.pid}) in front "
+        f"of {instances} instances (pids {', '.join(str(s.pid) for s in behind)}).",
+        instances=instances,
+        instances_answering=instances,
+    )
+
+
+def run_inventory(folder: str | os.PathLike[str] | None, experiments_like: str) -> list[dict]:
+    """Every run of the experiments whose name matches ``experiments_like``, from the database.
+
+    Introduced in ``docs/classroom.md`` (``make bench-class`` counts the runs with it). Reads
+    PostgreSQL directly, not through the server: one dict per run with ``experiment``,
+    ``run_id``, ``run_name``, ``status``, ``params`` and ``metric_points`` (row counts),
+    ``models`` (logged models whose source is the run) and ``artifacts`` (the run's files in
+    the artifacts folder, relative paths). ``experiments_like`` is an SQL ``LIKE`` pattern of
+    letters, digits, ``_``, ``.``, ``-`` and ``%``.
+    """
+    if not isinstance(experiments_like, str) or not re.fullmatch(
+        r"[A-Za-z0-9_.%-]+", experiments_like
+    ):
+        raise ValueError(
+            f"experiments_like must be an SQL LIKE pattern such as 'alice-%', got "
+            f"{experiments_like!r}"
+        )
+    path = class_dir(folder)
+    cluster = _load_cluster(path / "postgres")
+    if cluster is None or not cluster.running():
+        raise ClassroomError(f"The class database in {path} is not running: run `start`.")
+    out = _psql(
+        cluster,
+        f"""
+SELECT coalesce(json_agg(row_to_json(x)), '[]') FROM (
+  SELECT e.name AS experiment, r.run_uuid AS run_id, r.name AS run_name, r.status,
+         r.artifact_uri,
+         (SELECT count(*) FROM params p WHERE p.run_uuid = r.run_uuid) AS params,
+         (SELECT count(*) FROM metrics m WHERE m.run_uuid = r.run_uuid) AS metric_points,
+         (SELECT count(*) FROM logged_models l WHERE l.source_run_id = r.run_uuid) AS models
+    FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id
+   WHERE e.name LIKE '{experiments_like}' AND r.lifecycle_stage = 'active'
+   ORDER BY e.name, r.start_time) x;
+""",
+        database="mlflow",
+    )
+    runs = json.loads(out.strip() or "[]")
+    artifacts_root = _server_dir(path) / "artifacts"
+    for run in runs:
+        relative = str(run.pop("artifact_uri") or "").removeprefix("mlflow-artifacts:/")
+        base = artifacts_root / relative
+        run["artifacts"] = (
+            sorted(str(f.relative_to(base)) for f in base.rglob("*") if f.is_file())
+            if relative and base.is_dir()
+            else []
+        )
+    return runs
 
 
 def stop(folder: str | os.PathLike[str] | None = None, postgres: bool = True) -> bool:
@@ -1197,10 +1495,12 @@ def _stop_unlocked(path: Path, postgres: bool) -> bool:
     record = _read_json(_server_dir(path) / SERVER_FILE)
     stopped = False
     if record:
-        pid = int(record["pid"])
-        if processes.process_alive(pid) and _is_class_server(pid, path):
-            processes.terminate(pid)
-            stopped = True
+        # nginx first (no new requests), then every instance behind it.
+        pids = [int(record["pid"]), *(int(i["pid"]) for i in record.get("instances", []))]
+        for pid in pids:
+            if processes.process_alive(pid) and _is_class_server(pid, path):
+                processes.terminate(pid)
+                stopped = True
         (_server_dir(path) / SERVER_FILE).unlink(missing_ok=True)
     if postgres:
         cluster = _load_cluster(path / "postgres")
@@ -1763,6 +2063,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_start.add_argument("--default-permission", default="READ", choices=["READ", "NO_PERMISSIONS"])
     p_start.add_argument("--allowed-hosts", default=None, help="host names students type")
+    p_start.add_argument(
+        "--instances",
+        type=int,
+        default=None,
+        help="separate server processes behind nginx on the class port (default: as the last "
+        "start, else 1; needs nginx)",
+    )
+    p_start.add_argument(
+        "--request-log",
+        action="store_true",
+        help="append each request's time inside the server to server/requests.log",
+    )
     p_stop = sub.add_parser("stop", help="stop the class server and PostgreSQL")
     p_stop.add_argument("--keep-postgres", action="store_true")
     sub.add_parser("status", help="is the class server running, and where?")
@@ -1817,6 +2129,8 @@ def main(argv: list[str] | None = None) -> int:
                 workers=workers,
                 default_permission=args.default_permission,
                 allowed_hosts=args.allowed_hosts,
+                instances=args.instances,
+                request_log=args.request_log,
             )
             print(server.message)
         elif args.command == "stop":

@@ -14,6 +14,11 @@ bob, who then holds no permission on it, gets "Permission denied" on his own nam
 of the course. The admin account may use any name. Student names never extend another's
 (``bob`` and ``bob-smith`` cannot both exist: :func:`utils.classroom.read_roster`), so the
 owner of a name is the user whose name is its prefix.
+
+With ``MLOPS_CLASS_REQUEST_LOG`` set to a file (``classroom.start(request_log=True)``, used by
+``make bench-class``), every request's time inside the server, from the moment the server hands
+it to the app to the last byte of its response (accounts, permissions and the store included),
+is appended to that file as one JSON line: ``{"t", "method", "path", "status", "ms", "pid"}``.
 """
 
 from __future__ import annotations
@@ -21,7 +26,11 @@ from __future__ import annotations
 import functools
 import json
 import os
+import time
 from typing import Any
+
+#: The environment variable naming the request-timing file (see the module docstring).
+REQUEST_LOG_ENV = "MLOPS_CLASS_REQUEST_LOG"
 
 #: REST endpoints (under /api/ and /ajax-api/) that give an experiment or a registered model a
 #: name, and the field of the request body that holds it.
@@ -84,11 +93,67 @@ def _admin() -> str:
     return parser.get("mlflow", "admin_username", fallback="admin")
 
 
+class RequestTimer:
+    """An ASGI app around ``app`` that appends each HTTP request's time to ``log_file``.
+
+    One JSON line per request (``t``: when it ended, ``method``, ``path``, ``status``, ``ms``,
+    ``pid``: the worker). Each worker appends whole lines in single writes, so the workers
+    (and several server instances) can share one file.
+    """
+
+    def __init__(self, app: Any, log_file: str) -> None:  # noqa: ANN401 - any ASGI app
+        self.app = app
+        self.log_file = log_file
+        self._out: Any = None
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:  # noqa: ANN401
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        begun = time.perf_counter()
+        status = [0]
+
+        async def timed_send(message: dict) -> None:
+            if message.get("type") == "http.response.start":
+                status[0] = int(message.get("status", 0))
+            await send(message)
+            if message.get("type") == "http.response.body" and not message.get("more_body"):
+                self._record(scope, status[0], begun)
+
+        try:
+            await self.app(scope, receive, timed_send)
+        except Exception:
+            self._record(scope, status[0] or 500, begun)
+            raise
+
+    def _record(self, scope: dict, status: int, begun: float) -> None:
+        event = {
+            "t": round(time.time(), 3),
+            "method": scope.get("method", ""),
+            "path": scope.get("path", ""),
+            "status": status,
+            "ms": round(1000 * (time.perf_counter() - begun), 2),
+            "pid": os.getpid(),
+        }
+        try:
+            if self._out is None:
+                self._out = open(self.log_file, "a", buffering=1, encoding="utf-8")  # noqa: SIM115
+            self._out.write(json.dumps(event) + "\n")
+        except OSError:
+            pass  # a full disk must not fail the request that was served
+
+
 def create_app() -> Any:  # noqa: ANN401 - a Flask app, or the FastAPI app wrapping it
-    """MLflow's basic-auth app with :func:`_reserve_names` checked after its own checks."""
+    """MLflow's basic-auth app with :func:`_reserve_names` checked after its own checks.
+
+    With ``MLOPS_CLASS_REQUEST_LOG`` set, the app is wrapped in :class:`RequestTimer`.
+    """
     from mlflow.server import app as flask_app
     from mlflow.server.auth import create_app as create_basic_auth_app
 
     wrapped = create_basic_auth_app(flask_app)  # registers basic-auth's before_request first
     flask_app.before_request(_reserve_names)
+    log_file = os.environ.get(REQUEST_LOG_ENV)
+    if log_file and wrapped is not flask_app:
+        return RequestTimer(wrapped, log_file)  # the ASGI app uvicorn (MLflow's default) runs
     return wrapped
