@@ -122,6 +122,9 @@ def _student(
     from sklearn.linear_model import LogisticRegression
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)  # no "Creating a new experiment"
+    # A forked student keeps the MLflow state of the process it was forked from: a tracking
+    # URI set there (a test session's server) would win over the environment's.
+    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
     rng = np.random.default_rng(index)
     features = rng.normal(size=(200, 5))
     labels = (features[:, 0] + rng.normal(scale=0.5, size=200) > 0).astype(int)
