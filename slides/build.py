@@ -254,16 +254,6 @@ def count_slides(nb: object) -> int:
     return count
 
 
-def run_browser(command: str, page: Path, extra: str | None = None, timeout: int = 180) -> dict:
-    """Run ``slides/browser.mjs`` (Playwright driving headless Chromium, offline) on a page.
-
-    ``command`` is ``"pdf"`` (``extra`` = the PDF to write) or ``"check"`` (``extra`` = an
-    optional folder for one screenshot per slide). Returns the script's JSON report.
-    """
-    args = [command, str(page), *([] if extra is None else [str(extra)])]
-    return _browser_script(args, timeout, f"Chromium ({command}) failed on {page.name}")
-
-
 def check_decks(pages: list[Path], timeout: int = 900) -> dict[str, dict]:
     """The ``check`` report of each built deck, all opened in one headless Chromium; by stem."""
     if not pages:

@@ -11,9 +11,23 @@ from typing import Any
 
 import numpy as np
 
-from utils.checks import INCORRECT, Status
+from utils.checks import INCORRECT, Status, course_calls
 
-__all__ = ["rule_over_cases"]
+__all__ = ["rule_calls", "rule_over_cases"]
+
+
+def rule_calls(rule: Callable[..., Any], arguments: Sequence[Any], *functions: Any) -> bool:
+    """Whether a student's ``rule``, run on one case's ``arguments``, runs any of the course's
+    ``functions`` however it reaches them (:func:`~utils.checks.course_calls`: a lambda,
+    ``functools.partial``, a name imported earlier, a copy of the code). Its errors are left
+    to :func:`rule_over_cases` to report. Used by the rule exercises of notebooks 08 and 10.
+    """
+    with course_calls(*functions) as ran:
+        try:
+            rule(*arguments)
+        except Exception:  # noqa: BLE001, S110 - the student's errors are reported by the cases
+            pass
+    return bool(ran)
 
 
 def rule_over_cases(

@@ -26,11 +26,10 @@ from utils.checks import (
     INCORRECT,
     NOT_ATTEMPTED,
     Status,
-    course_calls,
     function_answer_problem,
     register,
 )
-from utils.exercises import rule_over_cases
+from utils.exercises import rule_calls, rule_over_cases
 
 __all__ = [
     "ACTIONS",
@@ -66,18 +65,6 @@ def gate_rule(candidate: Mapping[str, float], champion: Mapping[str, float] | No
     saving = champion["cost_per_customer_eur"] - candidate["cost_per_customer_eur"]
     loss = champion["roc_auc"] - candidate["roc_auc"]
     return saving >= MIN_SAVING_EUR - TOLERANCE and loss <= MAX_AUC_LOSS + TOLERANCE
-
-
-def _calls_gate_rule(rule: Any, candidate: dict, champion: dict | None) -> bool:
-    """Whether ``rule`` runs :func:`gate_rule` on this case, found by behaviour
-    (:func:`~utils.checks.course_calls`): ``nb08.gate_rule(...)`` in a lambda,
-    ``functools.partial``, a name imported earlier, a copy of its code."""
-    with course_calls(gate_rule) as ran:
-        try:
-            rule(dict(candidate), None if champion is None else dict(champion))
-        except Exception:  # noqa: BLE001, S110 - the student's errors are reported by the cases
-            pass
-    return bool(ran)
 
 
 def _m(auc: float, cost: float) -> dict[str, float]:
@@ -144,7 +131,10 @@ def _check_gate_rule(answer: object) -> tuple[Status, str]:
             "That is the course's own rule (utils.exercises.nb08.gate_rule): write the rule "
             "yourself."
         )
-    if any(_calls_gate_rule(answer, c, ch) for _, c, ch, _ in GATE_RULE_CASES):
+    if any(
+        rule_calls(answer, (dict(c), None if ch is None else dict(ch)), gate_rule)
+        for _, c, ch, _ in GATE_RULE_CASES
+    ):
         return INCORRECT, (
             "Your rule calls the course's own rule (utils.exercises.nb08.gate_rule) and passes "
             "on its answer: write the rule yourself, from the two margins."

@@ -21,11 +21,10 @@ from utils.checks import (
     INCORRECT,
     NOT_ATTEMPTED,
     Status,
-    course_calls,
     function_answer_problem,
     register,
 )
-from utils.exercises import rule_over_cases
+from utils.exercises import rule_calls, rule_over_cases
 
 __all__ = [
     "EXERCISE_COST_EUR",
@@ -178,17 +177,6 @@ def _is_course_function(answer: object) -> bool:
     return code is not None and "trigger_rule" in code.co_names
 
 
-def _calls_trigger_rule(rule: Any, settings: dict[str, Any]) -> bool:
-    """Whether ``rule`` runs :func:`trigger_rule` on this case, under whatever name it reaches
-    it (:func:`~utils.checks.course_calls`)."""
-    with course_calls(trigger_rule) as ran:
-        try:
-            rule(make_report(**settings))
-        except Exception:  # noqa: BLE001, S110 - the student's errors are reported by the cases
-            pass
-    return bool(ran)
-
-
 def _rule_crashed(description: str, arguments: Any, error: Exception) -> str:
     return (
         f"Your rule crashed on '{description}' with {type(error).__name__}: {error}. "
@@ -224,7 +212,7 @@ def _check_rule(answer: object) -> tuple[Status, str]:
             "That is the course's own function, not a rule you wrote: write my_rule yourself, "
             "from report.performance_alert and report.drifted_features."
         )
-    if any(_calls_trigger_rule(answer, settings) for _, settings, _ in RULE_CASES):
+    if any(rule_calls(answer, (make_report(**s),), trigger_rule) for _, s, _ in RULE_CASES):
         return INCORRECT, (
             "Your rule hands the decision to the course's own function (trigger_rule): "
             "write my_rule yourself, from report.performance_alert and "
