@@ -65,12 +65,13 @@ FORCE:
 lab: $(STAMP)
 	$(BIN)/python -m utils lab
 
-# Lint: ruff, then repeated code (6 lines or more) in utils and benchmarks (utils/duplicates.py).
+# Lint: ruff, then repeated code (6 lines or more) in utils and benchmarks (utils/duplicates.py),
+# then the cap on the length of functions in utils (tests/test_function_length.py, as a script).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check utils tests benchmarks conftest.py
 	$(BIN)/python -m utils.duplicates utils benchmarks
-	MLOPS_TEST_SESSION_SERVER=0 $(BIN)/pytest -q -p no:cacheprovider tests/test_function_length.py
+	$(BIN)/python tests/test_function_length.py
 
 # Everything: notebooks (nbval), decks, the browser journey and the class server.
 test: lint
@@ -81,7 +82,7 @@ test: lint
 # kernel, a browser, PostgreSQL or a server of its own, or 1.5 s or more alone (markers in
 # pyproject.toml).
 check: lint
-	$(BIN)/pytest -n $(CHECK_WORKERS) --dist loadfile -q \
+	$(BIN)/pytest -n $(CHECK_WORKERS) --dist loadfile -q -p no:nbval \
 		-m "not kernel and not browser and not postgres and not server and not slow" tests
 
 slides: $(STAMP)
