@@ -145,6 +145,7 @@ def test_function_imports_finds_the_unexplained_ones(tmp_path: Path) -> None:
                 class Lab:
                     def start(self):
                         from utils.figures import CourseFigure  # deferred: matplotlib
+                        from utils.stack import ranking_figure
             """,
             "exercises/__init__.py": "",
             "exercises/nb03.py": "def f():\n    from . import nb04\n    from ..checks import x\n",
@@ -161,4 +162,6 @@ def test_function_imports_finds_the_unexplained_ones(tmp_path: Path) -> None:
         ("lab.py", 5, "utils.lab", "utils.tracking", None),
         ("lab.py", 8, "utils.lab", "utils.delivery", "utils.delivery loads a server, +2 s"),
         ("lab.py", 12, "utils.lab", "utils.figures", "matplotlib"),
+        # the comment ending the line above explains that line only
+        ("lab.py", 13, "utils.lab", "utils.stack", None),
     ]

@@ -162,7 +162,9 @@ class FunctionImport:
 
 
 def _deferred(lines: list[str], line: int) -> str | None:
-    for text in (lines[line - 1], lines[line - 2] if line > 1 else ""):
+    """The reason on the import's line, or on a comment line just above it."""
+    above = lines[line - 2].strip() if line > 1 else ""
+    for text in (lines[line - 1], above if above.startswith(DEFERRED) else ""):
         if DEFERRED in text:
             return text.split(DEFERRED, 1)[1].strip()
     return None
