@@ -111,3 +111,57 @@ def test_a_cycle_of_top_level_imports_is_an_error(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="cycle: a -> b -> c -> a"):
         depgraph.layers(depgraph.graph(utils))
+
+
+def test_every_import_of_utils_inside_a_function_says_why() -> None:
+    # A sibling import belongs at the top of its module; one kept inside a function says why,
+    # with the cost `python benchmarks/import_cost.py` measured (or the cycle it avoids).
+    unexplained = [
+        f"{f.path.relative_to(ROOT)}:{f.line} imports {f.target}"
+        for f in depgraph.function_imports()
+        if not f.reason
+    ]
+    assert not unexplained, (
+        f"move these imports to the top of their module, or put `{depgraph.DEFERRED} <the "
+        f"measured reason>` on the line or the line above: {unexplained}"
+    )
+
+
+def test_function_imports_finds_the_unexplained_ones(tmp_path: Path) -> None:
+    utils = _package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "paths.py": "import os\n",
+            "lab.py": """
+                from utils import paths
+                def run():
+                    import json
+                    from utils import tracking, paths
+                    def inner():
+                        # deferred: utils.delivery loads a server, +2 s
+                        import utils.delivery
+                    return lambda: __import__("os")
+                class Lab:
+                    def start(self):
+                        from utils.figures import CourseFigure  # deferred: matplotlib
+                        from utils.stack import ranking_figure
+            """,
+            "exercises/__init__.py": "",
+            "exercises/nb03.py": "def f():\n    from . import nb04\n    from ..checks import x\n",
+        },
+    )
+    found = [
+        (f.path.relative_to(utils).as_posix(), f.line, f.module, f.target, f.reason)
+        for f in depgraph.function_imports(utils)
+    ]
+    assert found == [
+        ("exercises/nb03.py", 2, "utils.exercises.nb03", "utils.exercises.nb04", None),
+        ("exercises/nb03.py", 3, "utils.exercises.nb03", "utils.checks", None),
+        ("lab.py", 5, "utils.lab", "utils.paths", None),
+        ("lab.py", 5, "utils.lab", "utils.tracking", None),
+        ("lab.py", 8, "utils.lab", "utils.delivery", "utils.delivery loads a server, +2 s"),
+        ("lab.py", 12, "utils.lab", "utils.figures", "matplotlib"),
+        # the comment ending the line above explains that line only
+        ("lab.py", 13, "utils.lab", "utils.stack", None),
+    ]

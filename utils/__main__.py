@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from utils import lab as lab_module
 from utils import tracking
 
 
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["progress"]:
+        # deferred: utils.progress loads requests: +87 ms to import __main__
         from utils import progress
 
         return progress.main(argv[1:])
@@ -60,8 +62,6 @@ def main(argv: list[str] | None = None) -> int:
             print(tracking.clean_state(args.state, confirm))
             return 0
         if args.command == "lab":
-            from utils import lab as lab_module
-
             return lab_module.run(open_browser=not args.no_browser, port=args.port)
         if args.action == "start":
             print(tracking.start(port=args.port).message)

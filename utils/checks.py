@@ -179,6 +179,7 @@ def exercises(notebook: str | None = None) -> list[Exercise]:
     if notebook is None:
         import pkgutil
 
+        # deferred: import cycle checks -> exercises -> checks (they register here)
         import utils.exercises
 
         for module in pkgutil.iter_modules(utils.exercises.__path__):
@@ -386,6 +387,7 @@ def malignant_label() -> int:
 
 @register("01.1", "01_linear_coursework", "Share of malignant tumours")
 def _check_malignant_share(answer: object) -> tuple[Status, str]:
+    # deferred: utils.datasets loads pandas: +404 ms to import checks
     from utils import datasets
 
     _, y = datasets.load_builtin("breast_cancer")
@@ -479,6 +481,7 @@ def reproducible_reference(seed: int) -> float:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    # deferred: utils.datasets loads pandas: +404 ms to import checks
     from utils import datasets
 
     X, y = datasets.load_builtin("breast_cancer")

@@ -51,8 +51,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from utils import registry, tracking
 from utils.datasets import CHURN_FEATURES, CHURN_TARGET, ChurnCosts, make_churn
+from utils.ml_testing import quality_gate
 from utils.monitoring import Monitor, MonitorReport, Thresholds
+from utils.paths import state_dir
+from utils.registry import code_version
+from utils.validation import churn_schema
 
 if TYPE_CHECKING:  # pragma: no cover - for type hints only
     import pandera.pandas as pa
@@ -206,8 +211,6 @@ class Scenario:
 
     def schema(self) -> pa.DataFrameSchema:
         """The data schema of notebook 04 for these months (``validation.churn_schema``)."""
-        from utils.validation import churn_schema
-
         return churn_schema(start=self.start, periods=self.months, freq="MS")
 
     def month_label(self, month: int) -> str:
@@ -228,6 +231,7 @@ def cycle_config(seed: int = 42) -> TrainConfig:
     gate (notebook 07) rejects. Leaving a useless input out is the cure (Sculley et al. call
     such inputs underutilized data dependencies).
     """
+    # deferred: utils.training loads scikit-learn: +187 ms to import cycle
     from utils.training import TrainConfig
 
     return TrainConfig(
@@ -641,6 +645,7 @@ class _Fitted:
 
 
 def _training_result() -> type:
+    # deferred: utils.training loads scikit-learn: +187 ms to import cycle
     from utils.training import TrainResult
 
     return TrainResult
@@ -853,6 +858,7 @@ class _Loop:
         self, key: ModelKey, train_rows: pd.DataFrame, eval_rows: pd.DataFrame, eval_hash: str
     ) -> bool:
         """The data tests of notebooks 04 and 07 (schema, leakage, time order)."""
+        # deferred: utils.delivery and what it imports: +80 ms to import cycle
         from utils.delivery import validate_data
 
         if (key, eval_hash) not in self.cache.validations:
@@ -867,6 +873,7 @@ class _Loop:
         for the lineage tags); otherwise only the fitted model, the same one, is kept."""
         from threadpoolctl import threadpool_limits
 
+        # deferred: utils.training loads scikit-learn: +187 ms to import cycle
         from utils.training import TrainConfig, build_pipeline, split, train
 
         known = self.cache.models.get(key)
@@ -898,8 +905,6 @@ class _Loop:
         evaluation: tuple[int, str],
     ) -> Any:
         """Notebook 07's quality gate: the candidate against the baseline and the champion."""
-        from utils.ml_testing import quality_gate
-
         gate_key = (key, champion, evaluation, self.threshold)
         if gate_key not in self.cache.gates:
             self.cache.gates[gate_key] = quality_gate(
@@ -958,8 +963,6 @@ class _Recorder:
     ) -> None:
         import mlflow
 
-        from utils import registry
-
         self.mlflow, self.registry = mlflow, registry
         self.model_name, self.execution_id = model_name, execution_id
         self.policy, self.scenario = loop.policy, loop.scenario
@@ -980,7 +983,8 @@ class _Recorder:
         mlflow.log_params(params)
 
     def _log_model(self, key: ModelKey) -> Any:
-        from utils import experiments, tracking
+        # deferred: utils.experiments loads scikit-learn: +230 ms to import cycle
+        from utils import experiments
 
         if key not in self.cache.logged:
             rows = _months(self.data, key[1] + 1, key[1] + 1)
@@ -1131,6 +1135,7 @@ def _settings(
     retrain_cost_eur: object,
 ) -> _Settings:
     """Check the arguments every policy shares, before anything runs."""
+    # deferred: utils.training loads scikit-learn: +187 ms to import cycle
     from utils.training import TrainConfig
 
     if not isinstance(scenario, Scenario):
@@ -1201,6 +1206,7 @@ def run_cycle(
     recorder = None
     if model_name is not None:
         if execution_id is None:
+            # deferred: utils.experiments loads scikit-learn: +230 ms to import cycle
             from utils.experiments import new_execution_id
 
             execution_id = new_execution_id()
@@ -1327,6 +1333,7 @@ def run_policies(
     notebook (a line per month elsewhere), True always a bar, False nothing. Raises TypeError
     or ValueError on bad arguments or two policies with the same name.
     """
+    # deferred: utils.experiments loads scikit-learn: +230 ms to import cycle
     from utils.experiments import Progress, new_execution_id
 
     names = _policy_names(policies)
@@ -1383,7 +1390,8 @@ def _log_initial_model(
     """Log the first model once (run ``initial-model``); return its ``models:/m-...`` URI."""
     import mlflow
 
-    from utils import experiments, registry, tracking
+    # deferred: utils.experiments loads scikit-learn: +230 ms to import cycle
+    from utils import experiments
 
     loop = _Loop(never(), scenario, cache, settings)
     loop.recording = True
@@ -1437,6 +1445,7 @@ def sweep_seeds(
     reads them instead of recomputing, and any change to one of those computes afresh. A policy
     with a ``rule`` function is never cached (its text does not say what it does).
     """
+    # deferred: utils.experiments loads scikit-learn: +230 ms to import cycle
     from utils.experiments import Progress
 
     _policy_names(policies)
@@ -1497,9 +1506,6 @@ SWEEP_CACHE = "cycle-seeds"
 def _sweep_cache_file(job: tuple[Any, ...]) -> Path:
     """Where one seed's rows of :func:`sweep_seeds` are kept, named by what decides them."""
     from importlib.metadata import version
-
-    from utils.paths import state_dir
-    from utils.registry import code_version
 
     policies, stream, threshold, offers = job
     parts = [repr(policies), repr(stream), repr(threshold), repr(offers), code_version()]
@@ -1583,8 +1589,6 @@ def registry_promotions(model_name: str, execution_id: str) -> list[AliasMove]:
     Raises:
         ValueError: no such registered model; an empty execution ID.
     """
-    from utils import registry
-
     if not isinstance(execution_id, str) or not execution_id.strip():
         raise ValueError("execution_id must be the non-empty ID the cycle was run with.")
     marker = f"[execution {execution_id}]"
@@ -1653,6 +1657,7 @@ def policies_figure(
     (EUR; retrainings not priced). A dotted line marks the first month with drift. Returns a new
     figure.
     """
+    # deferred: utils.figures loads matplotlib: +252 ms to import cycle
     from utils.figures import CourseFigure
 
     items = list(runs.values()) if isinstance(runs, Mapping) else list(runs)
@@ -1742,6 +1747,7 @@ def seeds_figure(
     ``retrain_cost_eur``), the median as a bar; right: retrainings per seed. Returns a new
     figure.
     """
+    # deferred: utils.figures loads matplotlib: +252 ms to import cycle
     from utils.figures import CourseFigure
 
     savings = seed_table(sweep, retrain_cost_eur)
@@ -1795,7 +1801,7 @@ def cycle_figure(run: CycleRun | None = None, *, title: str | None = None) -> Co
     """
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    from utils.figures import CourseFigure
+    from utils.figures import CourseFigure  # deferred: matplotlib, +252 ms to import cycle
 
     if run is not None and not isinstance(run, CycleRun):
         raise TypeError(f"run must be a CycleRun or None, got {type(run).__name__}.")

@@ -54,9 +54,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from utils import processes, tracking
-from utils.datasets import CHURN_FEATURES, CHURN_TARGET
-from utils.ml_testing import GateDecision, Outcome
+from utils import processes, registry, tracking
+from utils.datasets import CHURN_FEATURES, CHURN_TARGET, ChurnCosts
+from utils.ml_testing import GateDecision, Outcome, data_tests, model_tests, quality_gate
 from utils.paths import state_dir as _state_dir
 from utils.processes import port_is_free, process_alive  # taught in notebook 08
 from utils.progress import running_cell
@@ -158,6 +158,7 @@ def payload(X: pd.DataFrame) -> dict[str, Any]:
         TypeError: ``X`` is not a DataFrame.
         ValueError: ``X`` has no rows, or a value that JSON cannot carry (e.g. a timestamp).
     """
+    # deferred: utils.experiments loads scikit-learn: +892 ms to import delivery
     from utils.experiments import as_model_input
 
     if not isinstance(X, pd.DataFrame):
@@ -417,8 +418,6 @@ class ModelServer:
     # ------------------------------------------------------------------ start / stop
 
     def _resolve_version(self) -> str:
-        from utils import registry
-
         if self.alias is not None:
             version = registry.version_of(self.name, self.alias)  # ValueError: no such model
             if version is None:
@@ -608,8 +607,6 @@ def traffic_summary(log: pd.DataFrame, *, threshold: float | None = None) -> pd.
     Raises:
         ValueError: ``log`` lacks a column, or names an arm other than the two.
     """
-    from utils.datasets import ChurnCosts
-
     missing = [c for c in _LOG_COLUMNS if c not in log.columns]
     if missing:
         raise ValueError(f"The log lacks the column(s) {missing}; it needs {list(_LOG_COLUMNS)}.")
@@ -907,7 +904,6 @@ def validate_data(
     Introduced in notebook 08. Fails when any of :func:`utils.ml_testing.data_tests` fails
     (schema, a customer in both, training rows not older than evaluation rows).
     """
-    from utils.ml_testing import data_tests
 
     def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
         outcomes = tuple(data_tests(train_data, eval_data, schema))
@@ -943,6 +939,7 @@ def train_candidate(
     Raises:
         TypeError: ``candidate`` is neither, or the function returns no TrainResult.
     """
+    # deferred: utils.training loads scikit-learn: +1.0 s to import delivery
     from utils.training import TrainConfig, TrainResult, train
 
     if not isinstance(candidate, TrainConfig) and not callable(candidate):
@@ -983,8 +980,7 @@ def evaluate_candidate(model: Any, eval_data: pd.DataFrame) -> StageResult:
     The stage itself passes when the model could be scored; the gate (stage 4) judges the
     numbers and the tests.
     """
-    from utils.datasets import ChurnCosts
-    from utils.ml_testing import model_tests
+    # deferred: utils.training loads scikit-learn: +1.0 s to import delivery
     from utils.training import evaluate
 
     def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
@@ -1008,8 +1004,6 @@ def evaluate_candidate(model: Any, eval_data: pd.DataFrame) -> StageResult:
 
 
 def _champion_version(model_name: str) -> str | None:
-    from utils import registry
-
     try:
         return registry.version_of(model_name)
     except ValueError:  # no registered model of that name yet
@@ -1030,8 +1024,6 @@ def compare_with_champion(
     Introduced in notebook 08. The champion is loaded from ``models:/<model_name>@champion``
     (none on a model's first run). The value is the :class:`utils.ml_testing.GateDecision`.
     """
-    from utils import registry
-    from utils.ml_testing import quality_gate
 
     def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
         version = _champion_version(model_name)
@@ -1068,7 +1060,8 @@ def _log_candidate(
     """
     import mlflow
 
-    from utils import experiments, registry, tracking
+    # deferred: utils.experiments loads scikit-learn: +892 ms to import delivery
+    from utils import experiments
 
     logged = experiments.log_training_run(
         result,
@@ -1120,7 +1113,8 @@ def register_champion(
     """
     import mlflow
 
-    from utils import experiments, registry, tracking
+    # deferred: utils.experiments loads scikit-learn: +892 ms to import delivery
+    from utils import experiments
 
     logged = experiments.log_training_run(
         result,
@@ -1148,7 +1142,6 @@ def register_candidate(model_uri: str, model_name: str, *, description: str) -> 
     tagged ``gate=passed``. The champion still serves: the candidate is served and smoke-tested
     by its version number before anything points at it.
     """
-    from utils import registry
 
     def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
         version = registry.register(
@@ -1177,7 +1170,6 @@ def deploy(
     while starting or did not answer in time), with the error line of its log in
     ``server.error``.
     """
-    from utils import registry
 
     def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
         server = ModelServer(
@@ -1284,7 +1276,6 @@ def promote_candidate(model_name: str, version: str | int, *, reason: str) -> St
     Introduced in notebook 08, with :func:`utils.registry.promote` (notebook 06); the move is
     recorded in the history. The value is the recorded :class:`utils.registry.AliasMove`.
     """
-    from utils import registry
 
     def body() -> tuple[bool, str, Any, tuple[Outcome, ...]]:
         move = registry.promote(model_name, version, reason=reason)
@@ -1355,7 +1346,7 @@ def run_pipeline(
         TypeError, ValueError: bad arguments (before any stage runs).
         utils.tracking.UntrustedTypesError: the model holds a type nobody vouched for.
     """
-    from utils import registry
+    # deferred: utils.training loads scikit-learn: +1.0 s to import delivery
     from utils.training import TrainConfig, train
 
     if not isinstance(model_name, str) or not model_name:
@@ -1488,7 +1479,7 @@ def pipeline_figure(run: PipelineRun | None = None, *, title: str | None = None)
     """
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
-    from utils.figures import CourseFigure
+    from utils.figures import CourseFigure  # deferred: matplotlib, +396 ms to import delivery
 
     if run is not None and not isinstance(run, PipelineRun):
         raise TypeError(f"run must be a PipelineRun or None, got {type(run).__name__}.")

@@ -14,6 +14,12 @@ that register their checks with it); any other cycle is an error.
 ``python -m utils.depgraph`` prints the section; ``python -m utils.depgraph --check
 CONTRIBUTING.md`` says whether the file holds the same one between its markers, and
 ``--write CONTRIBUTING.md`` puts it there (``tests/test_depgraph.py`` runs the check).
+
+A module of ``utils`` imports its siblings at the top. One import stays inside a function only
+with a ``# deferred: <reason>`` comment on its line or the line above, the reason being what
+``python benchmarks/import_cost.py`` measured (a heavy library the importing module would load
+otherwise, or an import cycle): :func:`function_imports` lists them, and
+``tests/test_depgraph.py`` fails on one without a reason.
 """
 
 from __future__ import annotations
@@ -24,7 +30,19 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BEGIN", "END", "Graph", "graph", "layers", "render", "replace_section", "upward"]
+__all__ = [
+    "BEGIN",
+    "DEFERRED",
+    "END",
+    "FunctionImport",
+    "Graph",
+    "function_imports",
+    "graph",
+    "layers",
+    "render",
+    "replace_section",
+    "upward",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 UTILS = ROOT / "utils"
@@ -62,6 +80,27 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
+def _import_names(node: ast.AST, package: str | None) -> list[str]:
+    """The dotted names of the modules an import statement loads (``[]`` for any other node).
+
+    ``from utils import tracking`` and ``from . import nb04`` load ``utils.tracking`` and
+    ``utils.exercises.nb04``; ``from utils.training import split`` loads ``utils.training``.
+    """
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    base = node.module
+    if node.level and package is not None:
+        parent = package if node.level == 1 else "utils"
+        base = f"{parent}.{node.module}" if node.module else None
+        if base is None:
+            return [f"{parent}.{alias.name}" for alias in node.names]
+    if base == "utils":
+        return [f"utils.{alias.name}" for alias in node.names]
+    return [base] if base else []
+
+
 def _imports(tree: ast.Module, package: str | None) -> dict[str, bool]:
     """The ``utils`` nodes a file imports, each mapped to True when one import is top-level."""
     found: dict[str, bool] = {}
@@ -71,18 +110,7 @@ def _imports(tree: ast.Module, package: str | None) -> dict[str, bool]:
             for child in node.orelse:
                 visit(child, top)
             return
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level and package is not None:
-                base = package if node.level == 1 else "utils"
-                names = [f"{base}.{node.module}" if node.module else base]
-            elif node.module == "utils":
-                names = [f"utils.{alias.name}" for alias in node.names]
-            elif node.module:
-                names = [node.module]
-        for name in names:
+        for name in _import_names(node, package):
             target = _node(name)
             if target is not None:
                 found[target] = found.get(target, False) or top
@@ -113,6 +141,56 @@ def graph(utils: Path = UTILS) -> Graph:
                 (top if is_top else lazy).add((node, target))
     lazy -= top
     return Graph(tuple(sorted(modules)), frozenset(top), frozenset(lazy))
+
+
+#: The comment that keeps an import of a ``utils`` module inside a function, on its line or
+#: the line above, followed by the measured reason (``benchmarks/import_cost.py``).
+DEFERRED = "# deferred:"
+
+
+@dataclass(frozen=True)
+class FunctionImport:
+    """One module of ``utils`` imported inside a function."""
+
+    path: Path
+    line: int
+    #: the importing module and the imported one, dotted (``utils.cycle``, ``utils.figures``)
+    module: str
+    target: str
+    #: the text after :data:`DEFERRED` on the import's line or the line above, else None
+    reason: str | None
+
+
+def _deferred(lines: list[str], line: int) -> str | None:
+    """The reason on the import's line, or on a comment line just above it."""
+    above = lines[line - 2].strip() if line > 1 else ""
+    for text in (lines[line - 1], above if above.startswith(DEFERRED) else ""):
+        if DEFERRED in text:
+            return text.split(DEFERRED, 1)[1].strip()
+    return None
+
+
+def function_imports(utils: Path = UTILS) -> list[FunctionImport]:
+    """Every import of a ``utils`` module inside a function body of ``utils``, in file order."""
+    found: list[FunctionImport] = []
+    for path in sorted(utils.rglob("*.py")):
+        relative = path.relative_to(utils).with_suffix("")
+        module = ".".join(("utils", *relative.parts)).removesuffix(".__init__")
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        package = None if package == "utils" else package
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        stack: list[tuple[ast.AST, bool]] = [(ast.parse(source, filename=str(path)), False)]
+        while stack:
+            node, inside = stack.pop()
+            if inside and isinstance(node, ast.Import | ast.ImportFrom):
+                reason = _deferred(lines, node.lineno)
+                for name in _import_names(node, package):
+                    if _node(name) is not None:
+                        found.append(FunctionImport(path, node.lineno, module, name, reason))
+            inside = inside or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+            stack.extend((child, inside) for child in ast.iter_child_nodes(node))
+    return sorted(found, key=lambda f: (str(f.path), f.line, f.target))
 
 
 def _reaches(edges: set[tuple[str, str]], start: str, goal: str) -> bool:

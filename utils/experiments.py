@@ -46,9 +46,11 @@ from typing import Any
 
 import pandas as pd
 
+from utils import tracking
+from utils.datasets import CHURN_TARGET, fingerprint
 from utils.progress import running_cell
 from utils.registry import code_version, lineage_tags
-from utils.training import TrainConfig, TrainResult, train
+from utils.training import TrainConfig, TrainResult, split, train
 
 __all__ = [
     "DATASET_CONTEXTS",
@@ -151,6 +153,7 @@ def confusion_matrix_figure(metrics: Mapping[str, float], title: str | None = No
     Raises:
         ValueError: a count is missing, negative or not a whole number.
     """
+    # deferred: utils.figures loads matplotlib: +578 ms to import experiments
     from utils.figures import CourseFigure
 
     if not isinstance(metrics, Mapping):
@@ -241,6 +244,7 @@ def sweep_figure(runs: pd.DataFrame, title: str | None = None) -> Any:
     Raises:
         ValueError: ``runs`` is empty or lacks one of those columns.
     """
+    # deferred: utils.figures loads matplotlib: +578 ms to import experiments
     from utils.figures import CourseFigure
 
     if not isinstance(runs, pd.DataFrame):
@@ -300,6 +304,7 @@ def seed_spread_figure(
     Raises:
         ValueError: fewer than two seed scores or no contenders, or a score is not finite.
     """
+    # deferred: utils.figures loads matplotlib: +578 ms to import experiments
     from utils.figures import CourseFigure
 
     scores = [float(v) for v in seed_scores]
@@ -342,6 +347,7 @@ def paired_seeds_figure(
     Raises:
         ValueError: fewer than two seeds or two configs, or a score is missing or not finite.
     """
+    # deferred: utils.figures loads matplotlib: +578 ms to import experiments
     from utils.figures import CourseFigure
 
     if not isinstance(scores, pd.DataFrame) or scores.shape[0] < 2 or scores.shape[1] < 2:
@@ -463,9 +469,6 @@ def log_datasets(result: TrainResult, data: pd.DataFrame, name: str = "churn") -
     """
     import mlflow
     import mlflow.data
-
-    from utils.datasets import CHURN_TARGET, fingerprint
-    from utils.training import split
 
     if not isinstance(result, TrainResult):
         raise TypeError(f"result must be a TrainResult, got {type(result).__name__}.")
@@ -590,8 +593,6 @@ def log_training_run(
         if confusion_matrix:
             mlflow.log_figure(confusion_matrix_figure(result.metrics), CONFUSION_MATRIX_ARTIFACT)
         if log_model:
-            from utils import tracking
-
             example = as_model_input(input_example) if input_example is not None else None
             info = tracking.log_sklearn_model(result.pipeline, input_example=example)
             model_uri = str(info.model_uri)
@@ -718,8 +719,6 @@ def run_sweep(
         ValueError: no configs, or ``child_names`` has the wrong length.
     """
     import mlflow
-
-    from utils.datasets import fingerprint
 
     configs = list(configs)
     if not configs:

@@ -603,6 +603,7 @@ def score_figure(report: ScoreReport, title: str | None = None) -> CourseFigure:
     Raises:
         TypeError: ``report`` is not a :class:`ScoreReport`.
     """
+    # deferred: utils.figures loads matplotlib: +660 ms to import ml_test_score
     from utils.figures import CourseFigure
 
     if not isinstance(report, ScoreReport):

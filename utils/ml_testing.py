@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from utils.datasets import CHURN_CATEGORIES, CHURN_FEATURES, CHURN_TARGET, ChurnCosts
+from utils.validation import validation_report
 
 if TYPE_CHECKING:  # pragma: no cover - for type hints only
     import pandera.pandas as pa
@@ -142,8 +143,6 @@ def schema_test(df: pd.DataFrame, schema: pa.DataFrameSchema, what: str = "batch
     Raises:
         TypeError: ``df`` is not a DataFrame or ``schema`` not a pandera schema.
     """
-    from utils.validation import validation_report
-
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"schema_test expects a pandas DataFrame, got {type(df).__name__}.")
     report = validation_report(df, schema)
@@ -544,6 +543,7 @@ def behaviour_figure(
     Raises:
         ValueError: no models, more than four, or no month-to-month customer in ``X``.
     """
+    # deferred: utils.figures loads matplotlib: +504 ms to import ml_testing
     from utils.figures import CourseFigure
 
     if not isinstance(models, Mapping) or not 1 <= len(models) <= 4:
@@ -667,7 +667,7 @@ def quality_gate(
         TypeError, ValueError: bad models or data (from :func:`utils.training.evaluate`), a
             negative margin, or ``tests`` that are not Outcomes.
     """
-    from utils.training import evaluate
+    from utils.training import evaluate  # deferred: scikit-learn, +933 ms to import ml_testing
 
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {name!r}.")

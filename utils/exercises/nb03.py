@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
+from utils import devops
 from utils.checks import (
     CORRECT,
     INCORRECT,
@@ -49,6 +50,7 @@ _OTHER_CONFIG: dict[str, Any] = {"test_size": 0.2, "seed": 3, "C": 0.05, "max_it
 
 @functools.cache
 def _data() -> tuple[Any, Any]:
+    # deferred: utils.datasets loads pandas: +288 ms to import exercises.nb03
     from utils import datasets
 
     return datasets.load_builtin("breast_cancer")
@@ -364,8 +366,6 @@ class _RecordingConfig(Mapping):
 
 @register("03.3", NOTEBOOK, "Configuration in one place")
 def _check_configured_function(answer: object) -> tuple[Status, str]:
-    from utils import devops
-
     if not callable(answer):
         return INCORRECT, (
             f"Give the function itself (its name, without parentheses), not a "

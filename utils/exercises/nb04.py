@@ -21,6 +21,7 @@ import pandas as pd
 
 from utils.checks import CORRECT, INCORRECT, Status, register
 from utils.datasets import ChurnCosts, fingerprint, make_churn
+from utils.validation import MONEY_METRICS, DesignDoc, check_design
 
 __all__ = [
     "FINGERPRINT_EDITS",
@@ -315,8 +316,6 @@ def _join(letters: list[str]) -> str:
 
 def draft_design() -> Any:
     """Exercise 04.4: a colleague's draft design of the retention model, with problems."""
-    from utils.validation import DesignDoc
-
     return DesignDoc(
         decision="Each month, the retention team sends an offer to the customers the model flags.",
         consumers=["retention team (offer e-mails)"],
@@ -341,8 +340,6 @@ def draft_design() -> Any:
 
 @register("04.4", NOTEBOOK, "Fix a draft design", needs=("costs",))
 def _check_design(answer: object, *, costs: ChurnCosts) -> tuple[Status, str]:
-    from utils.validation import MONEY_METRICS, DesignDoc, check_design
-
     if not isinstance(answer, DesignDoc):
         return INCORRECT, (
             f"Your answer is a {type(answer).__name__}; give the corrected DesignDoc "

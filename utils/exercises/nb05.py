@@ -11,6 +11,7 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
+from utils import tracking
 from utils.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Status, is_placeholder, register
 
 NOTEBOOK = "05_experiment_tracking"
@@ -133,6 +134,7 @@ def _check_logged_run(
 ) -> tuple[Status, str]:
     import mlflow
 
+    # deferred: utils.training loads scikit-learn: +1.3 s to import exercises.nb05
     from utils import training
 
     run_id, hint = _as_run_id(answer)
@@ -165,7 +167,8 @@ def _check_logged_run(
 def _run_identity_problem(run: Any, client: Any, execution_id: str) -> tuple[Status, str] | None:
     """05.2: the run's experiment, status, name and execution tag, and that the student (not
     the course's helper) logged it."""
-    from utils import experiments, tracking
+    # deferred: utils.experiments loads scikit-learn: +1.2 s to import exercises.nb05
+    from utils import experiments
 
     expected_experiment = client.get_experiment_by_name(tracking.experiment_name(TOPIC))
     if expected_experiment is None or run.info.experiment_id != expected_experiment.experiment_id:
@@ -268,6 +271,7 @@ def _metrics_problem(run: Any, result: Any) -> tuple[Status, str] | None:
 
 def _fingerprint_problem(run: Any, data: Any) -> tuple[Status, str] | None:
     """05.2: the data_fingerprint tag is the data's fingerprint."""
+    # deferred: utils.datasets loads pandas: +259 ms to import exercises.nb05
     from utils import datasets
 
     logged_fingerprint = run.data.tags.get("data_fingerprint")

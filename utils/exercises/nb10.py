@@ -50,6 +50,7 @@ def policy_choices(sweep: pd.DataFrame, retrain_cost_eur: float) -> dict[str, An
     median saving against never retraining, EUR) and ``defensible``: the policies with the most
     wins or the largest median saving (never retraining counts, with a saving of 0).
     """
+    # deferred: utils.cycle loads scipy.stats: +765 ms to import exercises.nb10
     from utils.cycle import seed_table, wins
 
     won = wins(sweep, retrain_cost_eur)
@@ -62,6 +63,7 @@ def policy_choices(sweep: pd.DataFrame, retrain_cost_eur: float) -> dict[str, An
 
 @register("10.1", NOTEBOOK, "Pick a policy for a retraining cost", needs=("sweep",))
 def _check_policy(answer: object, *, sweep: pd.DataFrame) -> tuple[Status, str]:
+    # deferred: utils.cycle loads scipy.stats: +765 ms to import exercises.nb10
     from utils.cycle import RETRAIN_COST_EUR, seed_table
 
     choices = policy_choices(sweep, EXERCISE_COST_EUR)
@@ -124,6 +126,7 @@ def make_report(
     week: int = 11,
 ) -> Any:
     """A :class:`utils.monitoring.MonitorReport` with the given alerts, for exercise 10.2."""
+    # deferred: utils.monitoring loads scipy.stats: +590 ms to import exercises.nb10
     from utils.monitoring import MonitorReport
 
     reasons = []
