@@ -286,15 +286,15 @@ def run_load(
     def finished_so_far() -> int:
         return sum(p.read_text().count('"completed"') for p in files if p.exists())
 
+    # Waits for the students to finish, not for a server to answer (processes.wait_ready's
+    # job): they are multiprocessing children, and ``during`` runs between the checks.
     while any(p.is_alive() for p in procs) and time.monotonic() < deadline:
         if during is not None:
             during(finished_so_far())
         time.sleep(0.5)
     unfinished = [p for p in procs if p.is_alive()]
     for proc in unfinished:
-        for child in psutil.Process(proc.pid).children(recursive=True):
-            child.kill()
-        proc.kill()
+        processes.terminate(proc.pid, timeout=0)  # the student and what it started, at once
     for proc in procs:
         proc.join(5)
     wall = time.perf_counter() - begun

@@ -80,6 +80,7 @@ def bench_notebook(path: Path, env: dict[str, str]) -> tuple[float, float, float
     done = threading.Event()
 
     def sample() -> None:
+        # Samples the kernel's memory until the notebook ends (no server to wait for here).
         nonlocal peak
         while not done.is_set():
             try:
@@ -128,14 +129,17 @@ def bench_server_start(
         start_new_session=True,
     )
     try:
-        while not processes.healthy(url, timeout=1.0):
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited with code {proc.returncode}: {command}")
-            if time.perf_counter() - begun > 180:
-                raise RuntimeError("server did not answer within 180 s")
-            time.sleep(0.1)
+        ended = processes.wait_ready(
+            proc, lambda: processes.healthy(url, timeout=1.0), 180, interval=0.1
+        )
+        if ended == "exited":
+            raise RuntimeError(f"server exited with code {proc.returncode}: {command}")
+        if ended != "ready":
+            raise RuntimeError("server did not answer within 180 s")
         ready = time.perf_counter() - begun
-        time.sleep(2.0)  # let workers settle, then measure the whole tree
+        # Not a wait for the server (it answers): its workers start after /health does, so
+        # the tree is measured once it has settled.
+        time.sleep(2.0)
         ps = psutil.Process(proc.pid)
         rss = _tree_rss(ps) / MIB
         nprocs = 1 + len(ps.children(recursive=True))

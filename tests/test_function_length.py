@@ -19,13 +19,9 @@ CAP = 60
 #: ``module:qualified.name`` -> its lines of code today, for those over :data:`CAP`.
 LONGER: dict[str, int] = {
     "utils.__main__:main": 66,
-    "utils.classroom:_start_unlocked": 112,
-    "utils.classroom:main": 131,
-    "utils.classroom:status": 119,
     "utils.cycle:cycle_figure": 68,
     "utils.datasets:_make_period": 67,
     "utils.delivery:pipeline_figure": 77,
-    "utils.delivery:run_pipeline": 102,
     "utils.devops:maintainability_issues": 62,
     "utils.exercises.nb02:_check_settings": 67,
     "utils.exercises.nb05:_check_seed_spread": 83,
@@ -34,7 +30,6 @@ LONGER: dict[str, int] = {
     "utils.figures:ml_code_box": 100,
     "utils.figures:ml_test_pyramid": 98,
     "utils.figures:mlops_phases": 65,
-    "utils.lab:run": 98,
     "utils.ml_testing:quality_gate": 71,
     "utils.monitoring:Monitor.drift": 76,
     "utils.monitoring:drift_heatmap": 61,
@@ -62,29 +57,12 @@ WHY: dict[str, str] = {
         "the course's command line: one argparse parser with every subcommand's options, "
         "then one branch per subcommand; the options read best in one place"
     ),
-    "utils.classroom:_start_unlocked": (
-        "the class server's start, step after step under one lock (database, admin, "
-        "server processes, proxy); each step needs the last one's result"
-    ),
-    "utils.classroom:main": (
-        "the classroom command line: one argparse parser with every subcommand's options "
-        "and its dispatch"
-    ),
-    "utils.classroom:status": (
-        "the status report a teacher reads, one section after another from one set of "
-        "facts about the class"
-    ),
     "utils.cycle:cycle_figure": A_FIGURE,
     "utils.datasets:_make_period": (
         "the generator of one month of customers: each column is drawn from the columns "
         "before it, so the order of the lines is the data's causal order"
     ),
     "utils.delivery:pipeline_figure": A_FIGURE,
-    "utils.delivery:run_pipeline": (
-        "the delivery pipeline as the notebook teaches it: its stages in order, each "
-        "stopping the run with its own record; a reader follows one function top to "
-        "bottom"
-    ),
     "utils.devops:maintainability_issues": (
         "one pass over the syntax tree that reports each kind of issue as it meets it; "
         "split, each kind would walk the tree again"
@@ -96,11 +74,6 @@ WHY: dict[str, str] = {
     "utils.figures:ml_code_box": A_FIGURE,
     "utils.figures:ml_test_pyramid": A_FIGURE,
     "utils.figures:mlops_phases": A_FIGURE,
-    "utils.lab:run": (
-        "`make lab` from start to Ctrl-C: state folder, server, JupyterLab, then waiting "
-        "and stopping both in reverse order; one function keeps the clean-up next to what"
-        " it cleans up"
-    ),
     "utils.ml_testing:quality_gate": (
         "the gate's checks in the order notebook 07 teaches them, each adding its row to one report"
     ),

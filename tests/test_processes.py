@@ -189,6 +189,34 @@ def test_records_are_written_whole_and_damaged_ones_are_refused(tmp_path: Path) 
         path.write_text(damaged)
         with pytest.raises(ValueError, match="server.json"):
             processes.read_record(path, "pid")
+    # Without required keys, any JSON object is a record; anything else is still refused,
+    # and invalid JSON says where the parser stopped.
+    path.write_text('{"token": "x"}')
+    assert processes.read_record(path) == {"token": "x"}
+    path.write_text("[]")
+    with pytest.raises(ValueError, match="server.json is not a JSON object"):
+        processes.read_record(path)
+    path.write_text('{"pid": 1')
+    with pytest.raises(ValueError, match=r"server.json is not valid JSON \(.*line 1"):
+        processes.read_record(path)
+
+
+def test_a_process_that_sets_its_own_title_is_recognised_by_it(tmp_path: Path) -> None:
+    """nginx replaces its command line with one title; ``exec -a`` makes such a process."""
+    conf = tmp_path / "server" / "nginx.conf"
+    title = f"nginx: master process /usr/sbin/nginx -p {tmp_path} -c {conf}"
+    proc = subprocess.Popen(["bash", "-c", f'exec -a "{title}" sleep 60'])
+    try:
+        assert _wait_for(lambda: processes.runs_with_arguments(proc.pid, "60"))  # exec'd
+        assert processes.runs_with_arguments(proc.pid, "-c", str(conf), title="nginx:")
+        # Whole words of the title only: a prefix of the path is another folder's server.
+        assert not processes.runs_with_arguments(proc.pid, str(conf)[:-1], title="nginx:")
+        # Only with the title it starts with: otherwise the title is a single argument.
+        assert not processes.runs_with_arguments(proc.pid, "-c", str(conf))
+        assert not processes.runs_with_arguments(proc.pid, "-c", str(conf), title="mlflow")
+        assert not processes.runs_with_arguments(os.getpid(), str(conf), title="nginx:")
+    finally:
+        processes.terminate(proc)
 
 
 def test_what_is_left_of_a_group_whose_leader_exited_is_stopped(tmp_path: Path) -> None:

@@ -162,7 +162,9 @@ def class_dir(folder: str | os.PathLike[str] | None = None) -> Path:
     """
     if folder is None:
         # root's home is closed to the postgres user; /srv is the usual place for a service.
-        folder = os.environ.get(DIR_ENV) or ("/srv/mlops-class" if _is_root() else "~/mlops-class")
+        folder = os.environ.get(DIR_ENV) or (
+            "/srv/mlops-class" if processes.running_as_root() else "~/mlops-class"
+        )
     if not isinstance(folder, (str, os.PathLike)):
         raise TypeError(f"the class folder must be a path, got {folder!r}")
     path = Path(folder).expanduser().resolve()
@@ -208,24 +210,13 @@ def _new_password() -> str:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    """A state file of the class folder (:func:`utils.processes.read_record`); empty when it
+    does not exist yet. A damaged one is a :class:`ClassroomError`: the class's data is at
+    stake, so nothing replaces it behind the user's back."""
     try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
+        return processes.read_record(path) or {}
     except ValueError as err:
-        raise ClassroomError(f"{path} is not valid JSON ({err}); restore or delete it.") from None
-
-
-def _is_root() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def _check_port(port: Any, what: str = "port") -> int:
-    if isinstance(port, bool) or not isinstance(port, int):
-        raise TypeError(f"{what} must be an int between 1024 and 65535, got {port!r}")
-    if not 1024 <= port <= 65535:
-        raise ValueError(f"{what} must be between 1024 and 65535, got {port}")
-    return port
+        raise ClassroomError(f"{err}; restore or delete it.") from None
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -286,7 +277,7 @@ def postgres_missing_reason() -> str | None:
             "them (Debian/Ubuntu: `apt-get install postgresql`; macOS: `brew install "
             "postgresql@16`), or set MLOPS_PG_BINDIR to the folder that holds them."
         )
-    if _is_root():
+    if processes.running_as_root():
         try:
             import pwd
 
@@ -362,7 +353,7 @@ def _run_as(
     cluster: PostgresCluster, argv: list[str], stdin: str | None = None, timeout: float = 120.0
 ) -> subprocess.CompletedProcess[str]:
     """Run one of PostgreSQL's programs as the cluster's OS user."""
-    if _is_root() and cluster.os_user != "root":
+    if processes.running_as_root() and cluster.os_user != "root":
         runuser = shutil.which("runuser")
         if runuser:
             argv = [runuser, "-u", cluster.os_user, "--", *argv]
@@ -417,7 +408,7 @@ def init_cluster(folder: str | os.PathLike[str], port: int | None = None) -> Pos
     if existing is not None and (existing.data_dir / "PG_VERSION").exists():
         return existing
     if port is not None:
-        _check_port(port, "the PostgreSQL port")
+        processes.check_port(port, "the PostgreSQL port")
     socket_path = path / "socket" / f".s.PGSQL.{port or 65535}"
     if len(str(socket_path)) > 100:
         raise ValueError(
@@ -430,12 +421,12 @@ def init_cluster(folder: str | os.PathLike[str], port: int | None = None) -> Pos
     bindir = find_postgres()
     assert bindir is not None
     port = port or processes.free_port()
-    os_user = "postgres" if _is_root() else getpass.getuser()
+    os_user = "postgres" if processes.running_as_root() else getpass.getuser()
     path.mkdir(parents=True, exist_ok=True)
     (path / "socket").mkdir(exist_ok=True)
     for item in (path, path / "socket"):
         item.chmod(0o700)
-        if _is_root():
+        if processes.running_as_root():
             shutil.chown(item, user=os_user)
     cluster = PostgresCluster(folder=path, port=port, os_user=os_user, bindir=bindir)
     if _run_as(cluster, ["test", "-w", str(path)]).returncode != 0:
@@ -468,7 +459,7 @@ def init_cluster(folder: str | os.PathLike[str], port: int | None = None) -> Pos
         fh.write(conf)
     record = {"port": port, "os_user": os_user, "bindir": str(bindir)}
     (path / CLUSTER_FILE).write_text(json.dumps(record, indent=2))
-    if _is_root():
+    if processes.running_as_root():
         shutil.chown(path / CLUSTER_FILE, user=os_user)
     return cluster
 
@@ -754,20 +745,15 @@ def _check_allowed_hosts(value: Any) -> str | None:
 
 
 def _is_class_server(pid: int, folder: Path) -> bool:
-    import psutil
-
-    try:
-        arguments = psutil.Process(pid).cmdline()
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-        return False
+    """True when ``pid`` is a server of this class folder: one of its MLflow servers, or the
+    nginx in front of them (not a reused PID, nor another class's server)."""
+    server_dir = _server_dir(folder)
     # nginx sets its process title to one string that names its configuration file.
-    conf = str(_server_dir(folder) / NGINX_CONF)
-    if arguments and arguments[0].startswith("nginx:"):
-        return f" {conf} " in f" {' '.join(arguments)} "
+    if processes.runs_with_arguments(pid, "-c", str(server_dir / NGINX_CONF), title="nginx:"):
+        return True
     # The artifacts folder is one whole argument: a prefix (``.../race`` of ``.../race2``) is
     # another class's server.
-    artifacts = str(_server_dir(folder) / "artifacts")
-    return "mlflow" in " ".join(arguments) and APP_NAME in arguments and artifacts in arguments
+    return processes.runs_with_arguments(pid, "mlflow", APP_NAME, str(server_dir / "artifacts"))
 
 
 def _api_refusal(url: str, admin: tuple[str, str]) -> str:
@@ -815,91 +801,73 @@ def status(
     record = _read_json(_server_dir(path) / SERVER_FILE)
     if not record:
         return ClassServer(
-            path,
-            False,
-            None,
-            None,
-            None,
-            None,
-            "127.0.0.1",
-            log_file,
-            "No class server runs.",
+            path, False, None, None, None, None, "127.0.0.1", log_file, "No class server runs.",
             problem="none",
-        )
+        )  # fmt: skip
     pid, port, host = int(record["pid"]), int(record["port"]), str(record["host"])
     url = f"http://127.0.0.1:{port}"
     student_url = record.get("student_url") or _student_url(host, port)
-    if not processes.process_alive(pid) or not _is_class_server(pid, path):
+    problem, message = _server_problem(path, pid, port, url, health_timeout)
+    if problem == "gone":
         return ClassServer(
-            path,
-            False,
-            None,
-            None,
-            None,
-            port,
-            host,
-            log_file,
-            f"The class server (pid {pid}, port {port}) is no longer running; start it "
-            "again with `python -m utils.classroom start`.",
-            problem="gone",
+            path, False, None, None, None, port, host, log_file, message, problem=problem
         )
-    if not processes.healthy(url, timeout=health_timeout):
+    if problem:
         return ClassServer(
-            path,
-            False,
-            url,
-            student_url,
-            pid,
-            port,
-            host,
-            log_file,
-            f"The class server process (pid {pid}) exists but {url}/health does not answer "
-            f"within {health_timeout:g} s: it is starting, or too busy. Its log: {log_file}",
-            problem="no-health",
-        )
-    keys = _secrets(path)
-    if not keys.get("admin_ready"):
-        return ClassServer(
-            path,
-            False,
-            url,
-            student_url,
-            pid,
-            port,
-            host,
-            log_file,
-            f"The class server (pid {pid}) runs, but its first start did not finish: the "
-            "admin's one-off password was not replaced. Run `python -m utils.classroom start` "
-            "again to finish it.",
-            problem="first-start",
-        )
-    refusal = _api_gate_refusal(url)
-    if refusal:
-        return ClassServer(
-            path,
-            False,
-            url,
-            student_url,
-            pid,
-            port,
-            host,
-            log_file,
-            f"The class server (pid {pid}) answers /health but refuses the API: {refusal}",
-            problem="refused",
+            path, False, url, student_url, pid, port, host, log_file, message, problem=problem
         )
     behind = record.get("instances") or []
     if not behind:
         return ClassServer(
-            path,
-            True,
-            url,
-            student_url,
-            pid,
-            port,
-            host,
-            log_file,
+            path, True, url, student_url, pid, port, host, log_file,
             f"Class server running at {student_url} (pid {pid}, bound to {host}:{port}).",
+        )  # fmt: skip
+    answering, note = _instances_answering(path, behind, health_timeout)
+    return ClassServer(
+        path, True, url, student_url, pid, port, host, log_file,
+        f"Class server running at {student_url}: nginx (pid {pid}, bound to {host}:{port}) in "
+        f"front of {answering} of {len(behind)} instances{note}.",
+        instances=len(behind),
+        instances_answering=answering,
+    )  # fmt: skip
+
+
+def _server_problem(
+    path: Path, pid: int, port: int, url: str, health_timeout: float
+) -> tuple[str, str]:
+    """Why the recorded server of ``path`` is not in service, as ``(problem, message)`` for
+    :class:`ClassServer`; ``("", "")`` when it is (its process, /health, its first start, the
+    API, checked in that order)."""
+    if not processes.process_alive(pid) or not _is_class_server(pid, path):
+        return "gone", (
+            f"The class server (pid {pid}, port {port}) is no longer running; start it "
+            "again with `python -m utils.classroom start`."
         )
+    if not processes.healthy(url, timeout=health_timeout):
+        return "no-health", (
+            f"The class server process (pid {pid}) exists but {url}/health does not answer "
+            f"within {health_timeout:g} s: it is starting, or too busy. Its log: "
+            f"{_server_dir(path) / 'server.log'}"
+        )
+    if not _secrets(path).get("admin_ready"):
+        return "first-start", (
+            f"The class server (pid {pid}) runs, but its first start did not finish: the "
+            "admin's one-off password was not replaced. Run `python -m utils.classroom start` "
+            "again to finish it."
+        )
+    refusal = _api_gate_refusal(url)
+    if refusal:
+        return "refused", (
+            f"The class server (pid {pid}) answers /health but refuses the API: {refusal}"
+        )
+    return "", ""
+
+
+def _instances_answering(
+    path: Path, behind: list[dict[str, Any]], health_timeout: float
+) -> tuple[int, str]:
+    """How many of the instances behind nginx are this class's and answer /health, and a note
+    naming those that do not ("" when all do)."""
     answering = [
         i
         for i in behind
@@ -908,26 +876,12 @@ def status(
         and processes.healthy(f"http://127.0.0.1:{int(i['port'])}", timeout=health_timeout)
     ]
     missing = [f"{i['port']} (pid {i['pid']})" for i in behind if i not in answering]
-    note = (
+    if not missing:
+        return len(answering), ""
+    return len(answering), (
         f"; not answering: the instance on port {', '.join(missing)}, see its log in "
         f"{_server_dir(path)}; nginx routes around it. Restart all with `stop --keep-postgres` "
         "and `start` when the class can pause"
-        if missing
-        else ""
-    )
-    return ClassServer(
-        path,
-        True,
-        url,
-        student_url,
-        pid,
-        port,
-        host,
-        log_file,
-        f"Class server running at {student_url}: nginx (pid {pid}, bound to {host}:{port}) in "
-        f"front of {len(answering)} of {len(behind)} instances{note}.",
-        instances=len(behind),
-        instances_answering=len(answering),
     )
 
 
@@ -976,7 +930,7 @@ def start(
             is missing, or the server did not start (the message shows the end of its log).
     """
     if port is not None:
-        _check_port(port)
+        processes.check_port(port)
     if not isinstance(host, str) or not host:
         raise TypeError(f"host must be an address such as '127.0.0.1', got {host!r}")
     try:
@@ -1051,6 +1005,60 @@ def _start_unlocked(
     instances: int = 1,
     request_log: bool = False,
 ) -> ClassServer:
+    current = _running_server(path, port, busy_timeout)
+    if current is not None:
+        return current
+    # nginx gone, instances behind it still running (or the reverse): stop what is left.
+    _stop_unlocked(path, postgres=False)
+    cluster = _load_cluster(path / "postgres")
+    if cluster is None:
+        raise ClassroomError(f"{path / 'postgres'} holds no cluster: run `init` again.")
+    start_cluster(cluster)
+    if not processes.port_is_free(port):
+        raise ClassroomError(
+            f"Port {port} on 127.0.0.1 is already in use by another program"
+            f"{processes.port_owner(port)}. Stop it, or choose another port "
+            f"(`--port {port + 1}`)."
+        )
+
+    server_dir = _server_dir(path)
+    server_dir.mkdir(exist_ok=True)
+    artifacts = server_dir / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    ini = server_dir / "basic_auth.ini"
+    ini.write_text(_auth_ini(settings, default_permission, auth_cache_seconds))
+    if allowed_hosts is None:
+        allowed_hosts = settings.get("allowed_hosts")  # the names given at an earlier start
+    allowed_hosts = allowed_hosts or None
+    settings.update(
+        port=port,
+        host=host,
+        workers=workers,
+        default_permission=default_permission,
+        allowed_hosts=allowed_hosts,
+        instances=instances,
+    )
+    (path / CLASS_FILE).write_text(json.dumps(settings, indent=2))
+
+    env, bootstrap = _server_env(path, ini, request_log)
+    command = _server_command(settings, artifacts)
+    if instances > 1:
+        server = _spawn_behind_nginx(path, command, instances, port, host, env, timeout)
+    else:
+        server = _spawn(path, command, port, host, env, timeout)
+    if bootstrap:
+        _finish_first_start(path, server)
+    return server
+
+
+def _running_server(path: Path, port: int, busy_timeout: float) -> ClassServer | None:
+    """The class server that already runs for ``path``, finishing its first start if need
+    be; None when none runs (the caller starts one).
+
+    Raises:
+        ClassroomError: it runs on another port, refuses the API, or stays too busy to answer
+            within ``busy_timeout`` seconds (it is left running in each case).
+    """
     current = status(path, health_timeout=min(10.0, busy_timeout))
     if current.problem == "no-health":
         # A live server that is slow to answer (a class logging at once) is never killed by a
@@ -1085,39 +1093,13 @@ def _start_unlocked(
     if current.running:
         current.message = f"Reusing the class server at {current.student_url}."
         return current
-    # nginx gone, instances behind it still running (or the reverse): stop what is left.
-    _stop_unlocked(path, postgres=False)
-    cluster = _load_cluster(path / "postgres")
-    if cluster is None:
-        raise ClassroomError(f"{path / 'postgres'} holds no cluster: run `init` again.")
-    start_cluster(cluster)
-    if not processes.port_is_free(port):
-        raise ClassroomError(
-            f"Port {port} on 127.0.0.1 is already in use by another program"
-            f"{processes.port_owner(port)}. Stop it, or choose another port "
-            f"(`--port {port + 1}`)."
-        )
+    return None
 
+
+def _server_env(path: Path, ini: Path, request_log: bool) -> tuple[dict[str, str], bool]:
+    """The MLflow server's environment, and whether this is its first start (MLflow then
+    creates the admin with a one-off password, saved first in ``secrets.json``)."""
     keys = _secrets(path)
-    server_dir = _server_dir(path)
-    server_dir.mkdir(exist_ok=True)
-    artifacts = server_dir / "artifacts"
-    artifacts.mkdir(exist_ok=True)
-    ini = server_dir / "basic_auth.ini"
-    ini.write_text(_auth_ini(settings, default_permission, auth_cache_seconds))
-    if allowed_hosts is None:
-        allowed_hosts = settings.get("allowed_hosts")  # the names given at an earlier start
-    allowed_hosts = allowed_hosts or None
-    settings.update(
-        port=port,
-        host=host,
-        workers=workers,
-        default_permission=default_permission,
-        allowed_hosts=allowed_hosts,
-        instances=instances,
-    )
-    (path / CLASS_FILE).write_text(json.dumps(settings, indent=2))
-
     env = tracking.server_env()
     for name in list(env):
         if name.startswith(("PG", "MLFLOW_TRACKING_", "MLFLOW_AUTH_", "MLFLOW_SERVER_ALLOWED")):
@@ -1129,14 +1111,20 @@ def _start_unlocked(
     )
     env.pop(REQUEST_LOG_ENV, None)
     if request_log:
-        env[REQUEST_LOG_ENV] = str(server_dir / REQUEST_LOG)
+        env[REQUEST_LOG_ENV] = str(_server_dir(path) / REQUEST_LOG)
     bootstrap = not keys.get("admin_ready")
     if bootstrap:
         # First start: MLflow creates the admin with this one-off password (it ships none).
         keys["admin_password"] = keys.get("admin_password") or _new_password()
         _save_secrets(path, keys)
         env["MLFLOW_AUTH_ADMIN_PASSWORD"] = keys["admin_password"]
-    command = [
+    return env, bootstrap
+
+
+def _server_command(settings: dict[str, Any], artifacts: Path) -> list[str]:
+    """The ``mlflow server`` command line of the class, from its saved ``settings``."""
+    host, port = settings["host"], int(settings["port"])
+    return [
         sys.executable,
         "-m",
         "mlflow",
@@ -1152,17 +1140,10 @@ def _start_unlocked(
         "--artifacts-destination",
         str(artifacts),
         "--workers",
-        str(workers),
+        str(settings["workers"]),
         "--allowed-hosts",
-        ",".join(allowed_host_patterns(host, port, allowed_hosts)),
+        ",".join(allowed_host_patterns(host, port, settings["allowed_hosts"])),
     ]
-    if instances > 1:
-        server = _spawn_behind_nginx(path, command, instances, port, host, env, timeout)
-    else:
-        server = _spawn(path, command, port, host, env, timeout)
-    if bootstrap:
-        _finish_first_start(path, server)
-    return server
 
 
 def _finish_first_start(path: Path, server: ClassServer) -> None:
@@ -1258,31 +1239,27 @@ def _spawn(
     )
     if record_it:
         processes.write_record(server_dir / SERVER_FILE, _record(proc.pid, port, host))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        code = proc.poll()
-        if code is not None:
-            if record_it:
-                (server_dir / SERVER_FILE).unlink(missing_ok=True)
-            raise ClassroomError(
-                f"The class server exited with code {code} while starting on {host}:{port}. "
-                f"The end of its log ({log_file}):\n{processes.log_tail(log_file, log_start)}"
-            )
-        if processes.healthy(url, timeout=1.0):
-            processes.reap_in_background(proc)
-            return _started(
-                folder,
-                _record(proc.pid, port, host),
-                log_file,
-                f"Started the class server at {student_url} (pid {proc.pid}).",
-            )
-        time.sleep(0.5)
-    processes.terminate(proc.pid)
+    ended = processes.wait_ready(
+        proc, lambda: processes.healthy(url, timeout=1.0), timeout, interval=0.5
+    )
+    if ended == "ready":
+        processes.reap_in_background(proc)
+        return _started(
+            folder,
+            _record(proc.pid, port, host),
+            log_file,
+            f"Started the class server at {student_url} (pid {proc.pid}).",
+        )
+    if ended == "exited":
+        what = f"exited with code {proc.returncode} while starting on {host}:{port}."
+    else:
+        processes.terminate(proc.pid)
+        what = f"did not answer {url}/health within {timeout:.0f} s and was stopped."
     if record_it:
         (server_dir / SERVER_FILE).unlink(missing_ok=True)
     raise ClassroomError(
-        f"The class server did not answer {url}/health within {timeout:.0f} s and was "
-        f"stopped. The end of its log ({log_file}):\n{processes.log_tail(log_file, log_start)}"
+        f"The class server {what} "
+        f"The end of its log ({log_file}):\n{processes.log_tail(log_file, log_start)}"
     )
 
 
@@ -1323,7 +1300,7 @@ def nginx_config(host: str, port: int, instance_ports: Sequence[int], folder: Pa
         f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in instance_ports
     )
     temp = folder / "nginx-temp"
-    user = f"user {getpass.getuser()};\n" if _is_root() else ""
+    user = f"user {getpass.getuser()};\n" if processes.running_as_root() else ""
     return f"""# Written by `python -m utils.classroom start --instances {len(instance_ports)}`;
 # rewritten at every start.
 {user}worker_processes 1;
@@ -1400,15 +1377,15 @@ def _spawn_behind_nginx(
             env=os.environ,
         )
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while not processes.healthy(url, timeout=1.0):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                processes.terminate(proc.pid)
-                raise ClassroomError(
-                    f"nginx did not start on {host}:{port}. The end of its log ({error_log}):\n"
-                    f"{processes.log_tail(error_log, log_start)}"
-                )
-            time.sleep(0.3)
+        ended = processes.wait_ready(
+            proc, lambda: processes.healthy(url, timeout=1.0), 60, interval=0.3
+        )
+        if ended != "ready":
+            processes.terminate(proc.pid)
+            raise ClassroomError(
+                f"nginx did not start on {host}:{port}. The end of its log ({error_log}):\n"
+                f"{processes.log_tail(error_log, log_start)}"
+            )
     except BaseException:
         for server in behind:
             processes.terminate(server.pid or 0)
@@ -2036,8 +2013,8 @@ def _read_new_password(source: str | None) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the classroom command line (``python -m utils.classroom``); return the exit code."""
+def _parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m utils.classroom``: one subcommand per task."""
     parser = argparse.ArgumentParser(
         prog="python -m utils.classroom",
         description="A shared MLflow tracking server for a class (see docs/classroom.md).",
@@ -2050,7 +2027,35 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_init = sub.add_parser("init", help="create and start PostgreSQL and the databases")
     p_init.add_argument("--pg-port", type=int, default=None, help="PostgreSQL's port")
-    p_start = sub.add_parser("start", help="start the class server (and PostgreSQL)")
+    _add_start_arguments(sub.add_parser("start", help="start the class server (and PostgreSQL)"))
+    p_stop = sub.add_parser("stop", help="stop the class server and PostgreSQL")
+    p_stop.add_argument("--keep-postgres", action="store_true")
+    sub.add_parser("status", help="is the class server running, and where?")
+    p_pw = sub.add_parser("admin-password", help="change the admin's password")
+    p_pw.add_argument(
+        "--from-file", default=None, help="read it from this file ('-': standard input)"
+    )
+    p_add = sub.add_parser("add-students", help="create accounts from a roster")
+    p_add.add_argument("roster", help="one user name per line, or a CSV with 'username'")
+    p_add.add_argument("--out", required=True, help="new CSV file for the passwords")
+    p_add.add_argument("--url", default=None, help="the address students use")
+    p_add.add_argument(
+        "--reset-existing", action="store_true", help="new passwords for existing accounts"
+    )
+    sub.add_parser("progress", help="the class's exercise progress (table and HTML page)")
+    for name in ("grant", "permission"):
+        p = sub.add_parser(name, help=f"{name} a permission on an experiment or model")
+        p.add_argument("username")
+        if name == "grant":
+            p.add_argument("level", choices=PERMISSIONS)
+        what = p.add_mutually_exclusive_group(required=True)
+        what.add_argument("--experiment")
+        what.add_argument("--registered-model")
+    return parser
+
+
+def _add_start_arguments(p_start: argparse.ArgumentParser) -> None:
+    """The options of ``start`` (:func:`start`'s arguments)."""
     p_start.add_argument("--port", type=int, default=None, help=f"default ${PORT_ENV} or 5060")
     p_start.add_argument(
         "--host", default="127.0.0.1", help="address to bind (opt in: e.g. 0.0.0.0)"
@@ -2075,100 +2080,126 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="append each request's time inside the server to server/requests.log",
     )
-    p_stop = sub.add_parser("stop", help="stop the class server and PostgreSQL")
-    p_stop.add_argument("--keep-postgres", action="store_true")
-    sub.add_parser("status", help="is the class server running, and where?")
-    p_pw = sub.add_parser("admin-password", help="change the admin's password")
-    p_pw.add_argument(
-        "--from-file", default=None, help="read it from this file ('-': standard input)"
-    )
-    p_add = sub.add_parser("add-students", help="create accounts from a roster")
-    p_add.add_argument("roster", help="one user name per line, or a CSV with 'username'")
-    p_add.add_argument("--out", required=True, help="new CSV file for the passwords")
-    p_add.add_argument("--url", default=None, help="the address students use")
-    p_add.add_argument(
-        "--reset-existing", action="store_true", help="new passwords for existing accounts"
-    )
-    sub.add_parser("progress", help="the class's exercise progress (table and HTML page)")
-    for name in ("grant", "permission"):
-        p = sub.add_parser(name, help=f"{name} a permission on an experiment or model")
-        p.add_argument("username")
-        if name == "grant":
-            p.add_argument("level", choices=PERMISSIONS)
-        what = p.add_mutually_exclusive_group(required=True)
-        what.add_argument("--experiment")
-        what.add_argument("--registered-model")
-    args = parser.parse_args(argv)
 
+
+def _int_from_env(name: str, what: str) -> int | None:
+    """The whole number in environment variable ``name``, or None when it is unset or empty.
+
+    Raises:
+        ValueError: it holds something else (``what`` says what was expected).
+    """
+    value = os.environ.get(name)
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValueError(f"{name}={value!r} is not {what}")
+    return int(value)
+
+
+def _command_init(args: argparse.Namespace, folder: Path) -> int:
+    cluster = init(folder, pg_port=args.pg_port)
+    print(f"PostgreSQL runs on 127.0.0.1:{cluster.port}; class folder {folder}.")
+    return 0
+
+
+def _command_start(args: argparse.Namespace, folder: Path) -> int:
+    port = args.port if args.port is not None else _int_from_env(PORT_ENV, "a port number")
+    if args.host != "127.0.0.1":
+        print(
+            f"Binding {args.host}: every machine that can reach this one on port "
+            f"{port or DEFAULT_PORT} can reach the login of the MLflow server (plain "
+            "HTTP: passwords cross the network unencrypted)."
+        )
+    workers = args.workers
+    if workers is None:
+        workers = _int_from_env(WORKERS_ENV, "a number")
+    server = start(
+        folder,
+        port=port,
+        host=args.host,
+        workers=workers,
+        default_permission=args.default_permission,
+        allowed_hosts=args.allowed_hosts,
+        instances=args.instances,
+        request_log=args.request_log,
+    )
+    print(server.message)
+    return 0
+
+
+def _command_stop(args: argparse.Namespace, folder: Path) -> int:
+    stopped = stop(folder, postgres=not args.keep_postgres)
+    print("Stopped the class server." if stopped else "No class server was running.")
+    return 0
+
+
+def _command_status(args: argparse.Namespace, folder: Path) -> int:  # noqa: ARG001
+    current = status(folder)
+    print(current.message)
+    return 0 if current.running else 3
+
+
+def _command_admin_password(args: argparse.Namespace, folder: Path) -> int:
+    change_admin_password(folder, _read_new_password(args.from_file))
+    print(f"Changed the admin password; it is kept in {folder / SECRETS_FILE} (mode 600).")
+    return 0
+
+
+def _command_add_students(args: argparse.Namespace, folder: Path) -> int:
+    names = read_roster(args.roster)
+    url = args.url or status(folder).student_url or ""
+    accounts = add_students(names, folder, reset_existing=args.reset_existing)
+    rows = write_credentials(accounts, args.out, url)
+    existing = sum(not a.created for a in accounts)
+    print(
+        f"Wrote {rows} accounts ({existing} existed already and were kept). "
+        f"Passwords: {Path(args.out).resolve()} (mode 600; hand each student theirs)."
+    )
+    return 0
+
+
+def _command_progress(args: argparse.Namespace, folder: Path) -> int:  # noqa: ARG001
+    report = class_progress(folder)
+    print(report.table())
+    page = progress_page(report, folder / PROGRESS_PAGE)
+    print(f"Wrote {page} (open it in a browser; run this again to refresh it).")
+    return 0
+
+
+def _command_grant(args: argparse.Namespace, folder: Path) -> int:
+    grant(args.username, args.level, args.experiment, args.registered_model, folder)
+    what = args.experiment or args.registered_model
+    print(f"{args.username} now has {args.level} on {what}.")
+    return 0
+
+
+def _command_permission(args: argparse.Namespace, folder: Path) -> int:
+    print(permission(args.username, args.experiment, args.registered_model, folder))
+    return 0
+
+
+#: What each subcommand of :func:`main` runs; each prints its outcome and returns the exit code.
+_COMMANDS = {
+    "init": _command_init,
+    "start": _command_start,
+    "stop": _command_stop,
+    "status": _command_status,
+    "admin-password": _command_admin_password,
+    "add-students": _command_add_students,
+    "progress": _command_progress,
+    "grant": _command_grant,
+    "permission": _command_permission,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the classroom command line (``python -m utils.classroom``); return the exit code."""
+    args = _parser().parse_args(argv)
     try:
-        folder = class_dir(args.dir)
-        if args.command == "init":
-            cluster = init(folder, pg_port=args.pg_port)
-            print(f"PostgreSQL runs on 127.0.0.1:{cluster.port}; class folder {folder}.")
-        elif args.command == "start":
-            port = args.port
-            if port is None and os.environ.get(PORT_ENV):
-                if not os.environ[PORT_ENV].isdigit():
-                    raise ValueError(f"{PORT_ENV}={os.environ[PORT_ENV]!r} is not a port number")
-                port = int(os.environ[PORT_ENV])
-            if args.host != "127.0.0.1":
-                print(
-                    f"Binding {args.host}: every machine that can reach this one on port "
-                    f"{port or DEFAULT_PORT} can reach the login of the MLflow server (plain "
-                    "HTTP: passwords cross the network unencrypted)."
-                )
-            workers = args.workers
-            if workers is None and os.environ.get(WORKERS_ENV):
-                if not os.environ[WORKERS_ENV].isdigit():
-                    raise ValueError(f"{WORKERS_ENV}={os.environ[WORKERS_ENV]!r} is not a number")
-                workers = int(os.environ[WORKERS_ENV])
-            server = start(
-                folder,
-                port=port,
-                host=args.host,
-                workers=workers,
-                default_permission=args.default_permission,
-                allowed_hosts=args.allowed_hosts,
-                instances=args.instances,
-                request_log=args.request_log,
-            )
-            print(server.message)
-        elif args.command == "stop":
-            stopped = stop(folder, postgres=not args.keep_postgres)
-            print("Stopped the class server." if stopped else "No class server was running.")
-        elif args.command == "status":
-            current = status(folder)
-            print(current.message)
-            return 0 if current.running else 3
-        elif args.command == "admin-password":
-            change_admin_password(folder, _read_new_password(args.from_file))
-            print(f"Changed the admin password; it is kept in {folder / SECRETS_FILE} (mode 600).")
-        elif args.command == "add-students":
-            names = read_roster(args.roster)
-            url = args.url or status(folder).student_url or ""
-            accounts = add_students(names, folder, reset_existing=args.reset_existing)
-            rows = write_credentials(accounts, args.out, url)
-            existing = sum(not a.created for a in accounts)
-            print(
-                f"Wrote {rows} accounts ({existing} existed already and were kept). "
-                f"Passwords: {Path(args.out).resolve()} (mode 600; hand each student theirs)."
-            )
-        elif args.command == "progress":
-            report = class_progress(folder)
-            print(report.table())
-            page = progress_page(report, folder / PROGRESS_PAGE)
-            print(f"Wrote {page} (open it in a browser; run this again to refresh it).")
-        elif args.command == "grant":
-            grant(args.username, args.level, args.experiment, args.registered_model, folder)
-            what = args.experiment or args.registered_model
-            print(f"{args.username} now has {args.level} on {what}.")
-        else:
-            level = permission(args.username, args.experiment, args.registered_model, folder)
-            print(level)
+        return _COMMANDS[args.command](args, class_dir(args.dir))
     except (ClassroomError, ValueError, TypeError, tracking.TrackingServerError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

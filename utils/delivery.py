@@ -1363,42 +1363,16 @@ def run_pipeline(
     baseline = TrainConfig("dummy") if baseline is None else baseline
     code = registry.code_version() if code is None else code
 
-    before = _champion_version(model_name)
-    stages: list[StageResult] = []
-
-    def record(result: StageResult) -> StageResult:
-        stages.append(result)
-        if verbose:
-            print(" ", result, flush=True)
-        return result
-
-    def finish(outcome: Outcome_, **kwargs: Any) -> PipelineRun:
-        run = PipelineRun(
-            run_name,
-            model_name,
-            stages,
-            outcome,
-            before,
-            _champion_version(model_name),
-            **kwargs,
-        )
-        if verbose:
-            print(f"  => {run.outcome}: {run.reason}", flush=True)
-        return run
-
+    stages = _Stages(run_name, model_name, verbose, _champion_version(model_name))
     if verbose:
-        print(f"pipeline for {run_name} (champion now: version {before or 'none'})", flush=True)
-    if not record(validate_data(train_data, eval_data, schema)).passed:
-        return finish("stopped", server=server)
-    trained = record(train_candidate(candidate, train_data))
-    if not trained.passed:
-        return finish("stopped", server=server)
-    result: TrainResult = trained.value
-    evaluated = record(evaluate_candidate(result.model, eval_data))
-    if not evaluated.passed:
-        return finish("stopped", server=server)
+        now = stages.champion_before or "none"
+        print(f"pipeline for {run_name} (champion now: version {now})", flush=True)
+    checked = _train_and_test(stages, candidate, train_data, eval_data, schema)
+    if checked is None:
+        return stages.finish("stopped", server=server)
+    result, evaluated = checked
     base_model = train(baseline, train_data).model
-    gate = record(
+    gate = stages.record(
         compare_with_champion(
             result.model,
             eval_data,
@@ -1418,9 +1392,84 @@ def run_pipeline(
         trusted_types=trusted_types,
     )
     if not gate.passed:
-        return finish("rejected", run_id=run_id, server=server)
+        return stages.finish("rejected", run_id=run_id, server=server)
     assert model_uri is not None
-    decision: GateDecision = gate.value
+    return _deliver_candidate(
+        stages, result, gate.value, model_uri, rows, run_id, server, timeout, progress
+    )
+
+
+@dataclass
+class _Stages:
+    """The stages of one :func:`run_pipeline` run, printed as they finish when ``verbose``."""
+
+    candidate: str
+    model_name: str
+    verbose: bool
+    champion_before: str | None
+    done: list[StageResult] = field(default_factory=list)
+
+    def record(self, result: StageResult) -> StageResult:
+        """Add ``result`` (and print it); return it."""
+        self.done.append(result)
+        if self.verbose:
+            print(" ", result, flush=True)
+        return result
+
+    def finish(self, outcome: Outcome_, **kwargs: Any) -> PipelineRun:
+        """The :class:`PipelineRun` of the stages so far, ending with ``outcome``."""
+        run = PipelineRun(
+            self.candidate,
+            self.model_name,
+            self.done,
+            outcome,
+            self.champion_before,
+            _champion_version(self.model_name),
+            **kwargs,
+        )
+        if self.verbose:
+            print(f"  => {run.outcome}: {run.reason}", flush=True)
+        return run
+
+
+def _train_and_test(
+    stages: _Stages,
+    candidate: TrainConfig | Callable[[pd.DataFrame], TrainResult],
+    train_data: pd.DataFrame,
+    eval_data: pd.DataFrame,
+    schema: pa.DataFrameSchema,
+) -> tuple[TrainResult, StageResult] | None:
+    """The stages before the gate: validate the data, train the candidate, test the model.
+
+    Returns the training result and the evaluation stage, or None when a stage failed (the
+    pipeline stops there).
+    """
+    if not stages.record(validate_data(train_data, eval_data, schema)).passed:
+        return None
+    trained = stages.record(train_candidate(candidate, train_data))
+    if not trained.passed:
+        return None
+    evaluated = stages.record(evaluate_candidate(trained.value.model, eval_data))
+    return (trained.value, evaluated) if evaluated.passed else None
+
+
+def _deliver_candidate(
+    stages: _Stages,
+    result: TrainResult,
+    decision: GateDecision,
+    model_uri: str,
+    rows: pd.DataFrame,
+    run_id: str,
+    server: ModelServer | None,
+    timeout: float,
+    progress: bool | None,
+) -> PipelineRun:
+    """The stages after the gate passed: register, serve, smoke-test, promote.
+
+    ``champion`` moves only after the new server answered the smoke test; otherwise that
+    server is stopped, the version tagged with the failure, and ``server`` stays in use.
+    """
+    run_name, model_name = stages.candidate, stages.model_name
     metrics = decision.metrics
     reason = (
         f"{run_name} passed the quality gate and the smoke test: ROC AUC "
@@ -1428,7 +1477,7 @@ def run_pipeline(
     )
     if "champion" in metrics.index:
         reason += f" (champion {metrics.loc['champion', 'roc_auc']:.3f}; no worse than the margin)"
-    registered = record(
+    registered = stages.record(
         register_candidate(
             model_uri,
             model_name,
@@ -1436,18 +1485,18 @@ def run_pipeline(
         )
     )
     version: str = registered.value
-    served = record(deploy(model_name, version, timeout=timeout, progress=progress))
+    served = stages.record(deploy(model_name, version, timeout=timeout, progress=progress))
     new_server: ModelServer = served.value
     if served.passed:
         expected = np.asarray(result.model.predict_proba(_features(rows)), dtype=float)
-        record(smoke_test(new_server, rows, expected))
-    last = stages[-1]
+        stages.record(smoke_test(new_server, rows, expected))
+    last = stages.done[-1]
     _tag_version(model_name, version, "smoke_test", "passed" if last.passed else last.detail)
     if not last.passed:
         new_server.stop()  # champion never moved: nothing to roll back
-        return finish("failed", version=version, run_id=run_id, server=server)
-    record(promote_candidate(model_name, version, reason=reason))
-    return finish("promoted", version=version, run_id=run_id, server=new_server)
+        return stages.finish("failed", version=version, run_id=run_id, server=server)
+    stages.record(promote_candidate(model_name, version, reason=reason))
+    return stages.finish("promoted", version=version, run_id=run_id, server=new_server)
 
 
 # --------------------------------------------------------------------------- figure

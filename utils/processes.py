@@ -14,7 +14,8 @@ one goes through the same steps, and this module holds them:
 * find it again later from a record file (:func:`write_record`, :func:`read_record`), and
   make sure a recorded PID is still *our* process and not a reused number:
   :func:`process_alive`, :func:`runs_with_arguments`, :func:`serves_port`; one start at a
-  time: :func:`lock`;
+  time: :func:`lock`; whether we run as root (:func:`running_as_root`: some servers then
+  need another user or a flag);
 * stop it promptly with everything it started, and collect its exit status:
   :func:`terminate`, :func:`reap_in_background`.
 
@@ -54,6 +55,7 @@ __all__ = [
     "process_group_members",
     "read_record",
     "reap_in_background",
+    "running_as_root",
     "runs_with_arguments",
     "serves_port",
     "spawn",
@@ -187,13 +189,20 @@ def process_alive(pid: int) -> bool:
         return False
 
 
-def runs_with_arguments(pid: int, *arguments: str) -> bool:
+def runs_with_arguments(pid: int, *arguments: str, title: str | None = None) -> bool:
     """True when process ``pid``'s command line holds each of ``arguments`` as a whole argument.
 
     How the course recognises its own server behind a recorded PID, which the system may have
     given to another program since: pass the program's name and the paths that only this
     server has (its state folder's files). A path must match a whole argument exactly, so
     ``/x/class`` is not ``/x/class2``.
+
+    Some programs replace their command line with a title of their own, one string where the
+    arguments were (nginx: ``nginx: master process /usr/sbin/nginx -c /x/nginx.conf``). Pass
+    how that title starts as ``title`` (``"nginx:"``): a process whose command line starts with
+    it matches when each argument appears in the title between spaces (or at an end). Within a
+    title a path that continues after a space is not told apart from its first part: give such
+    programs paths without spaces, or a distinctive last argument.
     """
     import psutil
 
@@ -201,7 +210,18 @@ def runs_with_arguments(pid: int, *arguments: str) -> bool:
         command = psutil.Process(pid).cmdline()
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return False
-    return all(argument in command for argument in arguments)
+    if all(argument in command for argument in arguments):
+        return True
+    line = " ".join(command)
+    if title is None or not line.startswith(title):
+        return False
+    return all(f" {argument} " in f" {line} " for argument in arguments)
+
+
+def running_as_root() -> bool:
+    """True when this process runs as root (never on Windows): PostgreSQL then needs its own
+    user, JupyterLab the ``--allow-root`` flag, and nginx a ``user`` line."""
+    return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def serves_port(pid: int, port: int) -> bool:
@@ -420,9 +440,14 @@ def write_record(path: Path, record: Mapping[str, Any]) -> None:
 def read_record(path: Path, *required: str) -> dict[str, Any] | None:
     """The record :func:`write_record` wrote at ``path``, or None when there is none.
 
+    Any JSON state file of a server reads this way (the class's settings and secrets, the
+    ``make lab`` record): a missing file is None, a damaged one a ValueError, each caller
+    deciding what that means for it (replace the file, or tell the user to restore it).
+
     Raises:
         ValueError: the file is not a JSON object with the ``required`` keys, or its ``pid``
-            or ``port`` is not a whole number (a damaged file: the caller replaces it).
+            or ``port`` is not a whole number (a damaged file). The message names the file
+            and, for invalid JSON, where the parser stopped.
     """
     try:
         text = path.read_text()
@@ -430,9 +455,11 @@ def read_record(path: Path, *required: str) -> dict[str, Any] | None:
         return None
     try:
         record = json.loads(text)
-    except ValueError:
-        raise ValueError(f"{path} is not JSON") from None
-    if not isinstance(record, dict) or any(key not in record for key in required):
+    except ValueError as err:
+        raise ValueError(f"{path} is not valid JSON ({err})") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"{path} is not a JSON object")
+    if any(key not in record for key in required):
         raise ValueError(f"{path} lacks one of {list(required)}")
     for key in ("pid", "port"):
         if key in record and (isinstance(record[key], bool) or not isinstance(record[key], int)):
