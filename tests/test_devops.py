@@ -104,6 +104,7 @@ def test_a_folder_runs_every_test_file_and_names_the_module(project: Path) -> No
     ]
 
 
+@pytest.mark.slow  # a pytest run of its own
 def test_import_error_is_reported_as_an_error_not_a_pass(project: Path) -> None:
     write(project, "test_broken.py", "import no_such_module_here\n\ndef test_x():\n    pass\n")
     report = devops.run_pytest(project / "test_broken.py")
