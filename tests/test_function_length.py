@@ -22,7 +22,6 @@ LONGER: dict[str, int] = {
     "utils.cycle:cycle_figure": 68,
     "utils.datasets:_make_period": 67,
     "utils.delivery:pipeline_figure": 77,
-    "utils.devops:maintainability_issues": 62,
     "utils.exercises.nb02:_check_settings": 67,
     "utils.exercises.nb05:_check_seed_spread": 83,
     "utils.exercises.nb06:_check_champion_run": 63,
@@ -31,7 +30,6 @@ LONGER: dict[str, int] = {
     "utils.figures:ml_test_pyramid": 98,
     "utils.figures:mlops_phases": 65,
     "utils.ml_testing:quality_gate": 71,
-    "utils.monitoring:Monitor.drift": 76,
     "utils.monitoring:drift_heatmap": 61,
     "utils.monitoring:monitor_stream": 87,
     "utils.monitoring:performance_figure": 82,
@@ -63,10 +61,6 @@ WHY: dict[str, str] = {
         "before it, so the order of the lines is the data's causal order"
     ),
     "utils.delivery:pipeline_figure": A_FIGURE,
-    "utils.devops:maintainability_issues": (
-        "one pass over the syntax tree that reports each kind of issue as it meets it; "
-        "split, each kind would walk the tree again"
-    ),
     "utils.exercises.nb02:_check_settings": A_CHECK,
     "utils.exercises.nb05:_check_seed_spread": A_CHECK,
     "utils.exercises.nb06:_check_champion_run": A_CHECK,
@@ -75,16 +69,13 @@ WHY: dict[str, str] = {
     "utils.figures:ml_test_pyramid": A_FIGURE,
     "utils.figures:mlops_phases": A_FIGURE,
     "utils.ml_testing:quality_gate": (
-        "the gate's checks in the order notebook 07 teaches them, each adding its row to one report"
-    ),
-    "utils.monitoring:Monitor.drift": (
-        "one row per statistic and feature: numeric and categorical features differ only "
-        "in their test, and the rows share the reference data prepared at the top"
+        "its arguments checked, then the gate's checks in the order notebook 07 teaches "
+        "them, collected into one decision"
     ),
     "utils.monitoring:drift_heatmap": A_FIGURE,
     "utils.monitoring:monitor_stream": (
-        "the monitoring loop over a stream of batches: each batch is checked, labelled "
-        "late and summarised with the state of the batches before it"
+        "its arguments checked, then the loop over the weeks of a stream: each week's "
+        "drift, the late labels of an earlier week and one summary row"
     ),
     "utils.monitoring:performance_figure": A_FIGURE,
     "utils.registry:registry_diagram": A_FIGURE,
@@ -93,8 +84,8 @@ WHY: dict[str, str] = {
         "counts would be passed around or computed again"
     ),
     "utils.validation:check_design": (
-        "one check per part of a design document, in the order of the document, each "
-        "adding to one list of findings"
+        "one check per field of a design document, in the order of the document, each "
+        "adding to one list of problems"
     ),
 }
 

@@ -1024,6 +1024,32 @@ def _is_main_guard(node: ast.stmt) -> bool:
     )
 
 
+def _code_on_import(tree: ast.Module, source: str) -> tuple[list[MaintainabilityIssue], set[int]]:
+    """The "code on import" issues of a module, and the ids of the nodes of its configuration
+    (module constants), whose numbers are named and so not magic."""
+    issues: list[MaintainabilityIssue] = []
+    named: set[int] = set()  # ids of number nodes that are the value of a module constant
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom | ast.ClassDef):
+            continue
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or _is_main_guard(node):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # a docstring or a bare string
+        if _is_configuration(node):
+            named.update(id(n) for n in ast.walk(node))
+            continue
+        snippet = _first_line(ast.get_source_segment(source, node), 60)
+        issues.append(
+            MaintainabilityIssue(
+                node.lineno,
+                "code on import",
+                f"`{snippet}` runs on import; put it in a function",
+            )
+        )
+    return issues, named
+
+
 def maintainability_issues(
     code: str | os.PathLike[str] | Callable[..., Any],
     max_function_lines: int = 20,
@@ -1061,26 +1087,7 @@ def maintainability_issues(
         raise ValueError(f"max_function_lines must be at least 1, got {max_function_lines}.")
     source, name = _source_of(code)
     tree = _parse(source, name)
-    issues: list[MaintainabilityIssue] = []
-    named: set[int] = set()  # ids of number nodes that are the value of a module constant
-    for node in tree.body:
-        if isinstance(node, ast.Import | ast.ImportFrom | ast.ClassDef):
-            continue
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or _is_main_guard(node):
-            continue
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            continue  # a docstring or a bare string
-        if _is_configuration(node):
-            named.update(id(n) for n in ast.walk(node))
-            continue
-        snippet = _first_line(ast.get_source_segment(source, node), 60)
-        issues.append(
-            MaintainabilityIssue(
-                node.lineno,
-                "code on import",
-                f"`{snippet}` runs on import; put it in a function",
-            )
-        )
+    issues, named = _code_on_import(tree, source)
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Constant)

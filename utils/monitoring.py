@@ -746,65 +746,74 @@ class Monitor:
         ]
         columns.append((PREDICTION, PREDICTION, self._scores(batch, scores)))
         for column, kind, values in columns:
-            reference = self._reference[column]
-            what = f"batch column {column!r}"
-            if self.missing == "monitor":
-                values = pd.Series(np.asarray(values)) if kind == PREDICTION else values
-                if kind != PREDICTION:
-                    rows.append(self._missing_row(column, kind, values, p_threshold))
-                values = values.dropna()
-                if len(values) == 0:  # nothing left to compare: no drift statistics
-                    rows += [
-                        {
-                            "feature": column,
-                            "kind": kind,
-                            "statistic": name,
-                            "value": math.nan,
-                            "threshold": math.nan,
-                            "alert": False,
-                        }
-                        for name in ("psi", "drift")
-                    ]
-                    continue
-            if kind == "categorical":
-                current = _level_counts(values, what)
-                value_psi = psi_from_shares(*_category_shares(reference, current))
-                test = _chi2_from_counts(reference, current)
-            else:
-                current = _numeric(values, what)
-                value_psi = psi_from_shares(
-                    self._shares[column], psi_shares(current, self._edges[column])
-                )
-                test = ks_test(reference, current)
-            psi_alert = value_psi >= self.thresholds.psi
-            test_alert = test.pvalue < p_threshold
-            rows += [
-                {
-                    "feature": column,
-                    "kind": kind,
-                    "statistic": "psi",
-                    "value": value_psi,
-                    "threshold": float(self.thresholds.psi),
-                    "alert": bool(psi_alert),
-                },
-                {
-                    "feature": column,
-                    "kind": kind,
-                    "statistic": f"{test.test}_pvalue",
-                    "value": test.pvalue,
-                    "threshold": p_threshold,
-                    "alert": bool(test_alert),
-                },
-                {
-                    "feature": column,
-                    "kind": kind,
-                    "statistic": "drift",
-                    "value": float(psi_alert and test_alert),
-                    "threshold": math.nan,
-                    "alert": bool(psi_alert and test_alert),
-                },
-            ]
+            rows += self._drift_rows(column, kind, values, p_threshold)
         return pd.DataFrame(rows)
+
+    def _drift_rows(
+        self, column: str, kind: str, values: Any, p_threshold: float
+    ) -> list[dict[str, Any]]:
+        """The rows :meth:`drift` reports for one column: missing share (when monitored), PSI,
+        the test's p-value and the drift verdict."""
+        rows: list[dict[str, Any]] = []
+        reference = self._reference[column]
+        what = f"batch column {column!r}"
+        if self.missing == "monitor":
+            values = pd.Series(np.asarray(values)) if kind == PREDICTION else values
+            if kind != PREDICTION:
+                rows.append(self._missing_row(column, kind, values, p_threshold))
+            values = values.dropna()
+            if len(values) == 0:  # nothing left to compare: no drift statistics
+                rows += [
+                    {
+                        "feature": column,
+                        "kind": kind,
+                        "statistic": name,
+                        "value": math.nan,
+                        "threshold": math.nan,
+                        "alert": False,
+                    }
+                    for name in ("psi", "drift")
+                ]
+                return rows
+        if kind == "categorical":
+            current = _level_counts(values, what)
+            value_psi = psi_from_shares(*_category_shares(reference, current))
+            test = _chi2_from_counts(reference, current)
+        else:
+            current = _numeric(values, what)
+            value_psi = psi_from_shares(
+                self._shares[column], psi_shares(current, self._edges[column])
+            )
+            test = ks_test(reference, current)
+        psi_alert = value_psi >= self.thresholds.psi
+        test_alert = test.pvalue < p_threshold
+        rows += [
+            {
+                "feature": column,
+                "kind": kind,
+                "statistic": "psi",
+                "value": value_psi,
+                "threshold": float(self.thresholds.psi),
+                "alert": bool(psi_alert),
+            },
+            {
+                "feature": column,
+                "kind": kind,
+                "statistic": f"{test.test}_pvalue",
+                "value": test.pvalue,
+                "threshold": p_threshold,
+                "alert": bool(test_alert),
+            },
+            {
+                "feature": column,
+                "kind": kind,
+                "statistic": "drift",
+                "value": float(psi_alert and test_alert),
+                "threshold": math.nan,
+                "alert": bool(psi_alert and test_alert),
+            },
+        ]
+        return rows
 
     def _missing_row(
         self, column: str, kind: str, values: pd.Series, p_threshold: float
