@@ -807,7 +807,7 @@ def status(
     pid, port, host = int(record["pid"]), int(record["port"]), str(record["host"])
     url = f"http://127.0.0.1:{port}"
     student_url = record.get("student_url") or _student_url(host, port)
-    problem, message = _server_problem(path, pid, port, url, health_timeout)
+    problem, message = _server_problem(path, pid, port, url, health_timeout, log_file)
     if problem == "gone":
         return ClassServer(
             path, False, None, None, None, port, host, log_file, message, problem=problem
@@ -833,7 +833,7 @@ def status(
 
 
 def _server_problem(
-    path: Path, pid: int, port: int, url: str, health_timeout: float
+    path: Path, pid: int, port: int, url: str, health_timeout: float, log_file: Path
 ) -> tuple[str, str]:
     """Why the recorded server of ``path`` is not in service, as ``(problem, message)`` for
     :class:`ClassServer`; ``("", "")`` when it is (its process, /health, its first start, the
@@ -847,7 +847,7 @@ def _server_problem(
         return "no-health", (
             f"The class server process (pid {pid}) exists but {url}/health does not answer "
             f"within {health_timeout:g} s: it is starting, or too busy. Its log: "
-            f"{_server_dir(path) / 'server.log'}"
+            f"{log_file}"
         )
     if not _secrets(path).get("admin_ready"):
         return "first-start", (
