@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -153,6 +155,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 #: `make bench` reads it to list the slowest files against their budgets in CONTRIBUTING.md.
 TEST_TIMES = Path(__file__).resolve().parent / "_build" / "test-times.json"
 _TIMES: dict[str, float] = defaultdict(float)
+_CPU: dict[str, float] = defaultdict(float)
 _STARTED: list[float] = []
 
 
@@ -160,10 +163,45 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _STARTED.append(time.time())
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of the child processes it has waited for (kernels,
+    servers, browsers a test started and stopped). A process left to run on (a server a
+    notebook's kernel started) is not counted: its parent never waits for it."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    yield from _measure_cpu(item, "setup")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    yield from _measure_cpu(item, "call")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    yield from _measure_cpu(item, "teardown")
+
+
+def _measure_cpu(item: pytest.Item, when: str) -> Generator[None, None, None]:
+    """Put the CPU seconds of one phase of a test in its report (it travels from an xdist
+    worker to the controller with the report's user properties)."""
+    before = _cpu_seconds()
+    yield
+    item.user_properties.append((f"cpu_seconds_{when}", _cpu_seconds() - before))
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     path = report.nodeid.split("::")[0]
     if (TEST_TIMES.parent.parent / path).is_file():  # the course's own files, not a test's
         _TIMES[path] += report.duration
+        _CPU[path] += dict(report.user_properties).get(f"cpu_seconds_{report.when}", 0.0)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -177,7 +215,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     finished = time.strftime("%Y-%m-%d %H:%M")
     workers = getattr(session.config.option, "numprocesses", None) or 0
     for path, seconds in _TIMES.items():
-        files[path] = {"seconds": round(seconds, 1), "measured": finished, "workers": workers}
+        files[path] = {
+            "seconds": round(seconds, 1),
+            "cpu_seconds": round(_CPU[path], 1),
+            "measured": finished,
+            "workers": workers,
+        }
     record = {
         "last_run": {
             "finished": finished,

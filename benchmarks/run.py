@@ -185,8 +185,8 @@ def print_slowest_test_files(root: Path, top: int = 15) -> int:
         f"{last.get('workers')} workers, {last.get('wall_seconds')} s. Seconds are one "
         "worker's time for the file; budgets are in CONTRIBUTING.md.\n"
     )
-    print("| test file | seconds | budget | measured | |")
-    print("|---|---:|---:|---|---|")
+    print("| test file | seconds | budget | CPU seconds | measured | |")
+    print("|---|---:|---:|---:|---|---|")
     rows = sorted(record["files"].items(), key=lambda kv: -kv[1]["seconds"])
     over = 0
     for path, entry in rows:
@@ -195,13 +195,18 @@ def print_slowest_test_files(root: Path, top: int = 15) -> int:
         over += late
         if rows.index((path, entry)) < top or late:
             flag = "OVER BUDGET" if late else ""
+            cpu = f"{entry['cpu_seconds']:.1f}" if "cpu_seconds" in entry else "-"
             print(
-                f"| {path} | {entry['seconds']:.1f} | {budget:.0f} | {entry['measured']} | {flag} |"
+                f"| {path} | {entry['seconds']:.1f} | {budget:.0f} | {cpu} | {entry['measured']} "
+                f"| {flag} |"
             )
     total = sum(entry["seconds"] for _, entry in rows)
+    cpu_total = sum(entry.get("cpu_seconds", 0.0) for _, entry in rows)
     print(
         f"\n{len(rows)} files, {total:.0f} s of worker time in all (budget {total_budget:.0f} s); "
-        f"{over} files over their budget."
+        f"{over} files over their budget. CPU seconds: what the worker and the processes it "
+        f"started and waited for used ({cpu_total:.0f} s in all); a server a notebook's kernel "
+        "starts is not counted."
     )
     return over + (total > total_budget)
 

@@ -88,3 +88,17 @@ def test_every_notebook_and_long_test_file_has_a_time_budget() -> None:
     assert all((ROOT / path).is_file() for path in budgets), "a budget names a missing file"
     assert default == 30 and total == 1300
     assert total < sum(budgets.values()), "the total is a budget of its own, not the sum"
+
+
+def test_each_phase_of_a_test_records_its_cpu_seconds_with_the_children_it_waited_for(
+    request: pytest.FixtureRequest,
+) -> None:
+    """`make bench` lists CPU seconds per test file: the worker's own, and those of the
+    processes a test started and waited for (here a child that counts for about a second)."""
+    import conftest
+
+    assert [name for name, _ in request.node.user_properties] == ["cpu_seconds_setup"]
+    before = conftest._cpu_seconds()
+    busy = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass"
+    subprocess.run([sys.executable, "-c", busy], check=True, timeout=60)
+    assert conftest._cpu_seconds() - before >= 0.4
