@@ -80,8 +80,12 @@ test: lint
 
 # The fast check before every commit: lint, then every test not marked as needing a notebook
 # kernel, a browser, PostgreSQL or a server of its own, or 1.5 s or more alone (markers in
-# pyproject.toml).
+# pyproject.toml). One BLAS and OpenMP thread per worker: the workers already take every core,
+# and a second thread per worker spins waiting for one (measured on two busy cores: these tests
+# took 90 s of CPU with two threads per worker, 60 s with one; the exercise checks of notebook 03
+# alone 27 s against 3 s).
 check: lint
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
 	$(BIN)/pytest -n $(CHECK_WORKERS) --dist loadfile -q -p no:nbval \
 		-m "not kernel and not browser and not postgres and not server and not slow" tests
 
