@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import adversarial
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 from adversarial import Case, Table
 
-from utils import checks, datasets
+from utils import checks, datasets, tracking
 
 # ---------------------------------------------------------------------------------------------
 # The framework
@@ -138,29 +139,26 @@ def test_00_1_wrong_answers_get_a_hint(answer: object, hint: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# 00.2: read a run's parameters back (a real MLflow store in a temporary SQLite file)
+# 00.2: read a run's parameters back (from the test session's MLflow server)
 # ---------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def logged_run(tmp_path_factory: pytest.TempPathFactory):
-    """A run with two parameters and a metric, in a fresh SQLite store that MLflow points at.
+def logged_run():
+    """A run with two parameters and a metric, on the tracking server of the test session, as
+    notebook 00 logs it on the course's server (in an experiment of its own, so that the active
+    experiment of the process stays as it was).
 
-    Module-scoped: creating an MLflow database takes seconds, and the checks only read it.
+    Module-scoped: the checks only read it.
     """
     import mlflow
 
-    tmp_path = tmp_path_factory.mktemp("mlflow")
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    try:
-        experiment = mlflow.create_experiment("checks-test", str(tmp_path / "artifacts"))
-        with mlflow.start_run(experiment_id=experiment) as run:
-            mlflow.log_params({"greeting": "hello", "answer": 42})
-            mlflow.log_metric("score", 0.5)
-        yield mlflow.get_run(run.info.run_id)
-    finally:
-        mlflow.set_tracking_uri(previous)
+    tracking.connect(quiet=True)
+    experiment = mlflow.create_experiment(f"checks-test-{uuid.uuid4().hex[:10]}")
+    with mlflow.start_run(experiment_id=experiment) as run:
+        mlflow.log_params({"greeting": "hello", "answer": 42})
+        mlflow.log_metric("score", 0.5)
+    return mlflow.get_run(run.info.run_id)
 
 
 def test_00_2_params_read_from_the_server_are_correct(logged_run) -> None:
