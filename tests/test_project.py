@@ -270,13 +270,19 @@ def test_readme_course_map_lists_every_notebook() -> None:
 def _project_files() -> list[Path]:
     skip = {".venv", ".git", "node_modules", "_build", ".course", "__pycache__", ".pytest_cache"}
     skip |= {".ruff_cache", ".ipynb_checkpoints"}
-    return [
-        p
-        for p in ROOT.rglob("*")
-        if p.is_file()
-        and not skip.intersection(p.relative_to(ROOT).parts)
-        and p.suffix in {".py", ".ipynb", ".md", ".toml", ".yml", ".yaml", ".cfg", ""}
-    ]
+    files = []
+    # os.walk, told not to enter the skipped folders: ROOT.rglob("*") listed every file of
+    # .venv (tens of thousands) only to leave them out.
+    for folder, subfolders, names in os.walk(ROOT):
+        subfolders[:] = sorted(d for d in subfolders if d not in skip)
+        files += [
+            Path(folder, name)
+            for name in sorted(names)
+            if name not in skip
+            and Path(name).suffix in {".py", ".ipynb", ".md", ".toml", ".yml", ".yaml", ".cfg", ""}
+            and Path(folder, name).is_file()
+        ]
+    return files
 
 
 # Where a path may point outside the repository: the system's own folders and this Python.
