@@ -31,8 +31,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
 import psutil
 import pytest
 from mlflow.entities import ViewType
@@ -42,6 +42,9 @@ from mlflow.tracking import MlflowClient
 from conftest import require_tool
 from utils import classroom, processes, tracking
 from utils.paths import repo_root
+
+if TYPE_CHECKING:
+    import nbformat
 
 ROOT = repo_root()
 GUIDE = ROOT / "docs" / "classroom.md"
@@ -57,12 +60,15 @@ def guide_blocks() -> list[str]:
 def mlflow_calls(notebook: Path) -> set[str]:
     """What a notebook's code asks MLflow directly: ``mlflow.x.y`` calls and the methods it
     calls on an ``MlflowClient`` (``client = mlflow.MlflowClient()``, then ``client.get_run``)."""
-    nb = nbformat.read(notebook, as_version=4)
+    # The notebook's JSON, without nbformat: every xdist worker of `make check` collects this
+    # file, and importing nbformat takes over a second of CPU (its JSON schema validator
+    # compiles a grammar). The tests that run notebooks import it where they use it.
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     code = "\n".join(
         line
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for line in cell.source.splitlines()
+        for cell in cells
+        if cell["cell_type"] == "code"
+        for line in "".join(cell["source"]).splitlines()
         if not line.lstrip().startswith(("%", "!"))
     )
     tree = ast.parse(code)
@@ -344,6 +350,8 @@ for source, target, cwd in json.loads(sys.argv[1]):
 def _start_notebooks(
     paths: list[Path], out_dir: Path, env: dict[str, str], record: bool = True
 ) -> tuple[subprocess.Popen, list[Path]]:
+    import nbformat
+
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs, targets = [], []
     for path in paths:
@@ -411,6 +419,8 @@ def class_runs(klass: ClassUnderTest) -> dict[str, dict[str, list[str]]]:
     Alice works in two notebooks at once (two kernels, as with two browser tabs), bob in one:
     three kernels log to the server together.
     """
+    import nbformat
+
     notebooks = logging_notebooks()
     assert notebooks, "no notebook calls tracking.connect()"
     work = klass.folder.parent / "notebooks"
@@ -450,6 +460,8 @@ def test_two_students_at_once_every_run_is_recorded_under_their_own_names(
     class_runs: dict[str, dict[str, list[str]]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import nbformat
+
     admin = _client(monkeypatch, klass.url, *klass.admin())
     topics: dict[str, Counter] = {}
     for user in STUDENTS:
@@ -537,6 +549,8 @@ def test_a_student_cannot_change_another_students_work_unless_granted(
 @pytest.mark.postgres
 @pytest.mark.kernel
 def test_a_wrong_password_gets_a_clear_message_in_the_notebook(klass: ClassUnderTest) -> None:
+    import nbformat
+
     notebook = next(  # the first notebook that connects (the whole list, not only 05-10)
         p
         for p in sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -49,7 +49,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import psutil
 import pytest
 
@@ -211,7 +210,11 @@ def is_error_output(text: str) -> bool:
     return bool(lines) and _EXCEPTION_LINE.match(lines[-1].strip()) is not None
 
 
+# nbformat is imported where it is used: every xdist worker of `make check` collects this file,
+# and importing nbformat takes over a second of CPU (its JSON schema validator compiles a grammar).
 def _code_cells(path: str) -> list[str]:
+    import nbformat
+
     nb = nbformat.read(ROOT / path, as_version=4)
     return [cell.source for cell in nb.cells if cell.cell_type == "code"]
 
@@ -720,6 +723,7 @@ GUIDED_CELL_TIMEOUT = 600  # seconds per notebook cell
 def _execute_notebooks(paths: list[str], state: Path) -> None:
     """Run the notebooks as Run All does (nbclient), on the state folder ``state``, with no
     ``MLFLOW_TRACKING_URI``: the first one starts the course server there, the next reuse it."""
+    import nbformat
     from nbclient import NotebookClient
 
     cleared = ("MLFLOW_TRACKING_URI", "MLOPS_COURSE_SERVER_URI", "MLOPS_COURSE_STATE")

@@ -16,12 +16,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
 import pytest
 
 from conftest import require_tool
 from utils.paths import repo_root
+
+if TYPE_CHECKING:
+    import nbformat
 
 ROOT = repo_root()
 SLIDES = ROOT / "slides"
@@ -96,7 +99,11 @@ FIGURE_FUNCTIONS = [
 SLIDE_WIDTH, SLIDE_HEIGHT = build.SLIDE_WIDTH, build.SLIDE_HEIGHT
 
 
+# nbformat is imported where it is used: every xdist worker of `make check` collects this file,
+# and importing nbformat takes over a second of CPU (its JSON schema validator compiles a grammar).
 def _read(deck: Path) -> nbformat.NotebookNode:
+    import nbformat
+
     return nbformat.read(deck, as_version=4)
 
 
