@@ -31,8 +31,11 @@ def churn() -> pd.DataFrame:
     return datasets.make_churn(n_per_period=100, periods=4, seed=SEED)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def _notebook_experiment() -> None:
+    """The notebook's experiment, active for every test of this module. Set once: connecting
+    asks the server twice and setting the experiment once more, and only the test that logs
+    elsewhere changes it (and sets it back)."""
     tracking.connect(quiet=True)
     tracking.use_experiment(TOPIC)
 
@@ -192,9 +195,12 @@ def test_05_2_an_open_run_and_another_experiment_get_hints(churn: pd.DataFrame) 
         mlflow.end_run()
     assert check.status == "incorrect" and "was not ended" in check.message
     tracking.use_experiment("05-somewhere-else")
-    result = training.train(_config(), churn)
-    elsewhere = _log(result)
-    check = checks.check("05.2", elsewhere, data=churn, seed=SEED, execution_id=EXECUTION)
+    try:
+        result = training.train(_config(), churn)
+        elsewhere = _log(result)
+        check = checks.check("05.2", elsewhere, data=churn, seed=SEED, execution_id=EXECUTION)
+    finally:
+        tracking.use_experiment(TOPIC)
     assert check.status == "incorrect" and "another experiment" in check.message
 
 
