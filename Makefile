@@ -11,6 +11,11 @@ STAMP := $(VENV)/.installed-from-lock
 PYTEST_WORKERS ?= 3
 # `make check` is all computation: one worker per core.
 CHECK_WORKERS ?= 2
+# One BLAS and OpenMP thread per process in the test runs: the workers (and, in `make test`,
+# the kernels and servers they start) already take every core, and a library's second thread
+# spins waiting for one. Measured on two busy cores: make check's tests took 90 s of CPU with
+# two threads per worker and 60 s with one; the notebook 03 exercise checks alone 25 s and 3 s.
+ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 # The exact versions to install. A scheduled CI job sets LOCK to a file resolved from the newest
 # versions pyproject.toml allows; the tests compare the installed versions with the same file.
 LOCK ?= requirements.lock
@@ -75,18 +80,14 @@ lint: $(STAMP)
 
 # Everything: notebooks (nbval), decks, the browser journey and the class server.
 test: lint
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --nbval-lax \
+	$(ONE_THREAD) $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --nbval-lax \
 		--durations=40 tests notebooks
 
 # The fast check before every commit: lint, then every test not marked as needing a notebook
 # kernel, a browser, PostgreSQL or a server of its own, or 1.5 s or more alone (markers in
-# pyproject.toml). One BLAS and OpenMP thread per worker: the workers already take every core,
-# and a second thread per worker spins waiting for one (measured on two busy cores: these tests
-# took 90 s of CPU with two threads per worker, 60 s with one; the exercise checks of notebook 03
-# alone 27 s against 3 s).
+# pyproject.toml), with one BLAS and OpenMP thread per process (ONE_THREAD above).
 check: lint
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
-	$(BIN)/pytest -n $(CHECK_WORKERS) --dist loadfile -q -p no:nbval \
+	$(ONE_THREAD) $(BIN)/pytest -n $(CHECK_WORKERS) --dist loadfile -q -p no:nbval \
 		-m "not kernel and not browser and not postgres and not server and not slow" tests
 
 slides: $(STAMP)
