@@ -622,6 +622,7 @@ class _Cache:
         self.data: pd.DataFrame | None = None  # the stream whose rows ``months`` holds
         self.months: dict[int, pd.DataFrame] = {}
         self.tests: dict[tuple[Any, ...], list[Any]] = {}
+        self.schemas: dict[Scenario, pa.DataFrameSchema] = {}
         self.models: dict[ModelKey, TrainResult] = {}
         self.baselines: dict[ModelKey, Any] = {}
         self.scores: dict[tuple[ModelKey, int], np.ndarray] = {}
@@ -694,7 +695,9 @@ class _Loop:
         self.threshold, self.offers = settings.threshold, settings.offers
         self.settings = settings
         self.recording = False  # set by the recorder: keep training's whole result
-        self.schema = scenario.schema()
+        if scenario not in cache.schemas:  # built once per stream (it takes about 30 ms)
+            cache.schemas[scenario] = scenario.schema()
+        self.schema = cache.schemas[scenario]
         self.costs = ChurnCosts()
         if cache.data is not self.data:  # the rows of each month, selected once per stream
             cache.data, cache.months = self.data, {}
