@@ -907,7 +907,7 @@ class _Loop:
         # deferred: utils.training loads scikit-learn: +187 ms to import cycle
         from utils.training import TrainConfig, build_pipeline, split, train
 
-        known = self.cache.models.get(key)
+        known, fitted = self.cache.models.get(key), None
         if known is None or (self.recording and not isinstance(known, _training_result())):
             if self.recording:
                 self.cache.models[key] = train(self.config, rows, threshold=self.threshold)
@@ -920,9 +920,10 @@ class _Loop:
                 self.cache.models[key] = _Fitted(model)
         if key not in self.cache.baselines:
             # The baseline that predicts the base rate of the same training split (the gate
-            # scores it).
+            # scores it); the split depends on the rows, the seed and the test share only.
             dummy = TrainConfig("dummy", seed=self.config.seed)
-            fitted, _ = split(rows, dummy)
+            if fitted is None or dummy.test_size != self.config.test_size:
+                fitted, _ = split(rows, dummy)
             self.cache.baselines[key] = build_pipeline(dummy).fit(
                 fitted[list(dummy.features)], fitted[CHURN_TARGET]
             )
