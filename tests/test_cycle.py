@@ -4,6 +4,7 @@ runs) the test session's tracking server and registry."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +26,20 @@ def default_runs() -> dict[str, cycle.CycleRun]:
     """Three of the notebook's policies on the notebook's stream, not recorded."""
     policies = [cycle.never(), cycle.scheduled(3), cycle.drift_triggered()]
     return cycle.run_policies(policies, cycle.Scenario(), progress=False)
+
+
+@pytest.fixture(scope="module")
+def never_on_small() -> Callable[[cycle.Offers | None], cycle.CycleRun]:
+    """``never`` on the small stream with the given offers, run once per offers for the module
+    (several tests compare the same runs)."""
+    runs: dict[cycle.Offers | None, cycle.CycleRun] = {}
+
+    def run(offers: cycle.Offers | None) -> cycle.CycleRun:
+        if offers not in runs:
+            runs[offers] = cycle.run_cycle(cycle.never(), SMALL, offers=offers)
+        return runs[offers]
+
+    return run
 
 
 # --------------------------------------------------------------------------- the scenario
@@ -304,11 +319,10 @@ def test_registry_promotions_checks_its_input() -> None:
 # --------------------------------------------------------------------------- tables, figures
 
 
-def test_compare_policies_checks_its_input(default_runs: dict) -> None:
+def test_compare_policies_checks_its_input(default_runs: dict, never_on_small: Callable) -> None:
     with pytest.raises(TypeError, match="CycleRun"):
         cycle.compare_policies([])
-    # Any other stream will do: a short one is a fifth of the work of SMALL.
-    other = cycle.run_cycle(cycle.never(), cycle.Scenario(n_per_month=100, months=4, drift_start=3))
+    other = never_on_small(cycle.DEFAULT_OFFERS)  # run_cycle(cycle.never(), SMALL)
     with pytest.raises(ValueError, match="same stream"):
         cycle.compare_policies([default_runs["never"], other])
 
@@ -360,11 +374,11 @@ def test_cycle_config_leaves_region_out() -> None:
 
 
 @pytest.mark.slow
-def test_offers_change_only_the_labels_of_treated_churners() -> None:
+def test_offers_change_only_the_labels_of_treated_churners(never_on_small: Callable) -> None:
     scenario = SMALL
     data = scenario.data()
     runs = {
-        offers: cycle.run_cycle(cycle.never(), scenario, data=data, offers=offers)
+        offers: never_on_small(offers)  # run_cycle(cycle.never(), scenario, offers=offers)
         for offers in (None, cycle.Offers(), cycle.Offers(0.0, "all"))
     }
     plain, default, naive = runs.values()
@@ -392,9 +406,9 @@ def test_offers_change_only_the_labels_of_treated_churners() -> None:
 
 
 @pytest.mark.slow
-def test_threshold_and_retraining_cost_are_parameters() -> None:
+def test_threshold_and_retraining_cost_are_parameters(never_on_small: Callable) -> None:
     half = cycle.run_cycle(cycle.never(), SMALL, threshold=0.5, offers=None)
-    best = cycle.run_cycle(cycle.never(), SMALL, offers=None)
+    best = never_on_small(None)  # run_cycle(cycle.never(), SMALL, offers=None)
     assert half.threshold == 0.5 and best.threshold == pytest.approx(1 / 3)
     assert (half.months["offers"] <= best.months["offers"]).all()
     priced = cycle.run_cycle(cycle.scheduled(1), SMALL, retrain_cost_eur=1000, reuse=best)

@@ -45,6 +45,7 @@ import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -53,7 +54,7 @@ import pandas as pd
 
 from utils import registry, tracking
 from utils.datasets import CHURN_FEATURES, CHURN_TARGET, ChurnCosts, make_churn
-from utils.ml_testing import quality_gate
+from utils.ml_testing import model_tests, quality_gate
 from utils.monitoring import Monitor, MonitorReport, Thresholds
 from utils.paths import state_dir
 from utils.registry import code_version
@@ -614,9 +615,14 @@ class CycleRun:
 
 class _Cache:
     """Work that does not depend on the policy, done once for all policies of a stream: a model
-    trained on the same rows and labels, a model's scores on a month, a month's serving."""
+    trained on the same rows and labels, a model's scores on a month, a month's serving, a
+    month's rows of the stream, a candidate's model tests on the same evaluation rows."""
 
     def __init__(self) -> None:
+        self.data: pd.DataFrame | None = None  # the stream whose rows ``months`` holds
+        self.months: dict[int, pd.DataFrame] = {}
+        self.tests: dict[tuple[Any, ...], list[Any]] = {}
+        self.schemas: dict[Scenario, pa.DataFrameSchema] = {}
         self.models: dict[ModelKey, TrainResult] = {}
         self.baselines: dict[ModelKey, Any] = {}
         self.scores: dict[tuple[ModelKey, int], np.ndarray] = {}
@@ -689,14 +695,37 @@ class _Loop:
         self.threshold, self.offers = settings.threshold, settings.offers
         self.settings = settings
         self.recording = False  # set by the recorder: keep training's whole result
-        self.schema = scenario.schema()
+        if scenario not in cache.schemas:  # built once per stream (it takes about 30 ms)
+            cache.schemas[scenario] = scenario.schema()
+        self.schema = cache.schemas[scenario]
         self.costs = ChurnCosts()
+        if cache.data is not self.data:  # the rows of each month, selected once per stream
+            cache.data, cache.months = self.data, {}
         self.labels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for month in range(scenario.history_months):  # history: no model, so no offers
-            y = _months(self.data, month, month)[CHURN_TARGET].to_numpy()
+            y = self.month(month)[CHURN_TARGET].to_numpy()
             self.labels[month] = (np.ones(len(y), dtype=bool), y)
 
     # -- the labelled rows the loop sees
+
+    def month(self, month: int) -> pd.DataFrame:
+        """The rows of ``month`` in the stream (selected once per stream, for every policy)."""
+        if month not in self.cache.months:
+            self.cache.months[month] = _months(self.data, month, month)
+        return self.cache.months[month]
+
+    def _learned(self, month: int, served_by: ModelKey | None) -> tuple[np.ndarray, np.ndarray]:
+        """Which customers of ``month`` the loop learns from, and their observed labels."""
+        learn, observed = self.labels[month]
+        if served_by is not None and self.offers and self.offers.learn_from == "untreated":
+            flagged = self.scores(served_by, month) >= self.threshold
+            control = _draws(self.scenario.seed, month, len(flagged))[0]
+            learn = learn & ~(flagged & (control >= self.offers.control_share))
+        return learn, observed
+
+    def digest(self, first: int, last: int, served_by: ModelKey | None = None) -> str:
+        """The hash of :meth:`labelled`, without building its rows (to look shared work up)."""
+        return _digest(*(a for m in range(first, last + 1) for a in self._learned(m, served_by)))
 
     def labelled(
         self, first: int, last: int, served_by: ModelKey | None = None
@@ -708,12 +737,8 @@ class _Loop:
         either (a monitor's reference must leave out the customers its checks will miss)."""
         frames, parts = [], []
         for month in range(first, last + 1):
-            learn, observed = self.labels[month]
-            if served_by is not None and self.offers and self.offers.learn_from == "untreated":
-                flagged = self.scores(served_by, month) >= self.threshold
-                control = _draws(self.scenario.seed, month, len(flagged))[0]
-                learn = learn & ~(flagged & (control >= self.offers.control_share))
-            rows = _months(self.data, month, month)
+            learn, observed = self._learned(month, served_by)
+            rows = self.month(month)
             frames.append(rows[learn].assign(**{CHURN_TARGET: observed[learn]}))
             parts += [learn, observed]
         return pd.concat(frames), _digest(*parts)
@@ -721,7 +746,7 @@ class _Loop:
     def scores(self, key: ModelKey, month: int) -> np.ndarray:
         """The churn probabilities of model ``key`` for the customers of ``month``."""
         if (key, month) not in self.cache.scores:
-            rows = _months(self.data, month, month)
+            rows = self.month(month)
             probabilities = self.cache.models[key].model.predict_proba(rows[_FEATURES])
             self.cache.scores[(key, month)] = np.asarray(probabilities)[:, 1]
         return self.cache.scores[(key, month)]
@@ -734,7 +759,7 @@ class _Loop:
         and records the labels the loop will learn from."""
         cache_key = (key, month, self.threshold, self.offers)
         if cache_key not in self.cache.serving:
-            y = _months(self.data, month, month)[CHURN_TARGET].to_numpy() == 1
+            y = self.month(month)[CHURN_TARGET].to_numpy() == 1
             self.cache.serving[cache_key] = self._offers(y, self.scores(key, month), month)
         served = self.cache.serving[cache_key]
         self.labels[month] = (served.learn, served.observed)
@@ -777,9 +802,10 @@ class _Loop:
     def monitor(self, key: ModelKey, month: int) -> MonitorReport:
         """The month's inputs and predictions against the champion's reference, and the
         performance on last month's labelled customers (notebook 09's Monitor)."""
-        baseline, baseline_hash = self.labelled(key[1] + 1, key[1] + 1, served_by=key)
+        baseline_hash = self.digest(key[1] + 1, key[1] + 1, served_by=key)
         monitor_key = (key, baseline_hash, self.policy.thresholds, self.threshold)
         if monitor_key not in self.cache.monitors:
+            baseline, _ = self.labelled(key[1] + 1, key[1] + 1, served_by=key)
             # Reference: the months the model was built from; its reference performance is
             # measured on its evaluation month, which it never saw.
             self.cache.monitors[monitor_key] = Monitor(
@@ -790,14 +816,13 @@ class _Loop:
                 baseline=baseline,
             )
         previous = month - LABEL_DELAY_MONTHS
-        labelled, labelled_hash = self.labelled(previous, previous)
-        check_key = (monitor_key, month, labelled_hash)
+        check_key = (monitor_key, month, self.digest(previous, previous))
         if check_key not in self.cache.checks:
             learn = self.labels[previous][0]
             self.cache.checks[check_key] = self.cache.monitors[monitor_key].check(
-                _months(self.data, month, month),
+                self.month(month),
                 week=month,
-                labelled=labelled,
+                labelled=self.labelled(previous, previous)[0],
                 labelled_week=previous,
                 scores=self.scores(key, month),
                 labelled_scores=self.scores(key, previous)[learn],
@@ -812,10 +837,10 @@ class _Loop:
         """Train on the ``window`` months before the newest labelled one; validate; gate."""
         eval_month = month - LABEL_DELAY_MONTHS  # the newest month whose labels are known
         months = (max(0, eval_month - self.window), eval_month - 1)
-        train_rows, train_hash = self.labelled(*months)
-        eval_rows, eval_hash = self.labelled(eval_month, eval_month)
-        key: ModelKey = (*months, train_hash)
-        if not self.validate(key, train_rows, eval_rows, eval_hash):
+        eval_hash = self.digest(eval_month, eval_month)
+        key: ModelKey = (*months, self.digest(*months))
+        rows = _Rows(self, months, eval_month)  # built only if some work is not shared yet
+        if not self.validate(key, rows, eval_hash):
             nan = math.nan
             record = RetrainRecord(
                 self.policy.name,
@@ -832,8 +857,9 @@ class _Loop:
                 nan,
             )
             return record, key
-        self.train(key, train_rows)
-        decision = self.gate(key, champion, eval_rows, (eval_month, eval_hash))
+        if self.untrained(key):
+            self.train(key, rows.train)
+        decision = self.gate(key, champion, rows, (eval_month, eval_hash))
         metrics, nan = decision.metrics, math.nan
         champ = "champion" in metrics.index
         record = RetrainRecord(
@@ -854,17 +880,22 @@ class _Loop:
         )
         return record, key
 
-    def validate(
-        self, key: ModelKey, train_rows: pd.DataFrame, eval_rows: pd.DataFrame, eval_hash: str
-    ) -> bool:
+    def validate(self, key: ModelKey, rows: _Rows, eval_hash: str) -> bool:
         """The data tests of notebooks 04 and 07 (schema, leakage, time order)."""
         # deferred: utils.delivery and what it imports: +80 ms to import cycle
         from utils.delivery import validate_data
 
         if (key, eval_hash) not in self.cache.validations:
-            result = validate_data(train_rows, eval_rows, self.schema)
+            result = validate_data(rows.train, rows.eval, self.schema)
             self.cache.validations[(key, eval_hash)] = result
         return bool(self.cache.validations[(key, eval_hash)].passed)
+
+    def untrained(self, key: ModelKey) -> bool:
+        """Whether :meth:`train` has work left for ``key`` (in this run's mode of recording)."""
+        known = self.cache.models.get(key)
+        if known is None or key not in self.cache.baselines:
+            return True
+        return self.recording and not isinstance(known, _training_result())
 
     def train(self, key: ModelKey, rows: pd.DataFrame) -> Any:
         """The candidate (and a baseline that predicts the base rate), once per rows and labels.
@@ -876,7 +907,7 @@ class _Loop:
         # deferred: utils.training loads scikit-learn: +187 ms to import cycle
         from utils.training import TrainConfig, build_pipeline, split, train
 
-        known = self.cache.models.get(key)
+        known, fitted = self.cache.models.get(key), None
         if known is None or (self.recording and not isinstance(known, _training_result())):
             if self.recording:
                 self.cache.models[key] = train(self.config, rows, threshold=self.threshold)
@@ -889,32 +920,36 @@ class _Loop:
                 self.cache.models[key] = _Fitted(model)
         if key not in self.cache.baselines:
             # The baseline that predicts the base rate of the same training split (the gate
-            # scores it).
+            # scores it); the split depends on the rows, the seed and the test share only.
             dummy = TrainConfig("dummy", seed=self.config.seed)
-            fitted, _ = split(rows, dummy)
+            if fitted is None or dummy.test_size != self.config.test_size:
+                fitted, _ = split(rows, dummy)
             self.cache.baselines[key] = build_pipeline(dummy).fit(
                 fitted[list(dummy.features)], fitted[CHURN_TARGET]
             )
         return self.cache.models[key]
 
     def gate(
-        self,
-        key: ModelKey,
-        champion: ModelKey | None,
-        eval_rows: pd.DataFrame,
-        evaluation: tuple[int, str],
+        self, key: ModelKey, champion: ModelKey | None, rows: _Rows, evaluation: tuple[int, str]
     ) -> Any:
-        """Notebook 07's quality gate: the candidate against the baseline and the champion."""
+        """Notebook 07's quality gate: the candidate against the baseline and the champion.
+
+        The candidate's model tests (notebook 07's default ``tests``) depend on the candidate
+        and the evaluation rows only: run once, they serve every champion it is judged against."""
         gate_key = (key, champion, evaluation, self.threshold)
         if gate_key not in self.cache.gates:
+            candidate, X = self.cache.models[key].model, rows.eval[_FEATURES]
+            if (key, evaluation) not in self.cache.tests:
+                self.cache.tests[(key, evaluation)] = model_tests(candidate, X)
             self.cache.gates[gate_key] = quality_gate(
-                self.cache.models[key].model,
-                eval_rows[_FEATURES],
-                eval_rows[CHURN_TARGET],
+                candidate,
+                X,
+                rows.eval[CHURN_TARGET],
                 baseline=self.cache.baselines[key],
                 threshold=self.threshold,
                 champion=None if champion is None else self.cache.models[champion].model,
                 name=f"model of months {key[0]}-{key[1]}",
+                tests=self.cache.tests[(key, evaluation)],
             )
         return self.cache.gates[gate_key]
 
@@ -953,6 +988,22 @@ class _Loop:
             "retrain": reason is not None,
             "promoted": False,
         }
+
+
+class _Rows:
+    """The training and evaluation rows of one retraining, built on first use: a retraining
+    whose validation, model and gate were already done for another policy needs neither."""
+
+    def __init__(self, loop: _Loop, months: tuple[int, int], eval_month: int) -> None:
+        self.loop, self.months, self.eval_month = loop, months, eval_month
+
+    @cached_property
+    def train(self) -> pd.DataFrame:
+        return self.loop.labelled(*self.months)[0]
+
+    @cached_property
+    def eval(self) -> pd.DataFrame:
+        return self.loop.labelled(self.eval_month, self.eval_month)[0]
 
 
 class _Recorder:
