@@ -166,7 +166,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def _cpu_seconds() -> float:
     """CPU time of this process and of the child processes it has waited for (kernels,
     servers, browsers a test started and stopped). A process left to run on (a server a
-    notebook's kernel started) is not counted: its parent never waits for it."""
+    notebook's kernel started) is not counted: its parent never waits for it. A child is
+    counted when it is waited for, which may be in a later test of the same worker."""
     own, children = (
         resource.getrusage(resource.RUSAGE_SELF),
         resource.getrusage(resource.RUSAGE_CHILDREN),

@@ -435,7 +435,10 @@ def test_scheduled_names() -> None:
 
 
 @pytest.mark.slow
-def test_sweep_over_seeds_tables_and_figure() -> None:
+def test_sweep_over_seeds_tables_and_figure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLOPS_COURSE_STATE", str(tmp_path))  # its kept seeds, not the course's
     policies = [cycle.never(), cycle.scheduled(1), cycle.drift_triggered()]
     sweep = cycle.sweep_seeds(policies, [1, 2], SMALL, progress=False)
     assert list(sweep["seed"].unique()) == [1, 2] and len(sweep) == 6
@@ -455,7 +458,8 @@ def test_sweep_over_seeds_tables_and_figure() -> None:
     assert won["never"] == 2 and won.sum() >= 2
     fig = cycle.seeds_figure(sweep, 500)
     assert all(ax.get_title() and ax.get_ylabel() and ax.get_xlabel() for ax in fig.get_axes())
-    parallel = cycle.sweep_seeds(policies, [1, 2], SMALL, workers=2, progress=False)
+    # Computed again in two worker processes (not read from the seeds kept above).
+    parallel = cycle.sweep_seeds(policies, [1, 2], SMALL, workers=2, progress=False, cache=False)
     pd.testing.assert_frame_equal(parallel, sweep)
     with pytest.raises(ValueError, match="No policy"):
         cycle.seed_table(sweep, 0, against="weekly")
