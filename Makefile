@@ -30,7 +30,7 @@ help:
 	@echo "make lab    set up .venv if needed, start the tracking server and JupyterLab"
 	@echo "make test   set up .venv if needed, check everything: lint, unit tests, every notebook"
 	@echo "            and deck, the browser journey and the class server (about 13 minutes)"
-	@echo "make check  the fast check before every commit: lint and the unit tests (about 70 s)"
+	@echo "make check  the fast check before every commit: lint and the unit tests (about a minute)"
 	@echo "make slides build every deck to offline HTML and PDF in slides/_build/"
 	@echo "make e2e    walk the student's journey in headless Chromium (part of make test)"
 	@echo "make bench  time every notebook, the tracking server and the slowest test files"
@@ -83,12 +83,18 @@ test: lint
 	$(ONE_THREAD) $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --nbval-lax \
 		--durations=40 tests notebooks
 
-# The fast check before every commit: lint, then every test not marked as needing a notebook
+# The fast check before every commit: lint, and every test not marked as needing a notebook
 # kernel, a browser, PostgreSQL or a server of its own, or 1.5 s or more alone (markers in
-# pyproject.toml), with one BLAS and OpenMP thread per process (ONE_THREAD above).
-check: lint
+# pyproject.toml), with one BLAS and OpenMP thread per process (ONE_THREAD above). Lint runs
+# beside pytest's start (one core is idle while pytest starts its workers), its output printed
+# after the tests; the check fails if either fails.
+check: $(STAMP)
+	@lint_log=$$(mktemp); $(MAKE) --no-print-directory lint >$$lint_log 2>&1 & lint=$$!; \
 	$(ONE_THREAD) $(BIN)/pytest -n $(CHECK_WORKERS) --dist loadfile -q -p no:nbval \
-		-m "not kernel and not browser and not postgres and not server and not slow" tests
+		-m "not kernel and not browser and not postgres and not server and not slow" tests; \
+	tests=$$?; wait $$lint; linted=$$?; cat $$lint_log; rm -f $$lint_log; \
+	if [ $$linted -ne 0 ]; then echo "make check: lint failed (see above)"; exit 1; fi; \
+	exit $$tests
 
 slides: $(STAMP)
 	$(BIN)/python slides/build.py
