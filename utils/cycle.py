@@ -892,10 +892,13 @@ class _Loop:
 
     def untrained(self, key: ModelKey) -> bool:
         """Whether :meth:`train` has work left for ``key`` (in this run's mode of recording)."""
+        return self._model_missing(key) or key not in self.cache.baselines
+
+    def _model_missing(self, key: ModelKey) -> bool:
+        """No model for ``key`` yet, or a recorded run needs training's whole result where
+        only the fitted model was kept."""
         known = self.cache.models.get(key)
-        if known is None or key not in self.cache.baselines:
-            return True
-        return self.recording and not isinstance(known, _training_result())
+        return known is None or (self.recording and not isinstance(known, _training_result()))
 
     def train(self, key: ModelKey, rows: pd.DataFrame) -> Any:
         """The candidate (and a baseline that predicts the base rate), once per rows and labels.
@@ -907,8 +910,8 @@ class _Loop:
         # deferred: utils.training loads scikit-learn: +187 ms to import cycle
         from utils.training import TrainConfig, build_pipeline, split, train
 
-        known, fitted = self.cache.models.get(key), None
-        if known is None or (self.recording and not isinstance(known, _training_result())):
+        fitted = None
+        if self._model_missing(key):
             if self.recording:
                 self.cache.models[key] = train(self.config, rows, threshold=self.threshold)
             else:  # what train() does, without scoring the model twice
