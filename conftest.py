@@ -238,25 +238,39 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 # --------------------------------------------------------------------------- order
 
-# The longest test files, longest first (as `make bench` reports them). `make test` runs
-# pytest-xdist with `--dist loadfile --no-loadscope-reorder`: a worker takes a whole file, in
-# collection order. Starting with these spreads them over both workers; otherwise xdist
-# orders files by their number of tests, which left the few long ones to one worker at the end.
+# Every test file of 15 s or more of worker time, longest first (`make bench` reports them;
+# order measured in a clean-clone `make test`). `make test` runs pytest-xdist with
+# `--dist loadfile --no-loadscope-reorder`: a worker takes a whole file, in collection order,
+# and the next one when it is nearly done. Longest first spreads the long files over the
+# workers and leaves the short ones for the end, so all workers finish close together.
+# Otherwise xdist orders files by name: test_tracking.py (about 70 s, mostly waiting for
+# servers to start) came last, alone, with one core idle for about a minute.
 LONGEST_FIRST = (
     "tests/test_classroom.py",
-    "tests/test_slides.py",
-    "tests/test_e2e.py",
-    "notebooks/08_continuous_delivery.ipynb",
     "notebooks/10_full_cycle.ipynb",
-    "notebooks/07_testing_ml_systems.ipynb",
-    "notebooks/05_experiment_tracking.ipynb",
-    "notebooks/03_devops_to_mlops.ipynb",
-    "notebooks/09_monitoring_and_drift.ipynb",
-    "notebooks/06_model_registry.ipynb",
-    "notebooks/04_data_phase.ipynb",
+    "tests/test_slides.py",
+    "notebooks/08_continuous_delivery.ipynb",
+    "tests/test_e2e.py",
+    "tests/test_class_load.py",
+    "tests/test_tracking.py",
     "notebooks/11_choosing_your_stack.ipynb",
+    "notebooks/03_devops_to_mlops.ipynb",
+    "tests/test_cycle.py",
+    "notebooks/05_experiment_tracking.ipynb",
+    "tests/test_exercises_nb06.py",
+    "notebooks/09_monitoring_and_drift.ipynb",
+    "notebooks/07_testing_ml_systems.ipynb",
+    "tests/test_delivery.py",
+    "notebooks/06_model_registry.ipynb",
+    "tests/test_classroom_hardening.py",
+    "tests/test_lab.py",
+    "notebooks/04_data_phase.ipynb",
     "notebooks/01_linear_coursework.ipynb",
+    "tests/test_registry.py",
+    "tests/test_experiments.py",
     "notebooks/02_hidden_technical_debt.ipynb",
+    "tests/test_devops.py",
+    "tests/test_exercises_nb05.py",
     "notebooks/00_start_here.ipynb",
 )
 

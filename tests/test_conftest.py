@@ -102,3 +102,13 @@ def test_each_phase_of_a_test_records_its_cpu_seconds_with_the_children_it_waite
     busy = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass"
     subprocess.run([sys.executable, "-c", busy], check=True, timeout=60)
     assert conftest._cpu_seconds() - before >= 0.4
+
+
+def test_every_file_of_the_longest_first_order_exists_once() -> None:
+    """A renamed or removed file in ``LONGEST_FIRST`` would silently fall back to xdist's
+    order (by name), which left a long file alone at the end of the run."""
+    from conftest import LONGEST_FIRST
+
+    assert len(set(LONGEST_FIRST)) == len(LONGEST_FIRST)
+    missing = [path for path in LONGEST_FIRST if not (ROOT / path).is_file()]
+    assert missing == []

@@ -303,13 +303,15 @@ def _model_version(client: MlflowClient, name: str, version: str) -> ModelVersio
         if not _not_found(err):
             raise
     _registered_model(client, name)  # a clearer message when the model itself is missing
-    known = sorted(
-        (mv.version for mv in client.search_model_versions(f"name = '{_quote(name)}'")),
-        key=int,
-    )
-    raise ValueError(
-        f"The registered model {name!r} has no version {version}; its versions are "
-        f"{', '.join(known) or 'none'}."
+    known = [str(mv.version) for mv in client.search_model_versions(f"name = '{_quote(name)}'")]
+    raise _no_version(name, version, known)
+
+
+def _no_version(name: str, version: str, known: Iterable[str]) -> ValueError:
+    """The error for a version number ``name`` does not have (its versions are ``known``)."""
+    listed = ", ".join(sorted(known, key=int)) or "none"
+    return ValueError(
+        f"The registered model {name!r} has no version {version}; its versions are {listed}."
     )
 
 
@@ -631,11 +633,28 @@ def _as_move(record: object, where: str) -> AliasMove:
     return move
 
 
-def _records(client: MlflowClient, name: str) -> tuple[list[_Record], dict[str, str]]:
-    """All recorded moves of ``name`` in order, and where its aliases point now."""
+@dataclass(frozen=True)
+class _Snapshot:
+    """One reading of a registered model (two requests and the pages of a search): its
+    recorded moves in order, where its aliases point now, and its version numbers.
+    :func:`promote`, :func:`rollback` and :func:`remove_alias` check and move from one
+    snapshot instead of asking the server again for each."""
+
+    records: list[_Record]
+    current: dict[str, str]
+    versions: frozenset[str]
+
+    def moves(self) -> list[AliasMove]:
+        """The moves that took place (:func:`_happened`)."""
+        return _happened(self.records, self.current)
+
+
+def _snapshot(client: MlflowClient, name: str) -> _Snapshot:
+    """Read ``name``'s recorded moves, aliases and versions (ValueError: no such model)."""
     model = _registered_model(client, name)
     current = {alias: str(version) for alias, version in model.aliases.items()}
     records: list[_Record] = []
+    versions = _versions(client, name)
     legacy = model.tags.get(HISTORY_TAG)  # an older course state: one tag with every move
     if legacy:
         where = f"The tag {HISTORY_TAG!r} of the registered model {name!r}"
@@ -649,7 +668,7 @@ def _records(client: MlflowClient, name: str) -> tuple[list[_Record], dict[str, 
                 "to start a new history."
             ) from None
         records += [_Record(i, _as_move(m, where), True) for i, m in enumerate(old, start=1)]
-    for mv in _versions(client, name):
+    for mv in versions:
         for key, value in mv.tags.items():
             match = _HISTORY_KEY_RE.match(key)
             if match is None:
@@ -665,7 +684,7 @@ def _records(client: MlflowClient, name: str) -> tuple[list[_Record], dict[str, 
             done = isinstance(data, dict) and data.get("state") == "done"
             records.append(_Record(int(match.group(1)), _as_move(data, where), done))
     records.sort(key=lambda r: (r.n, r.move.at))
-    return records, current
+    return _Snapshot(records, current, frozenset(str(mv.version) for mv in versions))
 
 
 def _happened(records: list[_Record], current: Mapping[str, str]) -> list[AliasMove]:
@@ -684,10 +703,6 @@ def _happened(records: list[_Record], current: Mapping[str, str]) -> list[AliasM
     return kept[::-1]
 
 
-def _read_history(client: MlflowClient, name: str) -> list[AliasMove]:
-    return _happened(*_records(client, name))
-
-
 def _payload(move: AliasMove, n: int, state: str) -> str:
     return json.dumps({**asdict(move), "n": n, "state": state}, separators=(",", ":"))
 
@@ -697,19 +712,21 @@ def _now() -> str:
 
 
 def _move(
+    client: MlflowClient,
+    snapshot: _Snapshot,
     name: str,
     alias: str,
     version: str | None,
+    *,
     action: Action,
     reason: str,
     by: str,
 ) -> AliasMove:
-    """Record the move (pending), move the alias, confirm the record (done)."""
+    """Record the move (pending), move the alias, confirm the record (done); ``snapshot``
+    is ``name`` as read just before."""
     from mlflow.exceptions import MlflowException
 
-    client = _client()
-    records, current = _records(client, name)
-    previous = current.get(alias)
+    previous = snapshot.current.get(alias)
     holder = version if version is not None else previous  # the version that keeps the record
     if holder is None:
         raise ValueError(f"The registered model {name!r} has no alias {alias!r} to remove.")
@@ -722,7 +739,7 @@ def _move(
         reason=reason,
         at=_now(),
     )
-    n = max((r.n for r in records), default=0) + 1
+    n = max((r.n for r in snapshot.records), default=0) + 1
     key = f"{HISTORY_TAG}.{n}"
     client.set_model_version_tag(name, holder, key, _payload(move, n, "pending"))
     if version is None:
@@ -769,8 +786,11 @@ def promote(
     """
     name, alias, version = _check_name(name), _check_alias(alias), _check_version(version)
     reason, who = _check_reason(reason), _who(by)
-    _model_version(_client(), name, version)
-    return _move(name, alias, version, "promote", reason, who)
+    client = _client()
+    snapshot = _snapshot(client, name)
+    if version not in snapshot.versions:
+        raise _no_version(name, version, snapshot.versions)
+    return _move(client, snapshot, name, alias, version, action="promote", reason=reason, by=who)
 
 
 def rollback(
@@ -804,16 +824,16 @@ def rollback(
     name, alias, reason = _check_name(name), _check_alias(alias), _check_reason(reason)
     who = _who(by)
     client = _client()
-    current = _registered_model(client, name).aliases.get(alias)
+    snapshot = _snapshot(client, name)
+    current = snapshot.current.get(alias)
     if current is None:
         raise ValueError(
             f"The registered model {name!r} has no alias {alias!r}: there is nothing to roll "
             "back. Use registry.promote to set it."
         )
-    current = str(current)
     if to_version is None:
         target = None
-        for move in reversed(_read_history(client, name)):
+        for move in reversed(snapshot.moves()):
             if (
                 move.alias == alias
                 and move.action == "promote"
@@ -832,14 +852,12 @@ def rollback(
         target = _check_version(to_version)
         if target == current:
             raise ValueError(f"The alias {alias!r} already points at version {target}.")
-    try:
-        _model_version(client, name, target)
-    except ValueError:
+    if target not in snapshot.versions:
         raise ValueError(
             f"Cannot roll {alias!r} back to version {target} of {name!r}: that version no "
             "longer exists. Pass another version with to_version=..."
-        ) from None
-    return _move(name, alias, target, "rollback", reason, who)
+        )
+    return _move(client, snapshot, name, alias, target, action="rollback", reason=reason, by=who)
 
 
 def remove_alias(name: str, alias: str, *, reason: str, by: str | None = None) -> AliasMove:
@@ -852,9 +870,11 @@ def remove_alias(name: str, alias: str, *, reason: str, by: str | None = None) -
     """
     name, alias, reason = _check_name(name), _check_alias(alias), _check_reason(reason)
     who = _who(by)
-    if version_of(name, alias) is None:
+    client = _client()
+    snapshot = _snapshot(client, name)
+    if alias not in snapshot.current:
         raise ValueError(f"The registered model {name!r} has no alias {alias!r} to remove.")
-    return _move(name, alias, None, "remove", reason, who)
+    return _move(client, snapshot, name, alias, None, action="remove", reason=reason, by=who)
 
 
 def history(name: str, alias: str | None = None) -> list[AliasMove]:
@@ -873,7 +893,7 @@ def history(name: str, alias: str | None = None) -> list[AliasMove]:
     name = _check_name(name)
     if alias is not None:
         alias = _check_alias(alias)
-    moves = _read_history(_client(), name)
+    moves = _snapshot(_client(), name).moves()
     return [m for m in moves if alias is None or m.alias == alias]
 
 
