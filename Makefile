@@ -86,10 +86,11 @@ test: lint
 # The fast check before every commit: lint, and every test not marked as needing a notebook
 # kernel, a browser, PostgreSQL or a server of its own, or 1.5 s or more alone (markers in
 # pyproject.toml), with one BLAS and OpenMP thread per process (ONE_THREAD above). Lint runs
-# beside pytest's start (one core is idle while pytest starts its workers), its output printed
-# after the tests; the check fails if either fails.
+# beside the tests at a low priority (nice), so it takes only time a core would be idle (while
+# the workers wait for the session's server to start); its output is printed after the tests,
+# and the check fails if either fails.
 check: $(STAMP)
-	@lint_log=$$(mktemp); $(MAKE) --no-print-directory lint >$$lint_log 2>&1 & lint=$$!; \
+	@lint_log=$$(mktemp); nice -n 10 $(MAKE) --no-print-directory lint >$$lint_log 2>&1 & lint=$$!; \
 	$(ONE_THREAD) $(BIN)/pytest -n $(CHECK_WORKERS) --dist loadfile -q -p no:nbval \
 		-m "not kernel and not browser and not postgres and not server and not slow" tests; \
 	tests=$$?; wait $$lint; linted=$$?; cat $$lint_log; rm -f $$lint_log; \

@@ -112,3 +112,17 @@ def test_every_file_of_the_longest_first_order_exists_once() -> None:
     assert len(set(LONGEST_FIRST)) == len(LONGEST_FIRST)
     missing = [path for path in LONGEST_FIRST if not (ROOT / path).is_file()]
     assert missing == []
+
+
+def test_a_worker_runs_at_a_lower_priority_than_the_session_server() -> None:
+    """Under pytest-xdist each worker adds ``WORKER_NICENESS`` to its niceness; the
+    controller, and the session's server it starts, keep theirs."""
+    import psutil
+
+    from conftest import WORKER_NICENESS
+
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        pytest.skip("a test of pytest-xdist's workers (make check and make test use them)")
+    me = psutil.Process()
+    controller = me.parent()
+    assert me.nice() == min(19, controller.nice() + WORKER_NICENESS)
