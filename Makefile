@@ -29,7 +29,7 @@ PY_OK := import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
 help:
 	@echo "make lab    set up .venv if needed, start the tracking server and JupyterLab"
 	@echo "make test   set up .venv if needed, check everything: lint, unit tests, every notebook"
-	@echo "            and deck, the browser journey and the class server (about 13 minutes)"
+	@echo "            and deck, the browser journey and the class server (about 11 minutes)"
 	@echo "make check  the fast check before every commit: lint and the unit tests (about a minute)"
 	@echo "make slides build every deck to offline HTML and PDF in slides/_build/"
 	@echo "make e2e    walk the student's journey in headless Chromium (part of make test)"
