@@ -635,7 +635,7 @@ def _as_move(record: object, where: str) -> AliasMove:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    """One reading of a registered model (two requests and the pages of a search): its
+    """One reading of a registered model (the model, then every page of its versions): its
     recorded moves in order, where its aliases point now, and its version numbers.
     :func:`promote`, :func:`rollback` and :func:`remove_alias` check and move from one
     snapshot instead of asking the server again for each."""
