@@ -871,9 +871,7 @@ def remove_alias(name: str, alias: str, *, reason: str, by: str | None = None) -
     name, alias, reason = _check_name(name), _check_alias(alias), _check_reason(reason)
     who = _who(by)
     client = _client()
-    snapshot = _snapshot(client, name)
-    if alias not in snapshot.current:
-        raise ValueError(f"The registered model {name!r} has no alias {alias!r} to remove.")
+    snapshot = _snapshot(client, name)  # _move refuses an alias that is not set
     return _move(client, snapshot, name, alias, None, action="remove", reason=reason, by=who)
 
 
